@@ -1,0 +1,6 @@
+/**
+ * selfsup augment.
+ *
+ * @module
+ */
+export {};

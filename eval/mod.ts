@@ -1,0 +1,6 @@
+/**
+ * selfsup eval.
+ *
+ * @module
+ */
+export {};

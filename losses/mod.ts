@@ -1,0 +1,6 @@
+/**
+ * selfsup losses.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * selfsup methods.
+ *
+ * @module
+ */
+export {};

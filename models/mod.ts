@@ -1,0 +1,6 @@
+/**
+ * selfsup models.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * selfsup train.
+ *
+ * @module
+ */
+export {};
