@@ -1,0 +1,63 @@
+import { tf } from "../backend/tf.ts";
+import { assertFloatTensor, assertPositiveInteger } from "./_validate.ts";
+
+/** Options for {@linkcode featureFlat}. */
+export interface FeatureFlatOptions {
+  /**
+   * Frames averaged into one instance (also the stride).
+   * @default {5} as `feature_flat` in our source document (`AvgPool1D(pool_size=5,
+   * padding="same")`)
+   */
+  poolSize?: number;
+}
+
+/**
+ * Turns sequence features `[B, L, D]` into frame instances `[B·ceil(L/p), D]`, our source
+ * document's `feature_flat`: Keras `AvgPool1D(pool_size=p, strides=p, padding="same")`, then
+ * reshape to `[-1, D]`, so a contrastive loss sees every pooled frame as an instance.
+ *
+ * TensorFlow "same" padding: the output has ceil(L/p) frames, the p·ceil(L/p) - L padded cells
+ * are split with the extra one on the right (floor of half on the left), and, as in TensorFlow's
+ * average pooling, padded cells are left out of each mean (a window of 4 real frames is divided
+ * by 4, not p). Row `b·ceil(L/p) + j` is frame j of sequence b.
+ *
+ * @param features per-frame features, shape `[B, L, D]`
+ * @param options poolSize
+ * @returns the pooled frames, shape `[B·ceil(L/poolSize), D]`
+ * @throws {TypeError} when features is not a float32 rank-3 tensor
+ * @throws {RangeError} for an empty tensor or a poolSize that is not an integer >= 1
+ *
+ * @example
+ * ```ts
+ * import { featureFlat, tf } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const x = tf.tensor3d([[[1], [2], [3], [4], [5], [6], [7]]]); // B = 1, L = 7, D = 1
+ * const y = featureFlat(x, { poolSize: 5 }); // ceil(7/5) = 2 frames; 3 padded: 1 left, 2 right
+ * assert.deepEqual(y.shape, [2, 1]);
+ * assert.deepEqual(Array.from(y.dataSync()), [2.5, 6]); // mean(1..4), mean(5..7): pads excluded
+ * ```
+ */
+export function featureFlat(features: tf.Tensor3D, options: FeatureFlatOptions = {}): tf.Tensor2D {
+  const { poolSize = 5 } = options;
+  const loss = "featureFlat";
+  assertFloatTensor(loss, "features", features, ["B", "L", "D"]);
+  assertPositiveInteger(loss, "poolSize", poolSize);
+  const [b, l, d] = features.shape;
+  const frames = Math.ceil(l / poolSize);
+  const pad = frames * poolSize - l;
+  const padLeft = Math.floor(pad / 2);
+  const counts = new Float32Array(frames);
+  for (let j = 0; j < frames; j++) {
+    const start = j * poolSize - padLeft;
+    counts[j] = Math.min(start + poolSize, l) - Math.max(start, 0);
+  }
+  return tf.tidy(() => {
+    const padded = pad === 0 ? features : tf.pad(features, [[0, 0], [padLeft, pad - padLeft], [
+      0,
+      0,
+    ]]); // [B, frames·p, D]
+    const sums = tf.sum(tf.reshape(padded, [b, frames, poolSize, d]), 2); // [B, frames, D]
+    const means = tf.div(sums, tf.tensor3d(counts, [1, frames, 1]));
+    return tf.reshape(means, [b * frames, d]) as tf.Tensor2D;
+  });
+}
