@@ -1,0 +1,204 @@
+/**
+ * Private helpers shared by the augmentations: argument checks, per-sample parameters drawn from
+ * a seeded PCG32 on the JS side (so every backend sees the same numbers), and masking by
+ * arithmetic.
+ *
+ * @module
+ */
+import { tf } from "../backend/tf.ts";
+import { pcg32, type Prng } from "../data/prng.ts";
+
+/**
+ * A batched, seeded image augmentation: float32 images `[B, H, W, C]` with values in [0, 1] in,
+ * a new tensor out (same shape and range unless the op documents an output size). Pure: the
+ * same seed gives the same output, and nothing leaks.
+ */
+export type Augmentation = (images: tf.Tensor4D, seed: number) => tf.Tensor4D;
+
+/** ITU-R BT.601 luma weights (R, G, B), as in `tf.image.rgbToGrayscale` and torchvision. */
+export const LUMA: readonly [number, number, number] = [0.299, 0.587, 0.114];
+
+/** Checks that `images` is a float32 `[B, H, W, C]` tensor and returns its shape. */
+export function checkImages(
+  images: unknown,
+  where: string,
+): [number, number, number, number] {
+  if (!(images instanceof tf.Tensor)) {
+    throw new TypeError(
+      `Cannot apply ${where}: images must be a tf.Tensor4D, received ${typeName(images)}`,
+    );
+  }
+  if (images.rank !== 4) {
+    throw new TypeError(
+      `Cannot apply ${where}: images must have shape [B, H, W, C], received [${images.shape}]`,
+    );
+  }
+  if (images.dtype !== "float32") {
+    throw new TypeError(
+      `Cannot apply ${where}: images must be float32 in [0, 1], received ${images.dtype}`,
+    );
+  }
+  return images.shape as [number, number, number, number];
+}
+
+/** A PCG32 stream for one call, after checking the seed. */
+export function rngFor(seed: unknown, where: string): Prng {
+  if (typeof seed !== "number" || !Number.isFinite(seed)) {
+    throw new TypeError(
+      `Cannot apply ${where}: seed must be a finite number, received ${typeName(seed)}`,
+    );
+  }
+  return pcg32(Math.trunc(seed));
+}
+
+/** A fresh integer seed for a sub-step, drawn from `prng`. */
+export function childSeed(prng: () => number): number {
+  return Math.floor(prng() * 0x100000000);
+}
+
+/** Uniform draw in [lo, hi). */
+export function uniform(prng: () => number, lo: number, hi: number): number {
+  return lo + (hi - lo) * prng();
+}
+
+/** Standard normal draw (Box-Muller). */
+export function normal(prng: () => number): number {
+  const u = Math.max(prng(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * prng());
+}
+
+/** Checks a finite number inside [min, max]. */
+export function checkNumber(
+  value: unknown,
+  name: string,
+  where: string,
+  min = -Infinity,
+  max = Infinity,
+): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Cannot create ${where}: ${name} must be a number, received ${value}`);
+  }
+  if (!(value >= min && value <= max)) {
+    throw new RangeError(
+      `Cannot create ${where}: ${name} must be in [${min}, ${max}], received ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a probability in [0, 1]. */
+export function checkProbability(p: unknown, name: string, where: string): number {
+  return checkNumber(p, name, where, 0, 1);
+}
+
+/**
+ * Checks a `[lo, hi]` range with `min <= lo <= hi <= max`. A single number `v` becomes
+ * `around(v)` when given (e.g. `[1 - v, 1 + v]`), else `[v, v]`.
+ */
+export function checkRange(
+  value: unknown,
+  name: string,
+  where: string,
+  min: number,
+  max: number,
+  around?: (v: number) => [number, number],
+): [number, number] {
+  let pair: [number, number];
+  if (typeof value === "number") {
+    checkNumber(value, name, where);
+    pair = around ? around(value) : [value, value];
+  } else if (
+    Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "number")
+  ) {
+    pair = [value[0], value[1]];
+  } else {
+    throw new TypeError(
+      `Cannot create ${where}: ${name} must be a number or [min, max], received ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  if (!(pair[0] >= min && pair[1] <= max && pair[0] <= pair[1])) {
+    throw new RangeError(
+      `Cannot create ${where}: ${name} must satisfy ${min} <= min <= max <= ${max}, received [${pair}]`,
+    );
+  }
+  return pair;
+}
+
+/** Checks an output size: a positive integer or `[height, width]`. */
+export function checkSize(
+  value: unknown,
+  name: string,
+  where: string,
+): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const pair = typeof value === "number" ? [value, value] : value;
+  if (
+    !Array.isArray(pair) || pair.length !== 2 ||
+    !pair.every((v) => typeof v === "number" && Number.isInteger(v))
+  ) {
+    throw new TypeError(
+      `Cannot create ${where}: ${name} must be an integer or [height, width], received ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  if (!(pair[0] >= 1 && pair[1] >= 1)) {
+    throw new RangeError(
+      `Cannot create ${where}: ${name} must be at least 1, received [${pair}]`,
+    );
+  }
+  return [pair[0], pair[1]];
+}
+
+/** Per-sample values as a `[B, 1, 1, 1]` tensor that broadcasts over an image batch. */
+export function perSample(values: ArrayLike<number>): tf.Tensor4D {
+  return tf.tensor4d(Float32Array.from(values), [values.length, 1, 1, 1]);
+}
+
+/** A per-sample 0/1 mask: 1 with probability `p` for each of `b` samples. */
+export function bernoulli(prng: () => number, b: number, p: number): Float32Array {
+  const mask = new Float32Array(b);
+  for (let i = 0; i < b; i++) mask[i] = prng() < p ? 1 : 0;
+  return mask;
+}
+
+/**
+ * `mask * a + (1 - mask) * b` for a 0/1 mask: exact for finite values, one code path on every
+ * backend (no boolean gathers).
+ */
+export function mix(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
+  return tf.add(tf.mul(a, mask), tf.mul(b, tf.sub(1, mask))) as tf.Tensor4D;
+}
+
+/** Clips to the image range [0, 1]. */
+export function clip01(x: tf.Tensor): tf.Tensor4D {
+  return tf.clipByValue(x, 0, 1) as tf.Tensor4D;
+}
+
+/**
+ * Applies a per-sample `C x C` matrix to the channels: `out[b, h, w, :] = x[b, h, w, :] @ m[b]`,
+ * one batched matMul (`m` is `[B, C, C]`, row-vector convention).
+ */
+export function channelMatmul(x: tf.Tensor4D, m: Float32Array): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const flat = tf.reshape(x, [b, h * w, c]) as tf.Tensor3D; // [B, HW, C]
+  const mats = tf.tensor3d(m, [b, c, c]);
+  return tf.reshape(tf.matMul(flat, mats), [b, h, w, c]) as tf.Tensor4D;
+}
+
+function typeName(x: unknown): string {
+  if (x === null) return "null";
+  if (x instanceof tf.Tensor) return `a ${x.dtype} tensor of shape [${x.shape}]`;
+  return typeof x;
+}
+
+/**
+ * `tf.image.adjust_contrast` per sample: `clip(c * (x - mean) + mean)` with the mean taken per
+ * image and channel; `factors` is one contrast factor per sample.
+ */
+export function adjustContrast(x: tf.Tensor4D, factors: ArrayLike<number>): tf.Tensor4D {
+  const mean = tf.mean(x, [1, 2], true); // [B, 1, 1, C]
+  return clip01(tf.add(tf.mul(tf.sub(x, mean), perSample(factors)), mean));
+}
