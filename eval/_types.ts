@@ -7,8 +7,11 @@
 
 /** One sample as `eval/` reads it: a `[H, W, C]` uint8 image, an optional class or text label. */
 export interface EvalSample {
+  /** Pixels, row-major `[H, W, C]`. */
   image: Uint8Array;
+  /** Class index, for classification sets. */
   label?: number;
+  /** Text of a line, for recognition sets. */
   text?: string;
 }
 
