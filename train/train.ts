@@ -1,0 +1,533 @@
+import { tf } from "../backend/tf.ts";
+import type { Method, StepContext } from "../methods/types.ts";
+import { pcg32, type Prng, tensorSeed } from "../data/prng.ts";
+import { adamw } from "./adamw.ts";
+import { lars } from "./lars.ts";
+import { sgd } from "./sgd.ts";
+import type { Optimizer, OptimizerState } from "./optimizer.ts";
+import { lrSchedule, type ScheduleName } from "./schedule.ts";
+import { clipByGlobalNorm } from "./clip.ts";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { treeTensors } from "./serialize.ts";
+import { MetricsLog, type MetricsRecord } from "./metrics_log.ts";
+import { type ProgressReporter, progressReporter } from "./progress.ts";
+import { TrainingDivergedError } from "./errors.ts";
+import { rejectUnknownKeys } from "./_validate.ts";
+
+/** The optimizers `train` can build by name. */
+export const OPTIMIZER_NAMES = ["sgd", "adamw", "lars"] as const;
+
+/** An optimizer's name. */
+export type OptimizerName = typeof OPTIMIZER_NAMES[number];
+
+/** What `train` trains: a method with its nets and initial state (as `createMethod` returns). */
+export interface TrainSetup<Nets, State> {
+  /** The method: views, step, trainable, afterUpdate. */
+  method: Method<Nets, State>;
+  /** Its nets (models, variables); updated in place. */
+  nets: Nets;
+  /** Its initial state (queues, prototypes...). */
+  state: State;
+}
+
+/** One batch as the loop consumes it (the data loader's `Batch` fits). */
+export interface TrainBatch {
+  /** Images: a `[B,H,W,C]` tensor in [0, 1], or uint8 bytes with `shape`. */
+  images: tf.Tensor4D | Uint8Array;
+  /** `[B,H,W,C]` of uint8 `images`. */
+  shape?: [number, number, number, number];
+  /** The epoch this batch belongs to (from 0). */
+  epoch?: number;
+}
+
+/** A source of batches, optionally with a resumable position (the loader's `position()`). */
+export type BatchSource = (AsyncIterable<TrainBatch> | Iterable<TrainBatch>) & {
+  position?: () => unknown;
+};
+
+/** Builds the batch source, continuing from `position` when resuming (undefined: from start). */
+export type BatchSourceFactory = (position: unknown) => BatchSource;
+
+/** Options for {@linkcode train}. */
+export interface TrainOptions<Nets = unknown> {
+  /** Total number of optimizer steps (a resumed run counts the steps already done). */
+  steps: number;
+  /**
+   * Steps per epoch, for batches that carry no `epoch` and for the per-epoch monitor.
+   * @default steps
+   */
+  stepsPerEpoch?: number;
+  /**
+   * `sgd` (momentum 0.8, our source's), `adamw` or `lars`.
+   * @default "sgd"
+   */
+  optimizer?: OptimizerName;
+  /**
+   * Peak learning rate.
+   * @default 0.05
+   */
+  lr?: number;
+  /**
+   * Learning-rate schedule.
+   * @default "cosine"
+   */
+  schedule?: ScheduleName;
+  /**
+   * Linear warmup steps.
+   * @default 0
+   */
+  warmupSteps?: number;
+  /**
+   * Weight decay (L2 for sgd/lars, decoupled for adamw); never on biases or normalization.
+   * @default 0 for sgd, 0.01 for adamw, 1e-6 for lars
+   */
+  weightDecay?: number;
+  /**
+   * Momentum of sgd/lars.
+   * @default 0.8 for sgd, 0.9 for lars
+   */
+  momentum?: number;
+  /**
+   * Nesterov momentum (sgd only).
+   * @default false
+   */
+  nesterov?: boolean;
+  /**
+   * Clip gradients to this global L2 norm; omitted: no clipping (the norm is still logged).
+   */
+  clipNorm?: number;
+  /**
+   * Seed of the per-step view seeds.
+   * @default 0
+   */
+  seed?: number;
+  /**
+   * Run directory: `metrics.jsonl` and `checkpoint/` go there. Omitted: nothing is written.
+   */
+  outDir?: string;
+  /**
+   * Write a checkpoint every this many steps (0: only at the end). Needs `outDir`.
+   * @default 0
+   */
+  checkpointEvery?: number;
+  /**
+   * Continue from `outDir/checkpoint` when it exists (same losses as an uninterrupted run).
+   * @default false
+   */
+  resume?: boolean;
+  /** The run's configuration, stored in each checkpoint. */
+  config?: Record<string, unknown>;
+  /** A monitor (e.g. kNN accuracy) run every `evaluateEvery` steps and at the end. */
+  evaluate?: (nets: Nets, context: StepContext) => Promise<Record<string, number>>;
+  /**
+   * Steps between evaluations.
+   * @default stepsPerEpoch
+   */
+  evaluateEvery?: number;
+  /**
+   * Also evaluate before the first step (the random-init baseline); skipped when resuming.
+   * @default false
+   */
+  evaluateAtStart?: boolean;
+  /**
+   * Show progress: a bar with ETA on a terminal, plain lines otherwise.
+   * @default true
+   */
+  progress?: boolean;
+  /** Overrides the progress display's output (tests). */
+  log?: (text: string) => void;
+  /** Called with each step's record after it is logged. */
+  onStep?: (record: MetricsRecord) => void;
+}
+
+const TRAIN_OPTION_KEYS = [
+  "steps",
+  "stepsPerEpoch",
+  "optimizer",
+  "lr",
+  "schedule",
+  "warmupSteps",
+  "weightDecay",
+  "momentum",
+  "nesterov",
+  "clipNorm",
+  "seed",
+  "outDir",
+  "checkpointEvery",
+  "resume",
+  "config",
+  "evaluate",
+  "evaluateEvery",
+  "evaluateAtStart",
+  "progress",
+  "log",
+  "onStep",
+] as const;
+
+/** What {@linkcode train} returns. */
+export interface TrainResult<State> {
+  /** Steps done in total (including those before a resume). */
+  steps: number;
+  /** The step records of this call. */
+  history: MetricsRecord[];
+  /** The evaluation records of this call. */
+  evaluations: MetricsRecord[];
+  /** The final method state (owned by the caller). */
+  state: State;
+  /** Mean images per second over this call. */
+  imagesPerSecond: number;
+  /** The checkpoint written last, if any. */
+  checkpoint: string | null;
+}
+
+function checkInt(name: string, v: unknown, min: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    throw new RangeError(`Cannot train: ${name} must be an integer >= ${min}, received ${v}`);
+  }
+}
+
+function checkNumber(name: string, v: unknown, min: number, exclusive = false): void {
+  if (typeof v !== "number" || !Number.isFinite(v) || (exclusive ? v <= min : v < min)) {
+    throw new RangeError(
+      `Cannot train: ${name} must be a finite number ${
+        exclusive ? ">" : ">="
+      } ${min}, received ${v}`,
+    );
+  }
+}
+
+/** Builds an optimizer by name with the loop's options. */
+function buildOptimizer(
+  name: OptimizerName,
+  variables: tf.Variable[],
+  o: { weightDecay?: number; momentum?: number; nesterov?: boolean },
+): Optimizer {
+  switch (name) {
+    case "sgd":
+      return sgd(variables, {
+        momentum: o.momentum ?? 0.8,
+        nesterov: o.nesterov ?? false,
+        weightDecay: o.weightDecay ?? 0,
+      });
+    case "adamw":
+      return adamw(variables, { weightDecay: o.weightDecay ?? 0.01 });
+    case "lars":
+      return lars(variables, { momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 1e-6 });
+  }
+}
+
+function toImages(batch: TrainBatch): tf.Tensor4D {
+  if (batch.images instanceof tf.Tensor) {
+    if (batch.images.rank !== 4) {
+      throw new TypeError(
+        `Cannot train: batch images must have shape [B,H,W,C], received [${batch.images.shape}]`,
+      );
+    }
+    return tf.clone(batch.images);
+  }
+  if (batch.images instanceof Uint8Array && batch.shape?.length === 4) {
+    const n = batch.shape.reduce((a, b) => a * b, 1);
+    if (n !== batch.images.length) {
+      throw new TypeError(
+        `Cannot train: batch shape [${batch.shape}] needs ${n} bytes, received ${batch.images.length}`,
+      );
+    }
+    return tf.tensor4d(Float32Array.from(batch.images, (b) => b / 255), batch.shape);
+  }
+  throw new TypeError(
+    "Cannot train: a batch needs images as a tf.Tensor4D, or a Uint8Array with a 4-d shape",
+  );
+}
+
+/** Disposes the tensors of `previous` that `next` does not hold. */
+function disposeReplaced(previous: unknown, next: unknown): void {
+  const keep = new Set(treeTensors(next));
+  for (const t of treeTensors(previous)) if (!keep.has(t) && !t.isDisposed) t.dispose();
+}
+
+/**
+ * The one training loop: for each batch, `method.views(images, seed)`, the gradient of
+ * `method.step(...).loss` over `method.trainable(nets)`, optional clipping, the optimizer update
+ * at the scheduled learning rate, then `method.afterUpdate`. It knows no method by name.
+ *
+ * With `outDir` it appends a record per step to `metrics.jsonl` (loss, lr, gradNorm, the step's
+ * metrics such as zStd and top1, imagesPerSecond) and writes atomic checkpoints (nets, method
+ * state, optimizer state, loader position, PRNG state, config) every `checkpointEvery` steps and
+ * at the end; with `resume` it continues from the checkpoint and repeats the losses of an
+ * uninterrupted run exactly. A NaN or infinite loss or gradient norm throws
+ * {@linkcode TrainingDivergedError} before that update is applied, leaving the last good
+ * checkpoint as it was. Tensor count stays constant across steps.
+ *
+ * @param setup the method, its nets and initial state
+ * @param data batches, or a factory `position => batches` (needed to resume a loader)
+ * @param options steps, optimizer, schedule, checkpoints, monitor
+ * @returns the steps done, history, final state and throughput
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../backend/tf.ts";
+ * import { train } from "./train.ts";
+ * import assert from "node:assert/strict";
+ * const w = tf.variable(tf.tensor2d([[2]]));
+ * const method = {
+ *   name: "toy",
+ *   views: (x: tf.Tensor4D) => [tf.clone(x)],
+ *   step: (nets: { w: tf.Variable }, views: tf.Tensor4D[], state: null) => ({
+ *     loss: tf.tidy(() => tf.sum(tf.square(tf.matMul(tf.reshape(views[0], [-1, 1]), nets.w)))) as tf.Scalar,
+ *     metrics: {},
+ *     state,
+ *   }),
+ *   trainable: (nets: { w: tf.Variable }) => [nets.w],
+ * };
+ * const batches = Array.from({ length: 5 }, () => ({ images: tf.ones([2, 1, 1, 1]) as tf.Tensor4D }));
+ * const result = await train({ method, nets: { w }, state: null }, batches, {
+ *   steps: 5, lr: 0.1, schedule: "constant", progress: false,
+ * });
+ * assert.ok(result.history[4].loss < result.history[0].loss);
+ * tf.dispose([w, ...batches.map((b) => b.images)]);
+ * ```
+ */
+export async function train<Nets, State>(
+  setup: TrainSetup<Nets, State>,
+  data: BatchSource | BatchSourceFactory,
+  options: TrainOptions<Nets>,
+): Promise<TrainResult<State>> {
+  rejectUnknownKeys(options, TRAIN_OPTION_KEYS, "train");
+  const { method, nets } = setup;
+  if (
+    !method || typeof method.step !== "function" || typeof method.views !== "function" ||
+    typeof method.trainable !== "function"
+  ) {
+    throw new TypeError("Cannot train: setup.method must have views, step and trainable");
+  }
+  const {
+    steps,
+    optimizer: optimizerName = "sgd",
+    lr = 0.05,
+    schedule = "cosine",
+    warmupSteps = 0,
+    clipNorm,
+    seed = 0,
+    outDir,
+    checkpointEvery = 0,
+    resume = false,
+    config = {},
+    evaluate,
+    evaluateAtStart = false,
+    progress = true,
+    log,
+    onStep,
+  } = options;
+  checkInt("steps", steps, 1);
+  const stepsPerEpoch = options.stepsPerEpoch ?? steps;
+  checkInt("stepsPerEpoch", stepsPerEpoch, 1);
+  const evaluateEvery = options.evaluateEvery ?? stepsPerEpoch;
+  checkInt("evaluateEvery", evaluateEvery, 1);
+  checkInt("checkpointEvery", checkpointEvery, 0);
+  checkInt("seed", Math.abs(seed), 0);
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizerName)) {
+    throw new RangeError(
+      `Cannot train: optimizer must be one of ${
+        OPTIMIZER_NAMES.join(", ")
+      }, received "${optimizerName}"`,
+    );
+  }
+  if (clipNorm !== undefined) checkNumber("clipNorm", clipNorm, 0, true);
+  if (options.weightDecay !== undefined) checkNumber("weightDecay", options.weightDecay, 0);
+  if ((checkpointEvery > 0 || resume) && !outDir) {
+    throw new TypeError("Cannot train: checkpointEvery and resume need outDir");
+  }
+  const lrAt = lrSchedule({ name: schedule, lr, totalSteps: steps, warmupSteps });
+
+  const variables = method.trainable(nets);
+  if (!Array.isArray(variables) || variables.length === 0) {
+    throw new TypeError(
+      `Cannot train ${method.name}: trainable(nets) must return a non-empty array of tf.Variable`,
+    );
+  }
+  const optimizer = buildOptimizer(optimizerName, variables, options);
+  let state = setup.state;
+  let prng: Prng = pcg32(seed);
+  let step = 0;
+  let loaderPosition: unknown = undefined;
+  const checkpointDir = outDir ? `${outDir}/checkpoint` : null;
+  let lastCheckpoint: string | null = null;
+
+  try {
+    if (resume && checkpointDir && (await hasCheckpoint(checkpointDir))) {
+      const saved = await loadCheckpoint(checkpointDir, { nets, state }) as {
+        step: number;
+        state: State;
+        optimizer: OptimizerState;
+        prng: [number, number];
+        loader: unknown;
+      };
+      disposeReplaced(state, saved.state);
+      state = saved.state;
+      optimizer.setState(saved.optimizer);
+      tf.dispose(Object.values(saved.optimizer.slots).flat());
+      prng = pcg32(0, saved.prng);
+      step = saved.step;
+      loaderPosition = saved.loader;
+      lastCheckpoint = checkpointDir;
+    }
+    const metrics = outDir
+      ? await (async () => {
+        await Deno.mkdir(outDir, { recursive: true });
+        return MetricsLog.open(`${outDir}/metrics.jsonl`, step > 0 ? { keepBefore: step } : {});
+      })()
+      : null;
+
+    const startStep = step;
+    const source = typeof data === "function" ? data(loaderPosition) : data;
+    const reporter: ProgressReporter | null = progress
+      ? progressReporter(steps, { write: log, start: startStep })
+      : null;
+    const history: MetricsRecord[] = [];
+    const evaluations: MetricsRecord[] = [];
+    let imagesSeen = 0;
+    const t0 = performance.now();
+    let epoch = Math.floor(step / stepsPerEpoch);
+
+    const runEvaluation = async (at: number) => {
+      if (!evaluate) return;
+      const figures = await evaluate(nets, { progress: at / steps, step: at, epoch });
+      const record: MetricsRecord = { kind: "eval", step: at, epoch, ...figures };
+      evaluations.push(record);
+      await metrics?.append(record);
+      reporter?.line(
+        `eval at step ${at}: ${
+          Object.entries(figures).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(" ")
+        }`,
+      );
+    };
+    const writeCheckpoint = async () => {
+      if (!checkpointDir) return;
+      const optimizerState = optimizer.getState();
+      try {
+        await saveCheckpoint(checkpointDir, {
+          step,
+          epoch,
+          nets,
+          state,
+          optimizer: optimizerState,
+          prng: prng.state(),
+          loader: loaderPosition ?? null,
+          config,
+          method: method.name,
+        });
+      } finally {
+        tf.dispose(Object.values(optimizerState.slots).flat());
+      }
+      lastCheckpoint = checkpointDir;
+    };
+
+    if (evaluateAtStart && step === 0) await runEvaluation(0);
+
+    // Without a saved position, a deterministic source is replayed past the steps already done.
+    let skip = typeof data === "function" && loaderPosition != null ? 0 : startStep;
+    for await (const batch of (step < steps ? source : []) as AsyncIterable<TrainBatch>) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      const tStep = performance.now();
+      epoch = batch.epoch ?? Math.floor(step / stepsPerEpoch);
+      const context: StepContext = { progress: step / steps, step, epoch };
+      const viewSeed = tensorSeed(prng);
+      const images = toImages(batch);
+      const batchSize = images.shape[0];
+      let views: tf.Tensor4D[] = [];
+      let stepMetrics: Record<string, tf.Scalar> = {};
+      let next: State = state;
+      let loss: tf.Scalar | null = null;
+      let grads: Record<string, tf.Tensor> = {};
+      try {
+        views = method.views(images, viewSeed);
+        const out = tf.variableGrads(() => {
+          const result = method.step(nets, views, state, context);
+          for (const m of Object.values(result.metrics)) tf.keep(m);
+          for (const t of treeTensors(result.state)) tf.keep(t);
+          stepMetrics = result.metrics;
+          next = result.state;
+          return result.loss;
+        }, variables);
+        loss = out.value;
+        grads = out.grads;
+      } catch (e) {
+        tf.dispose([images, ...views]);
+        throw e;
+      }
+      tf.dispose([images, ...views.filter((v) => v !== images)]);
+      const lossValue = loss.dataSync()[0];
+      const gradList = variables.map((v) => grads[v.name] ?? null);
+      const clipped = clipByGlobalNorm(gradList, clipNorm ?? Infinity);
+      tf.dispose(Object.values(grads));
+      const figures: Record<string, number> = {};
+      for (const [k, m] of Object.entries(stepMetrics)) figures[k] = m.dataSync()[0];
+      tf.dispose([loss, ...Object.values(stepMetrics)]);
+      const bad = !Number.isFinite(lossValue)
+        ? { what: "loss", value: lossValue }
+        : !Number.isFinite(clipped.norm)
+        ? { what: "gradient norm", value: clipped.norm }
+        : null;
+      if (bad) {
+        tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
+        disposeReplaced(next, state);
+        throw new TrainingDivergedError(step, bad.what, bad.value, lastCheckpoint);
+      }
+      const rate = lrAt(step);
+      optimizer.apply(clipped.grads, rate);
+      tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
+      disposeReplaced(state, next);
+      state = next;
+      if (method.afterUpdate) {
+        const after = method.afterUpdate(nets, state, context);
+        disposeReplaced(state, after);
+        state = after;
+      }
+      if (typeof (source as BatchSource).position === "function") {
+        loaderPosition = (source as BatchSource).position!();
+      }
+      const seconds = (performance.now() - tStep) / 1000;
+      imagesSeen += batchSize;
+      const record: MetricsRecord = {
+        kind: "step",
+        step,
+        epoch,
+        loss: lossValue,
+        lr: rate,
+        gradNorm: clipped.norm,
+        ...figures,
+        imagesPerSecond: batchSize / Math.max(seconds, 1e-9),
+      };
+      history.push(record);
+      await metrics?.append(record);
+      onStep?.(record);
+      step++;
+      reporter?.update(step, { loss: lossValue, lr: rate, ...figures });
+      if (evaluate && (step % evaluateEvery === 0 || step === steps)) await runEvaluation(step);
+      if (checkpointEvery > 0 && step % checkpointEvery === 0 && step !== steps) {
+        await writeCheckpoint();
+      }
+      if (step >= steps) break; // before pulling another batch: the loader position stays exact
+    }
+    if (step === startStep && step < steps) {
+      throw new RangeError(
+        `Cannot train: the data source yielded no batch (needed ${steps - startStep} more steps)`,
+      );
+    }
+    if (checkpointDir && step > startStep) await writeCheckpoint();
+    reporter?.done();
+    return {
+      steps: step,
+      history,
+      evaluations,
+      state,
+      imagesPerSecond: imagesSeen / Math.max((performance.now() - t0) / 1000, 1e-9),
+      checkpoint: lastCheckpoint,
+    };
+  } finally {
+    optimizer.dispose();
+  }
+}
