@@ -13,7 +13,7 @@ export type { CtcDecodeOptions } from "./_ctc_targets.ts";
  * @example
  * ```ts
  * import { ctcGreedyDecode } from "./ctc_greedy_decode.ts";
- * import type { tf } from "../backend/tf.ts";
+ * import { tf } from "../backend/tf.ts";
 import { type CtcDecodeOptions, readScores } from "./_ctc_targets.ts";
  * import assert from "node:assert/strict";
  * // frames argmax: 0 0 blank 0 1 (blank = 2) -> [0, 0, 1]
