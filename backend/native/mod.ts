@@ -1,15 +1,8 @@
 /**
- * The `native` backend: tfjs kernels on a BLAS through Deno FFI.
+ * The `native` backend: tfjs kernels on a BLAS (OpenBLAS, MKL, BLIS, Accelerate) through Deno FFI.
+ * Select it with `useBackend("native")`; `useBackend("auto")` prefers it when a BLAS loads and
+ * `--allow-ffi` is granted.
  *
  * @module
  */
-import { BackendUnavailableError } from "../errors.ts";
-
-/**
- * Registers the `native` backend with tfjs, or throws `BackendUnavailableError` saying why not.
- */
-export function registerNativeBackend(): Promise<void> {
-  return Promise.reject(
-    new BackendUnavailableError("native", "The native backend is not built yet"),
-  );
-}
+export { type NativeBackendInfo, registerNativeBackend } from "./register_native_backend.ts";

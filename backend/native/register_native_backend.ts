@@ -1,0 +1,77 @@
+import { tf } from "../tf.ts";
+import { type Blas, loadBlas } from "./_blas.ts";
+import {
+  makeConv2D,
+  makeConv2DBackpropFilter,
+  makeConv2DBackpropInput,
+  makeFusedConv2D,
+} from "./_conv_kernels.ts";
+import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
+import type { KernelFn } from "./_util.ts";
+
+/** The kernels the native backend replaces, by tfjs kernel name. */
+const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = {
+  BatchMatMul: makeBatchMatMul,
+  _FusedMatMul: makeFusedMatMul,
+  Conv2D: makeConv2D,
+  FusedConv2D: makeFusedConv2D,
+  Conv2DBackpropInput: makeConv2DBackpropInput,
+  Conv2DBackpropFilter: makeConv2DBackpropFilter,
+};
+
+/** What the native backend loaded, once {@linkcode registerNativeBackend} has succeeded. */
+export interface NativeBackendInfo {
+  /** The BLAS library file or name that loaded. */
+  library: string;
+  /** Threads the BLAS uses (0 when the library exposes no thread control). */
+  threads: number;
+  /** Kernel names that run on the BLAS (the rest are the cpu backend's). */
+  kernels: string[];
+}
+
+let info: NativeBackendInfo | undefined;
+
+/**
+ * Registers the `native` backend with tfjs: the pure-JS cpu backend's storage and kernels, with
+ * `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and
+ * `Conv2DBackpropFilter` running on a BLAS's `cblas_sgemm` through Deno FFI (tensor memory passed
+ * zero-copy). Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
+ * name), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the reference `libblas.so.3`; it runs
+ * `SELFSUP_THREADS` threads, else one per core.
+ *
+ * @returns what loaded
+ * @throws {BackendUnavailableError} without `--allow-ffi` or when no BLAS loads (the message
+ * names the package to install)
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { registerNativeBackend } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const { library } = await registerNativeBackend();
+ * assert.ok(library.length > 0);
+ * await tf.setBackend("native");
+ * const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+ * assert.deepEqual(Array.from(y.dataSync()), [11]);
+ * ```
+ */
+export async function registerNativeBackend(): Promise<NativeBackendInfo> {
+  if (info) return info;
+  const blas = loadBlas();
+  const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
+  tf.registerBackend("native", () => {
+    const backend = new MathBackendCPU();
+    // The cpu backend prints a banner recommending tfjs-node on first use: not ours to print.
+    (backend as unknown as { firstUse: boolean }).firstUse = false;
+    return backend;
+  }, 0);
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    const make = OVERRIDES[config.kernelName];
+    const kernelFunc = make
+      ? make(blas, config.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc
+      : config.kernelFunc;
+    tf.registerKernel({ ...config, backendName: "native", kernelFunc });
+  }
+  info = { library: blas.library, threads: blas.threads, kernels: Object.keys(OVERRIDES) };
+  return info;
+}

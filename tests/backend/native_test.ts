@@ -1,0 +1,508 @@
+import assert from "node:assert/strict";
+import { BackendUnavailableError, tf, useBackend } from "../../backend/mod.ts";
+import { registerNativeBackend } from "../../backend/native/mod.ts";
+import { assertNoLeak, assertTensorClose, pcg32, type Prng, randomNormal } from "../_utils.ts";
+
+// float32 against float64 loops: sums of up to ~600 products of N(0, 1) values.
+const F32 = { rtol: 1e-4, atol: 1e-4 };
+
+await registerNativeBackend();
+
+function t4(values: Float64Array, shape: number[]): tf.Tensor4D {
+  return tf.tensor4d(Float32Array.from(values), shape as [number, number, number, number]);
+}
+
+/** Rounds to float32 so the float64 reference sees exactly what the kernel sees. */
+function f32(values: Float64Array): Float64Array {
+  return Float64Array.from(Float32Array.from(values));
+}
+
+interface Geometry {
+  oh: number;
+  ow: number;
+  top: number;
+  left: number;
+}
+
+/** TF's `same`/`valid` rule, written out independently of tfjs. */
+function geometry(
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  stride: number,
+  dilation: number,
+  pad: "same" | "valid",
+): Geometry {
+  const ekh = (kh - 1) * dilation + 1;
+  const ekw = (kw - 1) * dilation + 1;
+  if (pad === "valid") {
+    return {
+      oh: Math.ceil((h - ekh + 1) / stride),
+      ow: Math.ceil((w - ekw + 1) / stride),
+      top: 0,
+      left: 0,
+    };
+  }
+  const oh = Math.ceil(h / stride);
+  const ow = Math.ceil(w / stride);
+  const padH = Math.max((oh - 1) * stride + ekh - h, 0);
+  const padW = Math.max((ow - 1) * stride + ekw - w, 0);
+  return { oh, ow, top: Math.floor(padH / 2), left: Math.floor(padW / 2) };
+}
+
+interface ConvCase {
+  b: number;
+  h: number;
+  w: number;
+  c: number;
+  o: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  dilation: number;
+  pad: "same" | "valid";
+}
+
+/**
+ * Visits every (output pixel, tap, in channel, out channel) product of the convolution, in
+ * float64: the one loop the three references share.
+ */
+function forEachTap(
+  k: ConvCase,
+  g: Geometry,
+  visit: (xi: number, wi: number, yi: number) => void,
+): void {
+  for (let b = 0; b < k.b; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        for (let ky = 0; ky < k.kh; ky++) {
+          const iy = oy * k.stride - g.top + ky * k.dilation;
+          if (iy < 0 || iy >= k.h) continue;
+          for (let kx = 0; kx < k.kw; kx++) {
+            const ix = ox * k.stride - g.left + kx * k.dilation;
+            if (ix < 0 || ix >= k.w) continue;
+            for (let c = 0; c < k.c; c++) {
+              const xi = ((b * k.h + iy) * k.w + ix) * k.c + c;
+              for (let o = 0; o < k.o; o++) {
+                visit(
+                  xi,
+                  ((ky * k.kw + kx) * k.c + c) * k.o + o,
+                  ((b * g.oh + oy) * g.ow + ox) * k.o + o,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+const CONV_CASES: ConvCase[] = [
+  // shifted-tap lowering (stride 1, >= 16 channels)
+  { b: 3, h: 9, w: 7, c: 17, o: 5, kh: 3, kw: 3, stride: 1, dilation: 1, pad: "same" },
+  { b: 1, h: 8, w: 11, c: 16, o: 9, kh: 3, kw: 2, stride: 1, dilation: 1, pad: "valid" },
+  { b: 2, h: 6, w: 6, c: 20, o: 4, kh: 4, kw: 4, stride: 1, dilation: 1, pad: "same" },
+  // im2col lowering
+  { b: 3, h: 9, w: 7, c: 17, o: 5, kh: 3, kw: 3, stride: 2, dilation: 1, pad: "same" },
+  { b: 2, h: 11, w: 10, c: 3, o: 8, kh: 3, kw: 3, stride: 1, dilation: 1, pad: "same" },
+  { b: 1, h: 10, w: 9, c: 5, o: 7, kh: 5, kw: 3, stride: 2, dilation: 1, pad: "valid" },
+  { b: 4, h: 7, w: 8, c: 2, o: 3, kh: 1, kw: 1, stride: 1, dilation: 1, pad: "valid" },
+];
+
+Deno.test("native conv2d, its input and filter gradients match float64 loops", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(11);
+  for (const k of CONV_CASES) {
+    const label = JSON.stringify(k);
+    const g = geometry(k.h, k.w, k.kh, k.kw, k.stride, k.dilation, k.pad);
+    const x = f32(randomNormal(k.b * k.h * k.w * k.c, prng));
+    const w = f32(randomNormal(k.kh * k.kw * k.c * k.o, prng));
+    const dy = f32(randomNormal(k.b * g.oh * g.ow * k.o, prng));
+    const y = new Float64Array(dy.length);
+    const dx = new Float64Array(x.length);
+    const dw = new Float64Array(w.length);
+    forEachTap(k, g, (xi, wi, yi) => {
+      y[yi] += x[xi] * w[wi];
+      dx[xi] += dy[yi] * w[wi];
+      dw[wi] += dy[yi] * x[xi];
+    });
+    await assertNoLeak(() => {
+      const xt = t4(x, [k.b, k.h, k.w, k.c]);
+      const wt = t4(w, [k.kh, k.kw, k.c, k.o]);
+      const dyt = t4(dy, [k.b, g.oh, g.ow, k.o]);
+      const yt = tf.conv2d(xt, wt, k.stride, k.pad);
+      assertTensorClose(yt, y, F32, `conv2d ${label}`);
+      assert.deepEqual(yt.shape, [k.b, g.oh, g.ow, k.o]);
+      // d/dx sum(conv(x, w) * dy) = backprop of dy: exercises the kernels through tf.grads.
+      const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, k.stride, k.pad), dyt))
+      )([xt, wt]);
+      assertTensorClose(gx, dx, F32, `dx ${label}`);
+      assertTensorClose(gw, dw, F32, `dw ${label}`);
+      return [xt, wt, dyt, yt, gx, gw];
+    }, label);
+  }
+});
+
+Deno.test("native conv2d with dilation 2 matches a float64 loop", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(12);
+  for (const pad of ["same", "valid"] as const) {
+    const k: ConvCase = {
+      b: 2,
+      h: 9,
+      w: 10,
+      c: 18,
+      o: 6,
+      kh: 3,
+      kw: 3,
+      stride: 1,
+      dilation: 2,
+      pad,
+    };
+    const g = geometry(k.h, k.w, k.kh, k.kw, 1, 2, pad);
+    const x = f32(randomNormal(k.b * k.h * k.w * k.c, prng));
+    const w = f32(randomNormal(k.kh * k.kw * k.c * k.o, prng));
+    const y = new Float64Array(k.b * g.oh * g.ow * k.o);
+    forEachTap(k, g, (xi, wi, yi) => (y[yi] += x[xi] * w[wi]));
+    await assertNoLeak(() => {
+      const xt = t4(x, [k.b, k.h, k.w, k.c]);
+      const wt = t4(w, [k.kh, k.kw, k.c, k.o]);
+      const yt = tf.conv2d(xt, wt, 1, pad, "NHWC", 2);
+      assertTensorClose(yt, y, F32, `dilated ${pad}`);
+      return [xt, wt, yt];
+    });
+  }
+});
+
+function activate(v: number, activation: string): number {
+  switch (activation) {
+    case "relu":
+      return Math.max(v, 0);
+    case "relu6":
+      return Math.min(Math.max(v, 0), 6);
+    case "elu":
+      return v < 0 ? Math.exp(v) - 1 : v;
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-v));
+    case "leakyrelu":
+      return v < 0 ? 0.2 * v : v;
+    default:
+      return v;
+  }
+}
+
+Deno.test("native fused conv2d adds the bias and applies the activation", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(13);
+  const k: ConvCase = {
+    b: 2,
+    h: 7,
+    w: 6,
+    c: 16,
+    o: 5,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    dilation: 1,
+    pad: "same",
+  };
+  const g = geometry(k.h, k.w, k.kh, k.kw, 1, 1, "same");
+  const x = f32(randomNormal(k.b * k.h * k.w * k.c, prng));
+  const w = f32(randomNormal(k.kh * k.kw * k.c * k.o, prng));
+  const bias = f32(randomNormal(k.o, prng));
+  const y = new Float64Array(k.b * g.oh * g.ow * k.o);
+  forEachTap(k, g, (xi, wi, yi) => (y[yi] += x[xi] * w[wi]));
+  for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrelu"] as const) {
+    const expected = y.map((v, i) => activate(v + bias[i % k.o], activation));
+    await assertNoLeak(() => {
+      const inputs = {
+        x: t4(x, [k.b, k.h, k.w, k.c]),
+        filter: t4(w, [k.kh, k.kw, k.c, k.o]),
+        bias: tf.tensor1d(Float32Array.from(bias)),
+      };
+      const out = tf.fused.conv2d({ ...inputs, strides: 1, pad: "same", activation });
+      assertTensorClose(out, expected, F32, activation);
+      return [inputs, out];
+    });
+  }
+});
+
+/** float64 `op(a) @ op(b)` for row-major `a` and `b`, batched with broadcasting of one side. */
+function matMulRef(
+  a: Float64Array,
+  b: Float64Array,
+  batchA: number,
+  batchB: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): Float64Array {
+  const batch = Math.max(batchA, batchB);
+  const out = new Float64Array(batch * m * n);
+  for (let p = 0; p < batch; p++) {
+    const ao = batchA === 1 ? 0 : p * m * k;
+    const bo = batchB === 1 ? 0 : p * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let l = 0; l < k; l++) {
+          const av = a[ao + (transA ? l * m + i : i * k + l)];
+          const bv = b[bo + (transB ? j * k + l : l * n + j)];
+          s += av * bv;
+        }
+        out[p * m * n + i * n + j] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Right-aligned numpy broadcasting of two batch shapes. */
+function broadcast(a: number[], b: number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  return Array.from({ length: rank }, (_, i) => {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    return Math.max(da, db);
+  });
+}
+
+function shapeOf(batch: number[], rows: number, cols: number, trans: boolean): number[] {
+  return [...batch, trans ? cols : rows, trans ? rows : cols];
+}
+
+Deno.test("native matMul matches float64 loops for every transpose and batch layout", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(14);
+  const layouts: [number[], number[]][] = [[[], []], [[3], [3]], [[1], [4]], [[2, 3], [1]], [
+    [5],
+    [],
+  ]];
+  for (const [outerA, outerB] of layouts) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const m = 1 + Math.floor(prng() * 13);
+        const k = 1 + Math.floor(prng() * 37);
+        const n = 1 + Math.floor(prng() * 11);
+        const batchA = outerA.reduce((p, v) => p * v, 1);
+        const batchB = outerB.reduce((p, v) => p * v, 1);
+        const a = f32(randomNormal(batchA * m * k, prng));
+        const b = f32(randomNormal(batchB * k * n, prng));
+        const expected = matMulRef(a, b, batchA, batchB, m, k, n, transA, transB);
+        const label = `[${outerA}] x [${outerB}] m=${m} k=${k} n=${n} tA=${transA} tB=${transB}`;
+        await assertNoLeak(() => {
+          const at = tf.tensor(Float32Array.from(a), shapeOf(outerA, m, k, transA));
+          const bt = tf.tensor(Float32Array.from(b), shapeOf(outerB, k, n, transB));
+          const y = tf.matMul(at, bt, transA, transB);
+          assert.deepEqual(y.shape, [...broadcast(outerA, outerB), m, n]);
+          assertTensorClose(y, expected, F32, label);
+          return [at, bt, y];
+        }, label);
+      }
+    }
+  }
+});
+
+Deno.test("native fused matMul: bias, activations and gradients match float64", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(15);
+  const m = 9, k = 23, n = 7;
+  const a = f32(randomNormal(m * k, prng));
+  const b = f32(randomNormal(n * k, prng));
+  const bias = f32(randomNormal(n, prng));
+  const dy = f32(randomNormal(m * n, prng));
+  const z = matMulRef(a, b, 1, 1, m, k, n, false, true);
+  for (const activation of ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrelu"] as const) {
+    const expected = z.map((v, i) => activate(v + bias[i % n], activation));
+    await assertNoLeak(() => {
+      const inputs = {
+        a: tf.tensor2d(Float32Array.from(a), [m, k]),
+        b: tf.tensor2d(Float32Array.from(b), [n, k]),
+        bias: tf.tensor1d(Float32Array.from(bias)),
+      };
+      const y = tf.fused.matMul({ ...inputs, transposeB: true, activation });
+      assertTensorClose(y, expected, F32, activation);
+      return [inputs, y];
+    });
+  }
+  // Gradients of sum(relu(a @ b^T + bias) * dy): the gate is where the pre-activation is > 0.
+  const gate = z.map((v, i) => (v + bias[i % n] > 0 ? dy[i] : 0));
+  const da = matMulRef(gate, b, 1, 1, m, n, k, false, false);
+  const db = matMulRef(gate, a, 1, 1, n, m, k, true, false);
+  const dbias = new Float64Array(n);
+  gate.forEach((v, i) => (dbias[i % n] += v));
+  await assertNoLeak(() => {
+    const at = tf.tensor2d(Float32Array.from(a), [m, k]);
+    const bt = tf.tensor2d(Float32Array.from(b), [n, k]);
+    const biast = tf.tensor1d(Float32Array.from(bias));
+    const dyt = tf.tensor2d(Float32Array.from(dy), [m, n]);
+    const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(
+        tf.fused.matMul({
+          a: x as tf.Tensor2D,
+          b: w as tf.Tensor2D,
+          transposeB: true,
+          bias: c,
+          activation: "relu",
+        }),
+        dyt,
+      ))
+    )([at, bt, biast]);
+    assertTensorClose(grads[0], da, F32, "da");
+    assertTensorClose(grads[1], db, F32, "db");
+    assertTensorClose(grads[2], dbias, F32, "dbias");
+    return [at, bt, biast, dyt, grads];
+  });
+});
+
+/** A small conv net: conv(s1) + relu, conv(s2) + relu, mean pool, dense. Seeded weights. */
+function makeNet(prng: Prng) {
+  const w = (shape: number[], scale: number) =>
+    Float32Array.from(randomNormal(shape.reduce((p, v) => p * v, 1), prng), (v) => v * scale);
+  return {
+    w1: { values: w([3, 3, 3, 16], 0.3), shape: [3, 3, 3, 16] },
+    w2: { values: w([3, 3, 16, 16], 0.1), shape: [3, 3, 16, 16] },
+    w3: { values: w([16, 10], 0.3), shape: [16, 10] },
+    b3: { values: w([10], 0.1), shape: [10] },
+  };
+}
+
+type Net = ReturnType<typeof makeNet>;
+
+function forward(params: tf.Tensor[], x: tf.Tensor4D): tf.Tensor2D {
+  const [w1, w2, w3, b3] = params;
+  const h1 = tf.relu(tf.conv2d(x, w1 as tf.Tensor4D, 1, "same"));
+  const h2 = tf.relu(tf.conv2d(h1, w2 as tf.Tensor4D, 2, "same"));
+  const pooled = tf.mean(h2, [1, 2]) as tf.Tensor2D;
+  return tf.add(tf.matMul(pooled, w3 as tf.Tensor2D), b3) as tf.Tensor2D;
+}
+
+function lossOf(params: tf.Tensor[], x: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(labels, forward(params, x)) as tf.Scalar;
+}
+
+function netGradients(
+  net: Net,
+  x: Float32Array,
+  labels: Float32Array,
+  batch: number,
+): Float32Array[] {
+  return tf.tidy(() => {
+    const params = Object.values(net).map((p) => tf.tensor(p.values, p.shape));
+    const xt = tf.tensor4d(x, [batch, 10, 10, 3]);
+    const yt = tf.tensor2d(labels, [batch, 10]);
+    const grads = tf.grads((...ps: tf.Tensor[]) => lossOf(ps, xt, yt))(params);
+    return grads.map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+Deno.test("a small conv net's gradients agree on native, wasm and cpu", async () => {
+  const prng = pcg32(16);
+  const net = makeNet(prng);
+  const batch = 5;
+  const x = Float32Array.from(randomNormal(batch * 10 * 10 * 3, prng));
+  const labels = new Float32Array(batch * 10);
+  for (let i = 0; i < batch; i++) labels[i * 10 + Math.floor(prng() * 10)] = 1;
+  await useBackend("cpu", { quiet: true });
+  const onCpu = netGradients(net, x, labels, batch);
+  await useBackend("native", { quiet: true });
+  let onNative: Float32Array[] = [];
+  await assertNoLeak(() => {
+    onNative = netGradients(net, x, labels, batch);
+  });
+  const tolerance = { rtol: 1e-4, atol: 1e-5 };
+  for (let i = 0; i < onCpu.length; i++) {
+    assertTensorClose(onNative[i], onCpu[i], tolerance, `native vs cpu, parameter ${i}`);
+  }
+  await useBackend("wasm", { quiet: true });
+  // wasm trains convs only once a Conv2DBackpropFilter is registered for it (backend/kernels).
+  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) {
+    const onWasm = netGradients(net, x, labels, batch);
+    for (let i = 0; i < onCpu.length; i++) {
+      assertTensorClose(onNative[i], onWasm[i], tolerance, `native vs wasm, parameter ${i}`);
+    }
+  } else {
+    assert.throws(() => netGradients(net, x, labels, batch), /Conv2DBackpropFilter/);
+  }
+});
+
+function sgdLosses(net: Net, x: Float32Array, labels: Float32Array, batch: number, steps: number) {
+  const params = Object.values(net).map((p) =>
+    tf.tidy(() => tf.variable(tf.tensor(p.values, p.shape)))
+  );
+  const xt = tf.tensor4d(x, [batch, 10, 10, 3]);
+  const yt = tf.tensor2d(labels, [batch, 10]);
+  const optimizer = tf.train.sgd(0.05);
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const loss = optimizer.minimize(() => lossOf(params, xt, yt), true, params)!;
+    losses.push(loss.dataSync()[0]);
+    loss.dispose();
+  }
+  tf.dispose([...params, xt, yt]);
+  optimizer.dispose();
+  return losses;
+}
+
+Deno.test("SGD on native gives the same losses as on cpu for the first steps", async () => {
+  const prng = pcg32(17);
+  const net = makeNet(prng);
+  const batch = 8;
+  const x = Float32Array.from(randomNormal(batch * 10 * 10 * 3, prng));
+  const labels = new Float32Array(batch * 10);
+  for (let i = 0; i < batch; i++) labels[i * 10 + (i % 10)] = 1;
+  await useBackend("cpu", { quiet: true });
+  const onCpu = sgdLosses(net, x, labels, batch, 6);
+  await useBackend("native", { quiet: true });
+  let onNative: number[] = [];
+  await assertNoLeak(() => {
+    onNative = sgdLosses(net, x, labels, batch, 6);
+  });
+  assertTensorClose(onNative, onCpu, { rtol: 1e-4, atol: 1e-6 }, "losses");
+  assert.ok(onNative[5] < onNative[0], `loss should fall: ${onNative}`);
+});
+
+Deno.test("useBackend('auto') picks native here, and native reports its BLAS", async () => {
+  const lines: string[] = [];
+  assert.equal(await useBackend("auto", { log: (l) => lines.push(l) }), "native");
+  assert.match(lines[0], /using the native backend/);
+  const info = await registerNativeBackend();
+  assert.ok(info.library.length > 0);
+  assert.ok(info.kernels.includes("Conv2DBackpropFilter"));
+});
+
+/** Runs `code` as a module from the repository root (stdin, so only `flags` apply). */
+async function runChild(code: string, flags: string[], env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "-"],
+    cwd: new URL("../../", import.meta.url),
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(code));
+  await writer.close();
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+}
+
+const CHILD = `
+import { useBackend } from "./backend/mod.ts";
+try { await useBackend("native", { quiet: true }); console.log("LOADED"); }
+catch (e) { console.log(e.name + ": " + e.message); }
+`;
+
+Deno.test("native without a BLAS or without --allow-ffi says what to do", async () => {
+  const missing = await runChild(CHILD, ["-A"], { SELFSUP_BLAS: "/nonexistent/libnoblas.so" });
+  assert.match(missing, /BackendUnavailableError: .*libnoblas.*libopenblas0-pthread/);
+  const noFfi = await runChild(CHILD, ["--allow-read", "--allow-env"], {});
+  assert.match(noFfi, /BackendUnavailableError: .*--allow-ffi/);
+  assert.ok(new BackendUnavailableError("native", "x") instanceof Error);
+});
