@@ -13,3 +13,10 @@ export { mnist, type MnistOptions } from "./mnist.ts";
 export { FASHION_MNIST_CLASSES, fashionMnist, type FashionMnistOptions } from "./fashion_mnist.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderPosition } from "./loader.ts";
 export { batchToTensor } from "./batch_to_tensor.ts";
+export { CHARSETS } from "./charsets.ts";
+export {
+  type FontSpec,
+  type SyntheticTextLines,
+  syntheticTextLines,
+  type SyntheticTextLinesOptions,
+} from "./synthetic_text_lines.ts";
