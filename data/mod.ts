@@ -20,3 +20,9 @@ export {
   syntheticTextLines,
   type SyntheticTextLinesOptions,
 } from "./synthetic_text_lines.ts";
+export {
+  type MnistLines,
+  mnistLines,
+  type MnistLineSample,
+  type MnistLinesOptions,
+} from "./mnist_lines.ts";

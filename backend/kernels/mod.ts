@@ -1,14 +1,7 @@
 /**
- * Kernels that tfjs backends lack for training, registered by `useBackend`.
+ * Kernels that tfjs backends lack for training (or have only in a slow form), and the gradients
+ * tfjs-core lacks; `useBackend` registers them.
  *
  * @module
  */
-
-/**
- * Registers the training kernels a backend lacks (or has only in a slow form). Idempotent.
- *
- * @param backend the backend to patch
- */
-export function registerTrainingKernels(backend: "cpu" | "wasm"): void {
-  void backend;
-}
+export * from "./register_training_kernels.ts";
