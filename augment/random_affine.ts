@@ -1,4 +1,3 @@
-import { tf } from "../backend/tf.ts";
 import {
   type Augmentation,
   checkImages,
@@ -7,6 +6,7 @@ import {
   rngFor,
   uniform,
 } from "./_common.ts";
+import { transformBatch } from "./_transform.ts";
 
 /** Options for {@linkcode randomAffine}. */
 export interface RandomAffineOptions {
@@ -54,8 +54,7 @@ export interface RandomAffineOptions {
  *
  * @example
  * ```ts
- * import { tf } from "../backend/tf.ts";
- * import { randomAffine } from "./random_affine.ts";
+ *  * import { randomAffine } from "./random_affine.ts";
  * import assert from "node:assert/strict";
  * const x = tf.randomUniform([2, 32, 64, 1]) as tf.Tensor4D;
  * assert.deepEqual(randomAffine()(x, 3).shape, [2, 32, 64, 1]);
@@ -116,8 +115,6 @@ export function randomAffine(options: RandomAffineOptions = {}): Augmentation {
         0,
       ], i * 8);
     }
-    return tf.tidy(() =>
-      tf.image.transform(images, tf.tensor2d(t, [b, 8]), "bilinear", fill, fillValue)
-    );
+    return transformBatch(images, t, fill, fillValue, [h, w]);
   };
 }

@@ -1,4 +1,3 @@
-import { tf } from "../backend/tf.ts";
 import {
   type Augmentation,
   checkImages,
@@ -8,6 +7,7 @@ import {
   rngFor,
   uniform,
 } from "./_common.ts";
+import { transformBatch } from "./_transform.ts";
 
 /** Options for {@linkcode randomScale}. */
 export interface RandomScaleOptions {
@@ -50,8 +50,7 @@ export interface RandomScaleOptions {
  *
  * @example
  * ```ts
- * import { tf } from "../backend/tf.ts";
- * import { randomScale } from "./random_scale.ts";
+ *  * import { randomScale } from "./random_scale.ts";
  * import assert from "node:assert/strict";
  * const x = tf.ones([1, 8, 8, 1]) as tf.Tensor4D;
  * const y = randomScale({ scale: 0.5, position: "center" })(x, 0);
@@ -88,8 +87,6 @@ export function randomScale(options: RandomScaleOptions = {}): Augmentation {
       // output pixel center x + 0.5 comes from input position (x + 0.5 - tx) / s
       t.set([1 / s, 0, (0.5 - tx) / s - 0.5, 0, 1 / s, (0.5 - ty) / s - 0.5, 0, 0], i * 8);
     }
-    return tf.tidy(() =>
-      tf.image.transform(images, tf.tensor2d(t, [b, 8]), "bilinear", fill, fillValue, [oh, ow])
-    );
+    return transformBatch(images, t, fill, fillValue, [oh, ow]);
   };
 }
