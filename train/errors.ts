@@ -1,7 +1,7 @@
 /**
  * Thrown by `train` when the loss (or the gradient norm) becomes NaN or infinite. The update of
- * that step is not applied and nothing is written for it: the last checkpoint on disk is the last
- * good one.
+ * that step is not applied (only the BatchNorm running statistics of its forward pass changed in
+ * memory) and nothing is written for it: the last checkpoint on disk is the last good one.
  *
  * @example
  * ```ts

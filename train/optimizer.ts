@@ -68,7 +68,9 @@ export abstract class SlotOptimizer implements Optimizer {
     }
     this.variables = [...variables];
     for (const slot of slotNames) {
-      this.slots[slot] = this.variables.map((v) => tf.variable(tf.zerosLike(v), false));
+      this.slots[slot] = this.variables.map((v) =>
+        tf.tidy(() => tf.variable(tf.zerosLike(v), false))
+      );
     }
   }
 

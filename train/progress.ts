@@ -37,7 +37,19 @@ export interface ProgressReporter {
   done(): void;
 }
 
-/** Formats seconds as `1h02m`, `3m05s` or `12s`. */
+/**
+ * Formats seconds as `1h02m`, `3m05s` or `12s` (`?` when not finite).
+ *
+ * @param seconds a duration
+ * @returns the short form
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDuration(185), "3m05s");
+ * ```
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.max(0, Math.round(seconds));

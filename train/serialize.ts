@@ -22,7 +22,21 @@ export interface ModelLike {
   setWeights(weights: tf.Tensor[]): void;
 }
 
-/** Whether `x` is a tfjs-layers model (or anything with its weight API). */
+/**
+ * Whether `x` is a tfjs-layers model (or anything with its weight API).
+ *
+ * @param x any value
+ * @returns true when it has `weights`, `getWeights` and `setWeights`
+ *
+ * @example
+ * ```ts
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { isModelLike } from "./serialize.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isModelLike(tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1] })] })));
+ * assert.ok(!isModelLike({ weights: [] }));
+ * ```
+ */
 export function isModelLike(x: unknown): x is ModelLike {
   return typeof x === "object" && x !== null &&
     Array.isArray((x as ModelLike).weights) &&

@@ -527,6 +527,10 @@ export async function train<Nets, State>(
       imagesPerSecond: imagesSeen / Math.max((performance.now() - t0) / 1000, 1e-9),
       checkpoint: lastCheckpoint,
     };
+  } catch (e) {
+    // the caller still owns the tensors of the state it passed in; the rest are the loop's
+    disposeReplaced(state, setup.state);
+    throw e;
   } finally {
     optimizer.dispose();
   }
