@@ -35,14 +35,17 @@ export type Distance = "euclidean" | "cosine";
 
 /**
  * Pairwise distances `[n, n]` between the L2-normalized rows of `x` `[n, d]`: euclidean
- * `sqrt(2 - 2 cos)` or cosine `1 - cos`. The squared euclidean distance is clamped at 1e-12 before
- * the square root, so identical rows give a finite (zero) gradient instead of NaN.
+ * `sqrt(2 - 2 cos)` or cosine `1 - cos`. A squared euclidean distance <= 1e-12 (identical rows)
+ * gives exactly 0 with a zero gradient: the clamp keeps sqrt's gradient finite instead of NaN, and
+ * the `step` factor makes the value exactly 0, so "non-zero term" counts match
+ * pytorch-metric-learning's.
  */
 export function pairwiseDistance(x: tf.Tensor2D, distance: Distance): tf.Tensor2D {
   const xn = l2Normalize(x);
   const cos = tf.matMul(xn, xn, false, true); // [n, n]
   if (distance === "cosine") return tf.sub(1, cos);
-  return tf.sqrt(tf.maximum(tf.sub(2, tf.mul(2, cos)), 1e-12));
+  const sq = tf.sub(2, tf.mul(2, cos));
+  return tf.mul(tf.sqrt(tf.maximum(sq, 1e-12)), tf.step(tf.sub(sq, 1e-12)));
 }
 
 /**
