@@ -1,6 +1,23 @@
 /**
- * selfsup methods.
+ * selfsup methods: SimCLR, MoCo v1/v2/v3, SwAV, SimSiam and BYOL, each data plus a pure step
+ * (`views`, `step`, `trainable`, `afterUpdate`), and `createMethod` to build one by name.
+ *
+ * @example
+ * ```ts
+ * import { createMethod, METHOD_NAMES } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(METHOD_NAMES.includes("simclr"));
+ * const { method } = createMethod("simclr", {
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 0, widths: [4], projectionDim: 4,
+ * });
+ * ```
  *
  * @module
  */
-export {};
+export * from "./types.ts";
+export * from "./dispose_state.ts";
+export * from "./momentum_update.ts";
+export * from "./queue.ts";
+export * from "./simclr.ts";
+export * from "./simsiam.ts";
+export * from "./create_method.ts";

@@ -23,7 +23,7 @@ export interface ApplyHeadOptions {
  * import { tf } from "../backend/tf.ts";
  * import assert from "node:assert/strict";
  * const head = mlpHead(6, [{ units: 3 }]);
- * assert.deepEqual(applyHead(head, tf.ones([2, 5, 6])).shape, [2, 5, 3]);
+ * assert.deepEqual(applyHead(head, tf.ones([2, 5, 6]) as tf.Tensor3D).shape, [2, 5, 3]);
  * ```
  */
 export function applyHead<T extends tf.Tensor2D | tf.Tensor3D>(

@@ -74,9 +74,10 @@ export function mlpHead(
     );
     for (const a of after) {
       if (a === "bn" || a === "bn-nonaffine") {
-        const affine = a === "bn";
+        // Non-affine: gamma = 1 and beta = 0 held fixed (trainable false), since tfjs-layers'
+        // BatchNormalization reads gamma/beta in training mode even with scale/center off.
         x = apply(
-          tfl.layers.batchNormalization({ momentum, epsilon: 1e-5, center: affine, scale: affine }),
+          tfl.layers.batchNormalization({ momentum, epsilon: 1e-5, trainable: a === "bn" }),
           x,
         );
       } else if (a === "relu") x = apply(tfl.layers.reLU(), x);

@@ -30,7 +30,7 @@ function describe(model: tfl.LayersModel): string[] {
         })`;
       }
       case "BatchNormalization":
-        return c.scale ? "BN" : "BN(nonaffine)";
+        return l.trainable ? "BN" : "BN(nonaffine)";
       case "LeakyReLU":
         return `LeakyReLU(${(c.alpha as number).toFixed(2)})`;
       default:

@@ -1,0 +1,78 @@
+import { simclr, type SimclrOptions } from "./simclr.ts";
+import { simsiam, type SimsiamOptions } from "./simsiam.ts";
+import type { BaseMethodOptions, MethodSetup } from "./types.ts";
+
+/** The methods `createMethod` builds, as `--method` spells them. */
+export const METHOD_NAMES: string[] = ["simclr", "simsiam"];
+
+/**
+ * Options of {@linkcode createMethod}: the common ones plus those of the chosen method (see each
+ * method's options for their meaning and paper defaults). Options that the method does not take
+ * are an error.
+ */
+export type CreateMethodOptions =
+  & BaseMethodOptions
+  & Omit<SimclrOptions, keyof BaseMethodOptions>
+  & Omit<SimsiamOptions, keyof BaseMethodOptions>;
+
+const COMMON = [
+  "encoder",
+  "inputShape",
+  "seed",
+  "augment",
+  "widths",
+  "heads",
+  "projectionDim",
+  "hiddenDim",
+];
+
+const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions) => MethodSetup }> =
+  {
+    simclr: { keys: ["loss", "temperature", "headLayers"], build: (o) => simclr(o) as MethodSetup },
+    simsiam: { keys: ["stopGradient"], build: (o) => simsiam(o) as MethodSetup },
+  };
+
+/**
+ * Builds a method by name with its nets and initial state: what `deno task pretrain --method`
+ * calls. Unknown names and options a method does not take are TypeErrors.
+ *
+ * @param name one of {@linkcode METHOD_NAMES}
+ * @param options encoder, input shape, seed and the method's options
+ * @returns the method, its nets, its initial state and the encoder used downstream
+ *
+ * @example
+ * ```ts
+ * import { createMethod } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const setup = createMethod("simsiam", {
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 0, widths: [4], projectionDim: 8,
+ * });
+ * assert.equal(setup.method.name, "simsiam");
+ * assert.equal(setup.encoder.outputs[0].shape[1], 4);
+ * ```
+ */
+export function createMethod(name: string, options: CreateMethodOptions): MethodSetup {
+  const builder = BUILDERS[name];
+  if (!builder) {
+    throw new TypeError(
+      `Unknown method: expected one of ${METHOD_NAMES.join(", ")}, received "${name}"`,
+    );
+  }
+  if (!options || typeof options !== "object") {
+    throw new TypeError(
+      `Cannot create ${name}: options must be an object, received ${String(options)}`,
+    );
+  }
+  const allowed = new Set([...COMMON, ...builder.keys]);
+  const unknown = Object.keys(options).filter((k) =>
+    !allowed.has(k) && (options as unknown as Record<string, unknown>)[k] !== undefined
+  );
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `Cannot create ${name}: unknown option${unknown.length > 1 ? "s" : ""} ${
+        unknown.join(", ")
+      }; expected some of ${[...allowed].join(", ")}`,
+    );
+  }
+  return builder.build(options);
+}

@@ -1,0 +1,108 @@
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/tf.ts";
+import { infoNce, infoNceAccuracy, ntXent, ntXentAccuracy } from "../losses/mod.ts";
+import { simclrHead, sourceSimclrHead } from "../models/mod.ts";
+import {
+  buildEncoder,
+  checkRange,
+  embed,
+  headStyle,
+  regularization,
+  twoViewBuilder,
+  variablesOf,
+  zStd,
+} from "./_common.ts";
+import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
+
+/** Options for {@linkcode simclr}. */
+export interface SimclrOptions extends BaseMethodOptions {
+  /**
+   * `"nt-xent"`: SimCLR's loss over 2N views; `"info-nce"`: the source's symmetric cross-view
+   * InfoNCE (`info_nce_loss`).
+   * @default {"info-nce" with the source's heads, else "nt-xent"}
+   */
+  loss?: "nt-xent" | "info-nce";
+  /**
+   * Softmax temperature.
+   * @default {0.5 for nt-xent (SimCLR, arXiv:2002.05709, CIFAR-10), 0.1 for info-nce (the source)}
+   */
+  temperature?: number;
+  /** Paper head depth: 2 (SimCLR v1) or 3 (SimCLR v2). @default {2} */
+  headLayers?: 2 | 3;
+}
+
+/** SimCLR's networks. */
+export interface SimclrNets {
+  encoder: tfl.LayersModel;
+  head: tfl.LayersModel;
+}
+
+/** SimCLR has no state between steps. */
+export type SimclrState = Record<string, never>;
+
+/**
+ * SimCLR (Chen et al. 2020, arXiv:2002.05709): two augmented views, encoder, projection head,
+ * and NT-Xent over the 2N views (or the source's symmetric InfoNCE). In sequence mode the frames
+ * go through the head per frame and `featureFlat` before the loss, as the source's
+ * `forward_simclr`. Metrics: `zStd` and `top1` (the positive's accuracy among the logits).
+ *
+ * @param options encoder, input shape, seed, loss, temperature, head sizes
+ * @returns the method, its nets and (empty) state
+ *
+ * @example
+ * ```ts
+ * import { simclr } from "./mod.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import assert from "node:assert/strict";
+ * const { method, nets, state } = simclr({
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 1, widths: [4], projectionDim: 4,
+ * });
+ * const views = method.views(tf.randomUniform([4, 8, 8, 1]) as tf.Tensor4D, 0);
+ * const { loss } = method.step(nets, views, state, { progress: 0, step: 0, epoch: 0 });
+ * assert.ok(loss.dataSync()[0] > 0);
+ * ```
+ */
+export function simclr(options: SimclrOptions): MethodSetup<SimclrNets, SimclrState> {
+  const built = buildEncoder(options);
+  const style = headStyle(options, built.sequence);
+  const {
+    projectionDim = 128,
+    hiddenDim,
+    headLayers = 2,
+    loss: lossName = style === "source" ? "info-nce" : "nt-xent",
+  } = options;
+  if (lossName !== "nt-xent" && lossName !== "info-nce") {
+    throw new TypeError(
+      `Cannot build simclr: loss must be "nt-xent" or "info-nce", received ${lossName}`,
+    );
+  }
+  const { temperature = lossName === "nt-xent" ? 0.5 : 0.1 } = options;
+  checkRange("simclr", "temperature", temperature, 0, Infinity, true);
+  const head = style === "source"
+    ? sourceSimclrHead(built.dim, { projectionDim })
+    : simclrHead(built.dim, { projectionDim, hiddenDim, layers: headLayers });
+  const nets: SimclrNets = { encoder: built.encoder, head };
+  const lossFn = lossName === "nt-xent" ? ntXent : infoNce;
+  const accuracy = lossName === "nt-xent" ? ntXentAccuracy : infoNceAccuracy;
+  const method: Method<SimclrNets, SimclrState> = {
+    name: "simclr",
+    views: twoViewBuilder(options.augment, built.sequence),
+    step(nets, views, state) {
+      return tf.tidy(() => {
+        const z1 = embed(nets.encoder, [nets.head], views[0]);
+        const z2 = embed(nets.encoder, [nets.head], views[1]);
+        const loss = tf.add(
+          lossFn(z1, z2, { temperature }),
+          regularization([nets.head]),
+        ) as tf.Scalar;
+        return {
+          loss,
+          metrics: { zStd: zStd(z1), top1: accuracy(z1, z2, { temperature }) },
+          state,
+        };
+      });
+    },
+    trainable: (nets) => variablesOf([nets.encoder, nets.head]),
+  };
+  return { method, nets, state: {}, encoder: built.encoder };
+}
