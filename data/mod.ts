@@ -26,3 +26,4 @@ export {
   type MnistLineSample,
   type MnistLinesOptions,
 } from "./mnist_lines.ts";
+export { type ImageFolder, imageFolder, type ImageFolderOptions } from "./image_folder.ts";
