@@ -27,3 +27,4 @@ export {
   type MnistLinesOptions,
 } from "./mnist_lines.ts";
 export { type ImageFolder, imageFolder, type ImageFolderOptions } from "./image_folder.ts";
+export { saveImageGrid, type SaveImageGridOptions } from "./save_image_grid.ts";
