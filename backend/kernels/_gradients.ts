@@ -1,5 +1,6 @@
 /**
- * Gradients tfjs-core lacks: zero gradients for comparisons and logical ops, and StridedSlice.
+ * Gradients tfjs-core lacks (zero gradients for comparisons and logical ops, StridedSlice), and a
+ * leaner FusedBatchNorm gradient.
  *
  * @module
  */
@@ -79,6 +80,49 @@ const PIECEWISE_CONSTANT: Record<string, string[]> = {
   LogicalNot: ["x"],
 };
 
+/**
+ * The FusedBatchNorm gradient for per-channel statistics (mean, variance and scale of shape
+ * `[c]`, x `[..., c]`), with broadcasting instead of tfjs's `Tile` of the inverse deviation to
+ * x's full shape, and with the two per-channel sums (of dy and of dy (x - mean)) computed once:
+ * dx = dy k s, dmean = -k s sum(dy), dvariance = -k^3 s / 2 sum(dy (x - mean)),
+ * dscale = k sum(dy (x - mean)), doffset = sum(dy), with k = 1 / sqrt(variance + eps).
+ * Other shapes fall back to the stock gradient.
+ */
+function batchNormGradConfig(stock: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: "FusedBatchNorm",
+    inputsToSave: ["x", "mean", "variance", "scale"],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [x, mean, variance, scale] = saved;
+      const c = x.shape[x.rank - 1];
+      const perChannel = (t: tf.Tensor | undefined) =>
+        t === undefined || t === null || (t.rank === 1 && t.shape[0] === c);
+      if (
+        x.rank < 2 || mean.rank !== 1 || !perChannel(mean) || !perChannel(variance) ||
+        !perChannel(scale)
+      ) {
+        return stock.gradFunc(dy, saved, attrs);
+      }
+      const g = dy as tf.Tensor;
+      const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon;
+      const axes = x.shape.slice(0, -1).map((_, d) => d);
+      const k = tf.rsqrt(tf.add(variance, eps)); // [c]
+      const ks = scale ? tf.mul(k, scale) : k; // [c]
+      // eager: tfjs runs each input's gradient closure in its own tidy, so a sum memoized in one
+      // closure would be disposed before the next used it
+      const sumDy = tf.sum(g, axes); // [c]
+      const sumDyXm = tf.sum(tf.mul(g, tf.sub(x, mean)), axes); // [c]
+      return {
+        x: () => tf.mul(g, ks),
+        mean: () => tf.neg(tf.mul(ks, sumDy)),
+        variance: () => tf.mul(tf.mul(tf.mul(ks, tf.square(k)), -0.5), sumDyXm),
+        scale: () => tf.mul(k, sumDyXm),
+        offset: () => tf.clone(sumDy), // a clone: the sum is shared with mean's gradient
+      };
+    },
+  };
+}
+
 let registered = false;
 
 /** Registers the missing gradients once (gradients are shared by all backends). */
@@ -97,6 +141,8 @@ export function registerMissingGradients(): void {
         ),
     });
   }
+  const stockBatchNorm = tf.getGradient("FusedBatchNorm");
+  if (stockBatchNorm) tf.registerGradient(batchNormGradConfig(stockBatchNorm));
   if (!tf.getGradient("StridedSlice")) {
     tf.registerGradient({
       kernelName: "StridedSlice",

@@ -321,3 +321,82 @@ Deno.test("registerTrainingKernels is idempotent and rejects unknown backends", 
     (e: unknown) => e instanceof RangeError && /received "webgl"/.test(e.message),
   );
 });
+
+/** Float64 batch norm over all but the last axis of x `[m, c]` (flattened): the gradients. */
+function refBatchNormGrads(
+  x: Float64Array,
+  dy: Float64Array,
+  gamma: Float64Array,
+  c: number,
+  eps: number,
+): { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
+  const m = x.length / c;
+  const dx = new Float64Array(x.length), dgamma = new Float64Array(c), dbeta = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    let mu = 0, v = 0;
+    for (let r = 0; r < m; r++) mu += x[r * c + ch] / m;
+    for (let r = 0; r < m; r++) v += (x[r * c + ch] - mu) ** 2 / m;
+    const k = 1 / Math.sqrt(v + eps);
+    let sumDy = 0, sumDyXhat = 0;
+    for (let r = 0; r < m; r++) {
+      const xhat = (x[r * c + ch] - mu) * k;
+      sumDy += dy[r * c + ch];
+      sumDyXhat += dy[r * c + ch] * xhat;
+    }
+    dgamma[ch] = sumDyXhat;
+    dbeta[ch] = sumDy;
+    // dx = gamma k / m (m dy - sum(dy) - xhat sum(dy xhat)), through the batch statistics
+    for (let r = 0; r < m; r++) {
+      const xhat = (x[r * c + ch] - mu) * k;
+      dx[r * c + ch] = gamma[ch] * k / m * (m * dy[r * c + ch] - sumDy - xhat * sumDyXhat);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+for (const backend of BACKENDS) {
+  Deno.test(`${backend}: batch-norm gradients match a float64 reference`, async () => {
+    await setupBackend(backend);
+    const prng = pcg32(600);
+    const shape: [number, number, number, number] = [3, 5, 7, 6];
+    const size = shape.reduce((a, b) => a * b, 1), c = shape[3], eps = 1e-3;
+    const xv = normal32(size, prng).map((v) => 2 * v + 0.5); // not already normalized
+    const dyv = normal32(size, prng), gv = normal32(c, prng);
+    const ref = refBatchNormGrads(xv, dyv, gv, c, eps);
+    await assertNoLeak(() => {
+      const x = tf.tensor4d(f32(xv), shape), dy = tf.tensor4d(f32(dyv), shape);
+      const gamma = tf.tensor1d(f32(gv)), beta = tf.zeros([c]);
+      const [gx, gg, gb] = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+        const y = tf.batchNorm(
+          xi as tf.Tensor4D,
+          mean,
+          variance,
+          b as tf.Tensor1D,
+          g as tf.Tensor1D,
+          eps,
+        );
+        return tf.sum(tf.mul(y, dy));
+      })([x, gamma, beta]);
+      assertTensorClose(gx, ref.dx, { rtol: 1e-3, atol: 1e-4 }, `${backend} batch-norm dx`);
+      assertTensorClose(gg, ref.dgamma, TOL, `${backend} batch-norm dgamma`);
+      assertTensorClose(gb, ref.dbeta, TOL, `${backend} batch-norm dbeta`);
+      // mean and variance as plain inputs: dmean = -gamma k sum(dy),
+      // dvariance = -gamma k^3 / 2 sum(dy (x - mean))
+      const mv = normal32(c, prng), vv = normal32(c, prng).map((v) => v * v + 0.5);
+      const mean = tf.tensor1d(f32(mv)), variance = tf.tensor1d(f32(vv));
+      const [gm, gvar] = tf.grads((m: tf.Tensor, v: tf.Tensor) =>
+        tf.sum(tf.mul(tf.batchNorm(x, m as tf.Tensor1D, v as tf.Tensor1D, beta, gamma, eps), dy))
+      )([mean, variance]);
+      const em = new Float64Array(c), ev = new Float64Array(c);
+      for (let e = 0; e < size; e++) {
+        const ch = e % c, k = 1 / Math.sqrt(vv[ch] + eps);
+        em[ch] -= gv[ch] * k * dyv[e];
+        ev[ch] -= 0.5 * gv[ch] * k ** 3 * dyv[e] * (xv[e] - mv[ch]);
+      }
+      assertTensorClose(gm, em, TOL, `${backend} batch-norm dmean`);
+      assertTensorClose(gvar, ev, TOL, `${backend} batch-norm dvariance`);
+      tf.dispose([x, dy, gamma, beta, gx, gg, gb, mean, variance, gm, gvar]);
+    });
+  });
+}
