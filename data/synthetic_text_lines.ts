@@ -248,6 +248,7 @@ export function syntheticTextLines(options: SyntheticTextLinesOptions = {}): Syn
     const gradient = randUniform(prng, -0.08, 0.08) * 255;
     const tint = Array.from({ length: channels }, () => randUniform(prng, -12, 12));
     const sigma = randUniform(prng, 0, noise) * 255;
+    const noiseSeed = prng();
 
     const markup = `<span letter_spacing="${letterSpacing}">${
       [...text].map((ch, i) => `<span rise="${rises[i]}">${escapeMarkup(ch)}</span>`).join("")
@@ -279,6 +280,27 @@ export function syntheticTextLines(options: SyntheticTextLinesOptions = {}): Syn
     const canvas: Mask = { data: new Float32Array(width * height), width, height };
     drawAffine(canvas, mask, cx, cy, s, s, angle);
 
+    // Pixel noise: PCG per pixel costs ~5 ms a line, so a mulberry32 stream seeded from the
+    // item's PRNG draws it (still deterministic per (seed, index)); Box-Muller gives pairs.
+    let m = Math.floor(noiseSeed * 0x100000000) | 0;
+    const uniform = () => {
+      m = (m + 0x6d2b79f5) | 0;
+      let t = Math.imul(m ^ (m >>> 15), 1 | m);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
+    };
+    let spare = NaN;
+    const gauss = () => {
+      if (!Number.isNaN(spare)) {
+        const g = spare;
+        spare = NaN;
+        return g;
+      }
+      const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+      const th = 2 * Math.PI * uniform();
+      spare = r * Math.sin(th);
+      return r * Math.cos(th);
+    };
     const image = new Uint8Array(height * width * channels);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
@@ -286,7 +308,7 @@ export function syntheticTextLines(options: SyntheticTextLinesOptions = {}): Syn
         const base = bg + gradient * (x / width - 0.5);
         const v = base + (fg - base) * a;
         for (let ch = 0; ch < channels; ch++) {
-          const n = sigma > 0 ? randNormal(prng) * sigma : 0;
+          const n = sigma > 0 ? gauss() * sigma : 0;
           const t = channels === 3 ? tint[ch] : 0;
           image[(y * width + x) * channels + ch] = Math.max(
             0,
