@@ -1,6 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { mlpHead } from "../models/mlp_head.ts";
+import { pcg32 } from "../data/prng.ts";
 import {
   batchLoss,
   type EvalMetrics,
@@ -101,6 +102,7 @@ export async function probe(
     [...hidden.map((units) => ({ units, after: ["relu" as const] })), { units: outputs }],
     { name: what.replace(/\W+/g, "_") },
   );
+  seedHead(head, options.seed ?? 0);
   const rowsOf = (x: tf.Tensor, order: Int32Array, start: number, end: number) =>
     tf.gather(x, tf.tensor1d(order.subarray(start, end), "int32"));
   try {
@@ -132,4 +134,20 @@ export async function probe(
     head.dispose();
     throw e;
   }
+}
+
+/** Re-initializes a head from a seed (Glorot-uniform kernels, zero biases), so probes repeat. */
+function seedHead(head: tfl.LayersModel, seed: number): void {
+  const prng = pcg32(seed ^ 0x5eed);
+  const fresh = head.getWeights().map((w) => {
+    if (w.rank !== 2) return tf.zerosLike(w);
+    const [fanIn, fanOut] = w.shape as [number, number];
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    return tf.tensor2d(
+      Float32Array.from({ length: fanIn * fanOut }, () => (2 * prng() - 1) * limit),
+      [fanIn, fanOut],
+    );
+  });
+  head.setWeights(fresh);
+  tf.dispose(fresh);
 }

@@ -27,10 +27,10 @@ export type { EvalMetrics, FitOptions, LabeledFeatures, Labels } from "./_superv
  * head.dispose();
  * ```
  */
-export function linearProbe(
+export async function linearProbe(
   train: LabeledFeatures,
   test: LabeledFeatures,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  return probe(train, test, [], options, "train a linear probe");
+  return await probe(train, test, [], options, "train a linear probe");
 }

@@ -32,7 +32,7 @@ export interface MlpProbeOptions extends ProbeOptions {
  * r.head.dispose();
  * ```
  */
-export function mlpProbe(
+export async function mlpProbe(
   train: LabeledFeatures,
   test: LabeledFeatures,
   options: MlpProbeOptions = {},
@@ -43,5 +43,5 @@ export function mlpProbe(
       `Cannot train an MLP probe: hiddenUnits must be a positive integer, received ${hiddenUnits}`,
     );
   }
-  return probe(train, test, [hiddenUnits], rest, "train an MLP probe");
+  return await probe(train, test, [hiddenUnits], rest, "train an MLP probe");
 }
