@@ -3,7 +3,7 @@ import { tf } from "../backend/tf.ts";
 import { featureFlat } from "../losses/mod.ts";
 import { simclrAugment, textAugment, twoViews } from "../augment/mod.ts";
 import { applyHead, convNet, resnet18, sequenceEncoder } from "../models/mod.ts";
-import type { BaseMethodOptions, HeadStyle, ViewAugmentation } from "./types.ts";
+import type { BaseMethodOptions, HeadStyle, StepResult, ViewAugmentation } from "./types.ts";
 
 /** The built encoder and what the heads need to know about it. */
 export interface BuiltEncoder {
@@ -178,4 +178,9 @@ export function checkCount(where: string, name: string, x: number, allowZero = f
       } integer, received ${x}`,
     );
   }
+}
+
+/** `tf.tidy` for a step: keeps the loss, metrics and state tensors, disposes the rest. */
+export function tidyStep<S>(fn: () => StepResult<S>): StepResult<S> {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as StepResult<S>;
 }

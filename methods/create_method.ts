@@ -1,9 +1,20 @@
+import { byol, type ByolOptions } from "./byol.ts";
+import { moco, type MocoOptions } from "./moco.ts";
 import { simclr, type SimclrOptions } from "./simclr.ts";
 import { simsiam, type SimsiamOptions } from "./simsiam.ts";
+import { swav, type SwavOptions } from "./swav.ts";
 import type { BaseMethodOptions, MethodSetup } from "./types.ts";
 
 /** The methods `createMethod` builds, as `--method` spells them. */
-export const METHOD_NAMES: string[] = ["simclr", "simsiam"];
+export const METHOD_NAMES: string[] = [
+  "simclr",
+  "moco-v1",
+  "moco-v2",
+  "moco-v3",
+  "swav",
+  "simsiam",
+  "byol",
+];
 
 /**
  * Options of {@linkcode createMethod}: the common ones plus those of the chosen method (see each
@@ -26,10 +37,32 @@ const COMMON = [
   "hiddenDim",
 ];
 
+const MOCO_KEYS = ["temperature", "queueSize", "momentum", "shuffleBnSplits"];
+
 const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions) => MethodSetup }> =
   {
     simclr: { keys: ["loss", "temperature", "headLayers"], build: (o) => simclr(o) as MethodSetup },
     simsiam: { keys: ["stopGradient"], build: (o) => simsiam(o) as MethodSetup },
+    "moco-v1": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 1 }) as MethodSetup },
+    "moco-v2": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 2 }) as MethodSetup },
+    "moco-v3": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 3 }) as MethodSetup },
+    byol: { keys: ["momentum"], build: (o) => byol(o) as MethodSetup },
+    swav: {
+      keys: [
+        "preset",
+        "temperature",
+        "epsilon",
+        "sinkhornIterations",
+        "globalCrops",
+        "localSize",
+        "prototypes",
+        "localCrops",
+        "queueLength",
+        "queueStartEpoch",
+        "freezePrototypesIterations",
+      ],
+      build: (o) => swav(o) as MethodSetup,
+    },
   };
 
 /**

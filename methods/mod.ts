@@ -20,4 +20,7 @@ export * from "./momentum_update.ts";
 export * from "./queue.ts";
 export * from "./simclr.ts";
 export * from "./simsiam.ts";
+export * from "./moco.ts";
+export * from "./byol.ts";
+export * from "./swav.ts";
 export * from "./create_method.ts";

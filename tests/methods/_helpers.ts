@@ -51,7 +51,7 @@ export interface RunRecord {
  */
 export function runSteps(
   setup: MethodSetup,
-  images: tf.Tensor4D,
+  images: tf.Tensor4D | tf.Tensor4D[],
   steps: number,
   optimizer: tf.Optimizer,
   options: { epoch?: (step: number) => number } = {},
@@ -65,7 +65,8 @@ export function runSteps(
       step,
       epoch: options.epoch?.(step) ?? 0,
     };
-    const views = method.views(images, 1000 + step);
+    const batch = Array.isArray(images) ? images[step % images.length] : images;
+    const views = method.views(batch, 1000 + step);
     let metrics: Record<string, tf.Scalar> = {};
     let next = state;
     const loss = optimizer.minimize(
