@@ -20,3 +20,5 @@ export * from "./mlp_probe.ts";
 export * from "./fine_tune.ts";
 export * from "./train_supervised.ts";
 export * from "./evaluate_model.ts";
+export * from "./export_encoder.ts";
+export * from "./load_encoder.ts";
