@@ -6,7 +6,16 @@ import {
   makeConv2DBackpropInput,
   makeFusedConv2D,
 } from "./_conv_kernels.ts";
+import {
+  BINARY_OPS,
+  makeBinary,
+  makeReduce,
+  makeTile,
+  makeUnary,
+  UNARY_OPS,
+} from "./_elementwise.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
+import { makeMaxPoolGrad } from "./_pool.ts";
 import type { KernelFn } from "./_util.ts";
 
 /** The kernels the native backend replaces, by tfjs kernel name. */
@@ -17,6 +26,22 @@ const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = 
   FusedConv2D: makeFusedConv2D,
   Conv2DBackpropInput: makeConv2DBackpropInput,
   Conv2DBackpropFilter: makeConv2DBackpropFilter,
+  Sum: (_, fallback) => makeReduce(false, fallback),
+  Mean: (_, fallback) => makeReduce(true, fallback),
+  Tile: (_, fallback) => makeTile(fallback),
+  MaxPoolGrad: (_, fallback) => makeMaxPoolGrad(fallback),
+  ...Object.fromEntries(
+    Object.entries(BINARY_OPS).map(([name, expr]) => [
+      name,
+      (_: Blas, fallback: KernelFn) => makeBinary(expr, fallback),
+    ]),
+  ),
+  ...Object.fromEntries(
+    Object.entries(UNARY_OPS).map(([name, expr]) => [
+      name,
+      (_: Blas, fallback: KernelFn) => makeUnary(expr, fallback),
+    ]),
+  ),
 };
 
 /** What the native backend loaded, once {@linkcode registerNativeBackend} has succeeded. */

@@ -506,3 +506,230 @@ Deno.test("native without a BLAS or without --allow-ffi says what to do", async 
   assert.match(noFfi, /BackendUnavailableError: .*--allow-ffi/);
   assert.ok(new BackendUnavailableError("native", "x") instanceof Error);
 });
+
+/** Row-major strides of `shape`. */
+function stridesOf(shape: number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let r = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = r;
+    r *= shape[i];
+  }
+  return s;
+}
+
+/** Multi-index of flat position `i` in `shape`. */
+function unravel(i: number, shape: number[]): number[] {
+  return stridesOf(shape).map((s, d) => Math.floor(i / s) % shape[d]);
+}
+
+/** float64 numpy-style broadcast of `f` over `a` (shape `as`) and `b` (shape `bs`). */
+function broadcastRef(
+  a: Float64Array,
+  as: number[],
+  b: Float64Array,
+  bs: number[],
+  f: (x: number, y: number) => number,
+): { values: Float64Array; shape: number[] } {
+  const shape = broadcast(as, bs);
+  const size = shape.reduce((p, v) => p * v, 1);
+  const values = new Float64Array(size);
+  const sa = stridesOf(as);
+  const sb = stridesOf(bs);
+  for (let i = 0; i < size; i++) {
+    const idx = unravel(i, shape);
+    let ai = 0;
+    let bi = 0;
+    for (let d = 0; d < as.length; d++) {
+      ai += (as[d] === 1 ? 0 : idx[shape.length - as.length + d]) * sa[d];
+    }
+    for (let d = 0; d < bs.length; d++) {
+      bi += (bs[d] === 1 ? 0 : idx[shape.length - bs.length + d]) * sb[d];
+    }
+    values[i] = f(a[ai], b[bi]);
+  }
+  return { values, shape };
+}
+
+Deno.test("native broadcasting binary ops match float64 for every broadcast pattern", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(18);
+  const pairs: [number[], number[]][] = [
+    [[4, 5, 3, 7], [4, 5, 3, 7]],
+    [[4, 5, 3, 7], [7]],
+    [[1, 1, 1, 7], [4, 5, 3, 7]],
+    [[4, 5, 3, 7], [4, 1, 1, 7]],
+    [[6, 1], [6, 9]],
+    [[], [3, 4]],
+    [[5, 1, 3], [1, 4, 1]],
+    [[2, 3], []],
+  ];
+  const ops: [
+    string,
+    (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+    (x: number, y: number) => number,
+  ][] = [
+    ["add", tf.add, (x, y) => x + y],
+    ["sub", tf.sub, (x, y) => x - y],
+    ["mul", tf.mul, (x, y) => x * y],
+    ["div", tf.div, (x, y) => x / y],
+    ["maximum", tf.maximum, Math.max],
+    ["minimum", tf.minimum, Math.min],
+    ["squaredDifference", tf.squaredDifference, (x, y) => (x - y) ** 2],
+  ];
+  for (const [as, bs] of pairs) {
+    const a = f32(randomNormal(as.reduce((p, v) => p * v, 1), prng));
+    // Keep divisors away from zero so float32 rounding stays relative.
+    const b = f32(randomNormal(bs.reduce((p, v) => p * v, 1), prng).map((v) => v + Math.sign(v)));
+    for (const [name, op, ref] of ops) {
+      const expected = broadcastRef(a, as, b, bs, ref);
+      await assertNoLeak(() => {
+        const at = tf.tensor(Float32Array.from(a), as);
+        const bt = tf.tensor(Float32Array.from(b), bs);
+        const y = op(at, bt);
+        assert.deepEqual(y.shape, expected.shape, `${name} [${as}] [${bs}]`);
+        assertTensorClose(
+          y,
+          expected.values,
+          { rtol: 1e-6, atol: 1e-7 },
+          `${name} [${as}] [${bs}]`,
+        );
+        return [at, bt, y];
+      });
+    }
+  }
+});
+
+Deno.test("native unary ops match float64", async () => {
+  await useBackend("native", { quiet: true });
+  const x = f32(randomNormal(37, pcg32(19)));
+  const ops: [string, (t: tf.Tensor) => tf.Tensor, (v: number) => number][] = [
+    ["relu", tf.relu, (v) => Math.max(v, 0)],
+    ["neg", tf.neg, (v) => -v],
+    ["square", tf.square, (v) => v * v],
+    ["sqrt", (t) => tf.sqrt(tf.abs(t)), (v) => Math.sqrt(Math.abs(v))],
+    ["rsqrt", (t) => tf.rsqrt(tf.abs(t)), (v) => 1 / Math.sqrt(Math.abs(v))],
+    ["exp", tf.exp, Math.exp],
+    ["abs", tf.abs, Math.abs],
+    ["step", (t) => tf.step(t, 0.3), (v) => (v > 0 ? 1 : 0.3)],
+  ];
+  for (const [name, op, ref] of ops) {
+    await assertNoLeak(() => {
+      const t = tf.tensor1d(Float32Array.from(x));
+      const y = tf.tidy(() => op(t));
+      assertTensorClose(y, x.map(ref), { rtol: 1e-6, atol: 1e-7 }, name);
+      return [t, y];
+    });
+  }
+});
+
+Deno.test("native sum and mean over any axes match float64", async () => {
+  await useBackend("native", { quiet: true });
+  const shape = [3, 4, 5, 6];
+  const x = f32(randomNormal(360, pcg32(20)));
+  const cases: (number | number[])[] = [[0, 1, 2], [3], [1, 2], [0, 2], [0], -1, [0, 1, 2, 3], [
+    1,
+    3,
+  ]];
+  for (const axis of cases) {
+    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + 4 : a));
+    const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const sum = new Float64Array(outShape.reduce((p, v) => p * v, 1));
+    const so = stridesOf(outShape);
+    for (let i = 0; i < x.length; i++) {
+      const idx = unravel(i, shape);
+      sum[idx.reduce((o, v, d) => o + (axes.includes(d) ? 0 : v) * so[d], 0)] += x[i];
+    }
+    const count = axes.reduce((p, a) => p * shape[a], 1);
+    for (const keepDims of [false, true]) {
+      await assertNoLeak(() => {
+        const t = tf.tensor(Float32Array.from(x), shape);
+        const s = tf.sum(t, axis, keepDims);
+        const m = tf.mean(t, axis, keepDims);
+        const expectShape = keepDims ? outShape : shape.filter((_, i) => !axes.includes(i));
+        assert.deepEqual(s.shape, expectShape);
+        assertTensorClose(s, sum, { rtol: 1e-5, atol: 1e-5 }, `sum ${axis}`);
+        assertTensorClose(m, sum.map((v) => v / count), { rtol: 1e-5, atol: 1e-6 }, `mean ${axis}`);
+        return [t, s, m];
+      });
+    }
+  }
+});
+
+Deno.test("native tile matches an index-by-index reference", async () => {
+  await useBackend("native", { quiet: true });
+  const cases: [number[], number[]][] = [
+    [[1, 1, 1, 4], [3, 2, 5, 1]],
+    [[2, 3], [2, 3]],
+    [[3], [4]],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
+  ];
+  for (const [shape, reps] of cases) {
+    const x = randomNormal(shape.reduce((p, v) => p * v, 1), pcg32(21)).map((v) => Math.fround(v));
+    const outShape = shape.map((d, i) => d * reps[i]);
+    const expected = new Float64Array(outShape.reduce((p, v) => p * v, 1));
+    const sx = stridesOf(shape);
+    for (let i = 0; i < expected.length; i++) {
+      expected[i] = x[unravel(i, outShape).reduce((o, v, d) => o + (v % shape[d]) * sx[d], 0)];
+    }
+    await assertNoLeak(() => {
+      const t = tf.tensor(Float32Array.from(x), shape);
+      const y = tf.tile(t, reps);
+      assert.deepEqual(y.shape, outShape);
+      assertTensorClose(y, expected, { rtol: 0, atol: 0 }, `tile [${shape}] x [${reps}]`);
+      return [t, y];
+    });
+  }
+});
+
+Deno.test("native max-pool gradient routes to the first maximum, as cpu does", async () => {
+  const prng = pcg32(22);
+  // ReLU'd values: many windows of zeros, where the tie rule decides.
+  const shape: [number, number, number, number] = [2, 7, 8, 5];
+  const x = Float32Array.from(randomNormal(2 * 7 * 8 * 5, prng), (v) => Math.max(v, 0));
+  const dy = Float32Array.from(randomNormal(2 * 7 * 8 * 5, prng)); // enough for stride 1
+  const grad = (pad: "same" | "valid", strides: number) =>
+    tf.tidy(() => {
+      const xt = tf.tensor4d(x, shape);
+      return tf.grad((t: tf.Tensor) => {
+        const y = tf.maxPool(t as tf.Tensor4D, 2, strides, pad);
+        return tf.sum(tf.mul(y, tf.tensor(dy.subarray(0, y.size), y.shape)));
+      })(xt).dataSync() as Float32Array;
+    });
+  for (const [pad, strides] of [["same", 2], ["valid", 2], ["same", 1]] as const) {
+    await useBackend("cpu", { quiet: true });
+    const onCpu = grad(pad, strides);
+    await useBackend("native", { quiet: true });
+    const onNative = grad(pad, strides);
+    assertTensorClose(onNative, onCpu, { rtol: 0, atol: 1e-6 }, `maxPool ${pad} s${strides}`);
+    assert.ok(onNative.some((v) => v !== 0));
+  }
+});
+
+Deno.test("the reference step's batch-norm gradients agree on native and cpu", async () => {
+  const prng = pcg32(23);
+  const x = Float32Array.from(randomNormal(4 * 5 * 6 * 7, prng));
+  const gamma = Float32Array.from(randomNormal(7, prng));
+  const beta = Float32Array.from(randomNormal(7, prng));
+  const dy = Float32Array.from(randomNormal(4 * 5 * 6 * 7, prng));
+  const grads = () =>
+    tf.tidy(() => {
+      const dyt = tf.tensor4d(dy, [4, 5, 6, 7]);
+      const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xt, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.relu(tf.batchNorm(xt, mean, variance, b, g, 1e-5)), dyt));
+      };
+      return tf.grads(f)([tf.tensor4d(x, [4, 5, 6, 7]), tf.tensor1d(gamma), tf.tensor1d(beta)])
+        .map((g) => g.dataSync() as Float32Array);
+    });
+  await useBackend("cpu", { quiet: true });
+  const onCpu = grads();
+  await useBackend("native", { quiet: true });
+  const onNative = grads();
+  for (let i = 0; i < 3; i++) {
+    assertTensorClose(onNative[i], onCpu[i], { rtol: 1e-4, atol: 1e-5 }, `batch norm grad ${i}`);
+  }
+});
