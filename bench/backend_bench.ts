@@ -71,7 +71,7 @@ function convBench(
   options: { baseline?: boolean; stockKernel?: tf.KernelConfig; n?: number } = {},
 ) {
   const { baseline = false, stockKernel, n } = options;
-  const who = stockKernel ? "stock" : op === "Conv2D" ? "tfjs" : "selfsup";
+  const who = stockKernel ? "stock" : op === "Conv2D" || backend === "webgpu" ? "tfjs" : "selfsup";
   Deno.bench({
     name: `${backend} ${who}`,
     group: `${op} ${label(c)}`,
