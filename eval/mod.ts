@@ -22,3 +22,5 @@ export * from "./train_supervised.ts";
 export * from "./evaluate_model.ts";
 export * from "./export_encoder.ts";
 export * from "./load_encoder.ts";
+export * from "./plot_lines.ts";
+export * from "./plot_umap.ts";

@@ -1,0 +1,166 @@
+/**
+ * Self-contained SVG charts (no dependencies): line charts and labeled scatter plots.
+ *
+ * @module
+ */
+
+/** Categorical colors (Tableau 10), cycled for more series or classes. */
+export const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
+
+/** Escapes text for SVG content and attributes. */
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    /"/g,
+    "&quot;",
+  );
+}
+
+/** About `count` round tick values covering [min, max]. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!(max > min)) return [min];
+  const raw = (max - min) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
+    out.push(Number(v.toPrecision(12)));
+  }
+  return out;
+}
+
+function fmt(v: number): string {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) return v.toExponential(1);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** Plot geometry: data ranges mapped into the inner box of a width x height canvas. */
+export interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  sx: (x: number) => number;
+  sy: (y: number) => number;
+}
+
+/** Builds a frame for data ranges, padding a degenerate range. */
+export function frame(
+  xr: [number, number],
+  yr: [number, number],
+  width: number,
+  height: number,
+  logX = false,
+): Frame {
+  const pad = (r: [number, number]): [number, number] =>
+    r[1] > r[0] ? r : [r[0] - (Math.abs(r[0]) || 1) * 0.5, r[0] + (Math.abs(r[0]) || 1) * 0.5];
+  const tx = logX ? Math.log10 : (v: number) => v;
+  // 4% margin so points on the data range's edge are not cut by the frame
+  const margin = (r: [number, number]): [number, number] => {
+    const m = (r[1] - r[0]) * 0.04;
+    return [r[0] - m, r[1] + m];
+  };
+  const [x0, x1] = margin(pad([tx(xr[0]), tx(xr[1])]));
+  const [y0, y1] = margin(pad(yr));
+  const left = 70, top = 40, right = width - 20, bottom = height - 50;
+  return {
+    width,
+    height,
+    left,
+    top,
+    right,
+    bottom,
+    sx: (x) => left + ((tx(x) - x0) / (x1 - x0)) * (right - left),
+    sy: (y) => bottom - ((y - y0) / (y1 - y0)) * (bottom - top),
+  };
+}
+
+/** Axes, ticks, grid, labels and title as SVG elements. */
+export function axes(
+  f: Frame,
+  xr: [number, number],
+  yr: [number, number],
+  labels: { title?: string; xLabel?: string; yLabel?: string },
+  logX = false,
+): string {
+  const parts: string[] = [];
+  const xTicks = logX
+    ? niceTicks(Math.floor(Math.log10(xr[0])), Math.ceil(Math.log10(xr[1])), 5)
+      .filter(Number.isInteger).map((e) => 10 ** e).filter((v) => v >= xr[0] && v <= xr[1])
+    : niceTicks(xr[0], xr[1]);
+  for (const v of xTicks) {
+    const x = f.sx(v).toFixed(1);
+    parts.push(`<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${fmt(v)}</text>`);
+  }
+  for (const v of niceTicks(yr[0], yr[1])) {
+    const y = f.sy(v).toFixed(1);
+    parts.push(`<line x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="#e5e5e5"/>`);
+    parts.push(
+      `<text x="${f.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${
+        fmt(v)
+      }</text>`,
+    );
+  }
+  parts.push(
+    `<rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${
+      f.bottom - f.top
+    }" fill="none" stroke="#333"/>`,
+  );
+  if (labels.title) {
+    parts.push(
+      `<text x="${f.width / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">${
+        escapeXml(labels.title)
+      }</text>`,
+    );
+  }
+  if (labels.xLabel) {
+    parts.push(
+      `<text x="${(f.left + f.right) / 2}" y="${f.height - 12}" text-anchor="middle">${
+        escapeXml(labels.xLabel)
+      }</text>`,
+    );
+  }
+  if (labels.yLabel) {
+    const cy = (f.top + f.bottom) / 2;
+    parts.push(
+      `<text x="16" y="${cy}" text-anchor="middle" transform="rotate(-90 16 ${cy})">${
+        escapeXml(labels.yLabel)
+      }</text>`,
+    );
+  }
+  return parts.join("\n");
+}
+
+/** A legend box in the top-right corner. */
+export function legend(f: Frame, entries: { name: string; color: string }[]): string {
+  if (entries.length === 0) return "";
+  const w = Math.min(220, 24 + 7 * Math.max(...entries.map((e) => e.name.length)));
+  const x = f.right - w - 8, y = f.top + 8;
+  const rows = entries.map((e, i) =>
+    `<rect x="${x + 8}" y="${y + 8 + i * 18}" width="12" height="12" fill="${e.color}"/>` +
+    `<text x="${x + 26}" y="${y + 18 + i * 18}">${escapeXml(e.name)}</text>`
+  );
+  return `<rect x="${x}" y="${y}" width="${w}" height="${
+    12 + entries.length * 18
+  }" fill="white" fill-opacity="0.85" stroke="#999"/>\n${rows.join("\n")}`;
+}
+
+/** Wraps elements in an `<svg>` document with a white background. */
+export function document(width: number, height: number, body: string): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${body}\n</svg>\n`;
+}
