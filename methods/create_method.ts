@@ -24,7 +24,10 @@ export const METHOD_NAMES: string[] = [
 export type CreateMethodOptions =
   & BaseMethodOptions
   & Omit<SimclrOptions, keyof BaseMethodOptions>
-  & Omit<SimsiamOptions, keyof BaseMethodOptions>;
+  & Omit<SimsiamOptions, keyof BaseMethodOptions>
+  & Omit<MocoOptions, keyof BaseMethodOptions | "version">
+  & Omit<ByolOptions, keyof BaseMethodOptions>
+  & Omit<SwavOptions, keyof BaseMethodOptions>;
 
 const COMMON = [
   "encoder",

@@ -5,7 +5,8 @@ import { assertTensorClose, setupBackend } from "../_utils.ts";
 import { firstLast, noiseAugment, runSteps, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
-const images = tf.randomUniform([8, 6, 6, 1], 0, 1, "float32", 21) as tf.Tensor4D;
+// created per test: another test file's setupBackend may reset the engine between files
+const makeImages = () => tf.randomUniform([8, 6, 6, 1], 0, 1, "float32", 21) as tf.Tensor4D;
 const ctx = (step: number) => ({ progress: step / 10, step, epoch: 0 });
 
 function mocoV2(queueSize = 16, momentum = 0.999) {
@@ -23,6 +24,7 @@ function mocoV2(queueSize = 16, momentum = 0.999) {
 }
 
 Deno.test("moco-v2: the queue is a FIFO updated after the logits, momentum update exact for every weight and BN statistic", () => {
+  const images = makeImages();
   const setup = mocoV2();
   const { method, nets } = setup;
   const state0 = setup.state;
@@ -75,6 +77,7 @@ Deno.test("moco-v2: the queue is a FIFO updated after the logits, momentum updat
 });
 
 Deno.test("moco: K must be divisible by the keys per step and the batch by shuffleBnSplits", () => {
+  const images = makeImages();
   const setup = mocoV2(12);
   const views = setup.method.views(images, 0);
   assert.throws(() => setup.method.step(setup.nets, views, setup.state, ctx(0)), /divisible/);
@@ -113,6 +116,7 @@ Deno.test("moco-v2 loss falls and top1 rises; no tensors leak across step and af
 });
 
 Deno.test("moco-v3: symmetric loss with predictor, no queue, cosine momentum; loss falls", () => {
+  const images = makeImages();
   const setup = createMethod("moco-v3", {
     encoder: toyEncoder([6, 6, 1], 8, 2),
     inputShape: [6, 6, 1],

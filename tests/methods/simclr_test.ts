@@ -5,10 +5,12 @@ import { assertNoLeak, setupBackend } from "../_utils.ts";
 import { firstLast, noiseAugment, runSteps, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
-const images = tf.randomUniform([8, 6, 6, 1], 0, 1, "float32", 7) as tf.Tensor4D;
+// created per test: another test file's setupBackend may reset the engine between files
+const makeImages = () => tf.randomUniform([8, 6, 6, 1], 0, 1, "float32", 7) as tf.Tensor4D;
 
 for (const loss of ["nt-xent", "info-nce"] as const) {
   Deno.test(`simclr (${loss}) loss falls and top1 rises on tiny data`, () => {
+    const images = makeImages();
     const setup = simclr({
       encoder: toyEncoder([6, 6, 1]),
       inputShape: [6, 6, 1],
@@ -60,6 +62,7 @@ Deno.test("simclr in sequence mode: per-frame head and featureFlat make frames t
 });
 
 Deno.test("simclr step leaves no tensors behind and does not touch its inputs", async () => {
+  const images = makeImages();
   const setup = simclr({
     encoder: toyEncoder([6, 6, 1]),
     inputShape: [6, 6, 1],

@@ -5,7 +5,8 @@ import { assertNoLeak, setupBackend } from "../_utils.ts";
 import { firstLast, noiseAugment, runSteps, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
-const images = tf.randomUniform([16, 6, 6, 1], 0, 1, "float32", 11) as tf.Tensor4D;
+// created per test: another test file's setupBackend may reset the engine between files
+const makeImages = () => tf.randomUniform([16, 6, 6, 1], 0, 1, "float32", 11) as tf.Tensor4D;
 
 function setup(stopGradient: boolean) {
   return simsiam({
@@ -23,6 +24,7 @@ function setup(stopGradient: boolean) {
 }
 
 Deno.test("simsiam: with stop-gradient the loss falls and zStd stays near 1/sqrt(d); without it, collapse", () => {
+  const images = makeImages();
   const d = 16;
   const ref = 1 / Math.sqrt(d);
   const healthy = runSteps(setup(true), images, 60, tf.train.adam(0.05));
