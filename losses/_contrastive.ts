@@ -1,5 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
+import { matMulT, matMulTConst, noGrad } from "./_grad.ts";
 import { l2Normalize, rowDot } from "./_ops.ts";
 import { assertFloatTensor, assertPositive, assertSameShape } from "./_validate.ts";
 
@@ -46,7 +47,7 @@ export function infoNceLogits(
 ): { logits: tf.Tensor2D; positive: tf.Tensor1D } {
   const a = l2Normalize(z1);
   const b = l2Normalize(z2);
-  const logits = tf.div(tf.matMul(a, b, false, true), temperature) as tf.Tensor2D; // [n, n]
+  const logits = tf.div(matMulT(a, b), temperature) as tf.Tensor2D; // [n, n]
   const positive = tf.div(rowDot(a, b), temperature) as tf.Tensor1D; // [n]
   return { logits, positive };
 }
@@ -66,7 +67,7 @@ export function ntXentLogits(
   const a = l2Normalize(z1);
   const b = l2Normalize(z2);
   const z = tf.concat([a, b], 0); // [2n, d]
-  const sim = tf.div(tf.matMul(z, z, false, true), temperature); // [2n, 2n]
+  const sim = tf.div(matMulT(z, z), temperature); // [2n, 2n]
   const logits = tf.sub(sim, tf.mul(tf.eye(2 * n), 2 / temperature + 1e4)) as tf.Tensor2D;
   const pos = tf.div(rowDot(a, b), temperature); // [n]
   const positive = tf.concat([pos, pos], 0) as tf.Tensor1D; // [2n]
@@ -85,9 +86,9 @@ export function mocoLogits(
 ): { logits: tf.Tensor2D; positive: tf.Tensor1D } {
   const qn = l2Normalize(q);
   const kn = l2Normalize(stopGradient(k));
-  const queueN = l2Normalize(stopGradient(queue));
+  const queueN = noGrad(queue, (u) => l2Normalize(u as tf.Tensor2D)); // [K, d], off the tape
   const positive = tf.div(rowDot(qn, kn), temperature) as tf.Tensor1D; // [n]
-  const negatives = tf.div(tf.matMul(qn, queueN, false, true), temperature); // [n, K]
+  const negatives = tf.div(matMulTConst(qn, queueN), temperature); // [n, K]
   const logits = tf.concat([tf.reshape(positive, [-1, 1]), negatives], 1) as tf.Tensor2D; // [n, 1+K]
   return { logits, positive };
 }

@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { matMulT, noGrad } from "./_grad.ts";
 
 /**
  * Row-wise L2 normalization, `x / max(||x||, 1e-12)` as TensorFlow's `l2_normalize`: a zero row
@@ -10,11 +11,25 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * Mean softmax cross-entropy of `logits` `[n, m]` whose targets are the given per-row
- * `positive` logits `[n]` (already present in the row): mean(logsumexp(row) - positive).
+ * log Σ exp(x) along `axis` (0 or 1) of `[n, m]`, stable: the max is subtracted first. The max is
+ * taken without gradient (its contributions cancel exactly), which spares tfjs' `Max` gradient
+ * and its full-size `Equal` mask in the backward pass.
  */
-export function meanCrossEntropy(logits: tf.Tensor2D, positive: tf.Tensor1D): tf.Scalar {
-  return tf.mean(tf.sub(tf.logSumExp(logits, 1), positive));
+export function logSumExp(x: tf.Tensor2D, axis: 0 | 1): tf.Tensor1D {
+  const m = noGrad(x, (t) => tf.max(t, axis, true)); // [n, 1] or [1, m]
+  return tf.reshape(tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(x, m)), axis, true))), [-1]);
+}
+
+/**
+ * Mean softmax cross-entropy of `logits` `[n, m]` (rows, or columns with `axis` 0) whose targets
+ * are the given `positive` logits `[n]` (already present in each row): mean(logsumexp - positive).
+ */
+export function meanCrossEntropy(
+  logits: tf.Tensor2D,
+  positive: tf.Tensor1D,
+  axis: 0 | 1 = 1,
+): tf.Scalar {
+  return tf.mean(tf.sub(logSumExp(logits, axis), positive));
 }
 
 /** Row-wise dot products of two `[n, d]` tensors: `[n]`. */
@@ -42,7 +57,7 @@ export type Distance = "euclidean" | "cosine";
  */
 export function pairwiseDistance(x: tf.Tensor2D, distance: Distance): tf.Tensor2D {
   const xn = l2Normalize(x);
-  const cos = tf.matMul(xn, xn, false, true); // [n, n]
+  const cos = matMulT(xn, xn); // [n, n]
   if (distance === "cosine") return tf.sub(1, cos);
   const sq = tf.sub(2, tf.mul(2, cos));
   return tf.mul(tf.sqrt(tf.maximum(sq, 1e-12)), tf.step(tf.sub(sq, 1e-12)));

@@ -46,7 +46,7 @@ export function infoNce(
   return tf.tidy(() => {
     const { logits, positive } = infoNceLogits(z1, z2, temperature);
     const l12 = meanCrossEntropy(logits, positive);
-    const l21 = meanCrossEntropy(tf.transpose(logits), positive);
+    const l21 = meanCrossEntropy(logits, positive, 0); // columns: z2 -> z1
     return tf.div(tf.add(l12, l21), 2) as tf.Scalar;
   });
 }

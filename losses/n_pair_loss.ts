@@ -1,5 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { meanCrossEntropy, rowDot } from "./_ops.ts";
+import { matMulT } from "./_grad.ts";
 import { assertFloatTensor, assertPositive, assertSameShape } from "./_validate.ts";
 
 /** Options for {@linkcode nPairLoss}. */
@@ -47,7 +48,7 @@ export function nPairLoss(
   assertSameShape(loss, "anchors", anchors, "positives", positives);
   assertPositive(loss, "l2Reg", l2Reg, true);
   return tf.tidy(() => {
-    const logits = tf.matMul(anchors, positives, false, true) as tf.Tensor2D; // [n, n]
+    const logits = matMulT(anchors, positives); // [n, n]
     const ce = meanCrossEntropy(logits, rowDot(anchors, positives));
     if (l2Reg === 0) return ce;
     const sq = tf.add(

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { stopGradient } from "../backend/stop_gradient.ts";
+import { noGrad } from "./_grad.ts";
 import { sinkhornCodes } from "./_sinkhorn.ts";
 import { assertFloatTensor, assertPositive, assertPositiveInteger } from "./_validate.ts";
 
@@ -52,5 +52,5 @@ export function sinkhorn(scores: tf.Tensor2D, options: SinkhornOptions = {}): tf
   assertFloatTensor(loss, "scores", scores, ["B", "K"]);
   assertPositive(loss, "epsilon", epsilon);
   assertPositiveInteger(loss, "iterations", iterations);
-  return tf.tidy(() => sinkhornCodes(stopGradient(scores), iterations, epsilon));
+  return tf.tidy(() => noGrad(scores, (s) => sinkhornCodes(s as tf.Tensor2D, iterations, epsilon)));
 }

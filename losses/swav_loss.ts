@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { stopGradient } from "../backend/stop_gradient.ts";
+import { noGrad } from "./_grad.ts";
 import { sinkhornCodes } from "./_sinkhorn.ts";
 import {
   assertFloatTensor,
@@ -118,10 +118,12 @@ export function swavLoss(
     const logP = crops.map((c) => tf.logSoftmax(tf.div(c, temperature)));
     let total: tf.Tensor = tf.scalar(0);
     highRes.forEach((scores, s) => {
-      let target: tf.Tensor2D = stopGradient(scores);
-      if (queue) target = tf.concat([target, stopGradient(queue[s])], 0) as tf.Tensor2D;
-      let codes = sinkhornCodes(target, iterations, epsilon); // [B (+ Q), K]
-      if (queue) codes = tf.slice(codes, [0, 0], [b, k]); // drop the queue's codes
+      // Codes without gradient, computed off the gradient tape (SwAV: torch.no_grad()).
+      const codes = noGrad(scores, (sc) => {
+        if (!queue) return sinkhornCodes(sc as tf.Tensor2D, iterations, epsilon); // [B, K]
+        const all = tf.concat([sc, queue[s]], 0) as tf.Tensor2D; // [B + Q, K]
+        return tf.slice(sinkhornCodes(all, iterations, epsilon), [0, 0], [b, k]); // queue dropped
+      });
       let sub: tf.Tensor = tf.scalar(0);
       logP.forEach((lp, t) => {
         if (t === s) return;
