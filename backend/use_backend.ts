@@ -134,16 +134,19 @@ async function activate(name: BackendName, options: ActivateOptions): Promise<vo
     case "webgpu":
       await loadWebGpu(options);
       await setBackend("webgpu");
+      registerTrainingKernels("webgpu");
       return;
     case "native": {
       const { registerNativeBackend } = await import("./native/mod.ts");
       await registerNativeBackend();
       await setBackend("native");
+      registerTrainingKernels("native");
       return;
     }
     case "tensorflow":
       await loadTensorflow();
       await setBackend("tensorflow");
+      registerTrainingKernels("tensorflow");
       return;
   }
 }

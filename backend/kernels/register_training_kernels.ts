@@ -14,6 +14,9 @@ const done = new Set<string>();
  * - `cpu`: `Conv2DBackpropFilter` and `Conv2DBackpropInput` as channel-contiguous loops (the
  *   stock weight gradient runs at about 0.01 GFLOP/s).
  *
+ * - any other backend (`webgpu`, `native`, `tensorflow`): the gradients only, which every
+ *   backend shares.
+ *
  * `useBackend` calls it; call it yourself only when selecting a backend with `tf.setBackend`.
  *
  * @param backend the backend to patch
@@ -29,13 +32,14 @@ const done = new Set<string>();
  * assert.ok(tf.getGradient("StridedSlice"));
  * ```
  */
-export function registerTrainingKernels(backend: "cpu" | "wasm"): void {
-  if (backend !== "cpu" && backend !== "wasm") {
-    throw new RangeError(
-      `Cannot register training kernels: expected "cpu" or "wasm", received "${String(backend)}"`,
+export function registerTrainingKernels(backend: string): void {
+  if (typeof backend !== "string" || backend === "") {
+    throw new TypeError(
+      `Cannot register training kernels: expected a backend name, received ${String(backend)}`,
     );
   }
   registerMissingGradients();
+  if (backend !== "cpu" && backend !== "wasm") return;
   if (done.has(backend)) return;
   done.add(backend);
   for (const [kernelName, kernelFunc] of trainingKernels(backend)) {
