@@ -152,9 +152,17 @@ export function checkSize(
   return [pair[0], pair[1]];
 }
 
-/** Per-sample values as a `[B, 1, 1, 1]` tensor that broadcasts over an image batch. */
-export function perSample(values: ArrayLike<number>): tf.Tensor4D {
-  return tf.tensor4d(Float32Array.from(values), [values.length, 1, 1, 1]);
+/**
+ * One value per sample spread over a whole `[B, H, W, C]` batch (a batched matMul with ones,
+ * which every backend runs fast, rather than a broadcasting op).
+ */
+export function perSampleFull(
+  values: ArrayLike<number>,
+  shape: [number, number, number, number],
+): tf.Tensor4D {
+  const [b, h, w, c] = shape;
+  const v = tf.tensor3d(Float32Array.from(values), [b, 1, 1]);
+  return tf.reshape(tf.matMul(tf.ones([b, h * w * c, 1]) as tf.Tensor3D, v), shape) as tf.Tensor4D;
 }
 
 /** A per-sample 0/1 mask: 1 with probability `p` for each of `b` samples. */
@@ -165,11 +173,26 @@ export function bernoulli(prng: () => number, b: number, p: number): Float32Arra
 }
 
 /**
- * `mask * a + (1 - mask) * b` for a 0/1 mask: exact for finite values, one code path on every
- * backend (no boolean gathers).
+ * Multiplies each sample by its own scalar, `x[b] * s[b]`. A batched matMul with an inner size
+ * of 1 rather than a broadcast multiply: tfjs-backend-cpu's broadcasting binary ops are about 6x
+ * slower than its matMul for this (wasm is fast either way).
  */
-export function mix(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
-  return tf.add(tf.mul(a, mask), tf.mul(b, tf.sub(1, mask))) as tf.Tensor4D;
+export function scalePerSample(x: tf.Tensor4D, s: tf.Tensor | ArrayLike<number>): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const scale = s instanceof tf.Tensor
+    ? tf.reshape(s, [b, 1, 1])
+    : tf.tensor3d(Float32Array.from(s), [b, 1, 1]);
+  const flat = tf.reshape(x, [b, h * w * c, 1]) as tf.Tensor3D;
+  return tf.reshape(tf.matMul(flat, scale as tf.Tensor3D), [b, h, w, c]) as tf.Tensor4D;
+}
+
+/**
+ * `mask * a + (1 - mask) * b` per sample for a 0/1 mask (one value per sample): exact for finite
+ * values, one code path on every backend (no boolean gathers).
+ */
+export function mix(mask: ArrayLike<number>, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  const inverse = Float32Array.from(mask, (m) => 1 - m);
+  return tf.add(scalePerSample(a, mask), scalePerSample(b, inverse)) as tf.Tensor4D;
 }
 
 /** Clips to the image range [0, 1]. */
@@ -199,6 +222,13 @@ function typeName(x: unknown): string {
  * image and channel; `factors` is one contrast factor per sample.
  */
 export function adjustContrast(x: tf.Tensor4D, factors: ArrayLike<number>): tf.Tensor4D {
-  const mean = tf.mean(x, [1, 2], true); // [B, 1, 1, C]
-  return clip01(tf.add(tf.mul(tf.sub(x, mean), perSample(factors)), mean));
+  const [b, h, w, c] = x.shape;
+  const n = h * w;
+  // per-image, per-channel mean and its broadcast over the pixels as batched matMuls (fast on
+  // every backend; tfjs-backend-cpu's mean over inner axes and broadcasts are slow)
+  const flat = tf.reshape(x, [b, n, c]) as tf.Tensor3D;
+  const mean = tf.matMul(tf.fill([b, 1, n], 1 / n) as tf.Tensor3D, flat); // [B, 1, C]
+  const meanFull = tf.reshape(tf.matMul(tf.ones([b, n, 1]) as tf.Tensor3D, mean), [b, h, w, c]);
+  const centered = tf.sub(x, meanFull) as tf.Tensor4D;
+  return clip01(tf.add(scalePerSample(centered, factors), meanFull));
 }

@@ -4,7 +4,7 @@ import {
   checkImages,
   checkRange,
   clip01,
-  perSample,
+  perSampleFull,
   rngFor,
   uniform,
 } from "./_common.ts";
@@ -45,6 +45,6 @@ export function brightness(options: BrightnessOptions = {}): Augmentation {
     const [b] = checkImages(images, "brightness");
     const prng = rngFor(seed, "brightness");
     const shift = Float32Array.from({ length: b }, () => uniform(prng, lo, hi));
-    return tf.tidy(() => clip01(tf.add(images, perSample(shift))));
+    return tf.tidy(() => clip01(tf.add(images, perSampleFull(shift, images.shape))));
   };
 }

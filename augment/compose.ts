@@ -6,7 +6,6 @@ import {
   checkProbability,
   childSeed,
   mix,
-  perSample,
   rngFor,
 } from "./_common.ts";
 
@@ -60,7 +59,7 @@ export function compose(...steps: ComposeStep[]): Augmentation {
               `Cannot apply compose: a step with probability ${p} must keep the shape, received [${x.shape}] -> [${y.shape}]`,
             );
           }
-          x = mix(perSample(mask), y, x);
+          x = mix(mask, y, x);
         } else {
           x = y;
         }

@@ -55,7 +55,7 @@ export function cutout(options: CutoutOptions = {}): Augmentation {
   checkNumber(fw, "size", where, 0, 1);
   checkNumber(fill, "fill", where, 0, 1);
   return (images, seed) => {
-    const [b, h, w] = checkImages(images, where);
+    const [b, h, w, c] = checkImages(images, where);
     const prng = rngFor(seed, where);
     const rh = Math.round(fh * h), rw = Math.round(fw * w);
     const rows = new Float32Array(b * h), cols = new Float32Array(b * w);
@@ -71,9 +71,23 @@ export function cutout(options: CutoutOptions = {}): Augmentation {
       for (let y = Math.max(0, top); y < Math.min(h, top + rh); y++) rows[s * h + y] = 1;
       for (let x = Math.max(0, left); x < Math.min(w, left + rw); x++) cols[s * w + x] = 1;
     }
+    // the full-size keep mask and fill, built here: no broadcasting ops (slow on the cpu backend)
+    const keep = new Float32Array(b * h * w * c).fill(1);
+    const add = new Float32Array(fill === 0 ? 0 : b * h * w * c);
+    for (let s = 0; s < b; s++) {
+      for (let y = 0; y < h; y++) {
+        if (!rows[s * h + y]) continue;
+        for (let x = 0; x < w; x++) {
+          if (!cols[s * w + x]) continue;
+          const o = ((s * h + y) * w + x) * c;
+          keep.fill(0, o, o + c);
+          if (fill !== 0) add.fill(fill, o, o + c);
+        }
+      }
+    }
     return tf.tidy(() => {
-      const rect = tf.mul(tf.tensor4d(rows, [b, h, 1, 1]), tf.tensor4d(cols, [b, 1, w, 1]));
-      return tf.add(tf.mul(images, tf.sub(1, rect)), tf.mul(rect, fill)) as tf.Tensor4D;
+      const kept = tf.mul(images, tf.tensor4d(keep, [b, h, w, c]));
+      return (fill === 0 ? kept : tf.add(kept, tf.tensor4d(add, [b, h, w, c]))) as tf.Tensor4D;
     });
   };
 }

@@ -1,13 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import {
-  type Augmentation,
-  checkImages,
-  checkRange,
-  clip01,
-  perSample,
-  rngFor,
-  uniform,
-} from "./_common.ts";
+import { type Augmentation, checkImages, checkRange, clip01, rngFor, uniform } from "./_common.ts";
 
 /** Options for {@linkcode gaussianNoise}. */
 export interface GaussianNoiseOptions {
@@ -46,14 +38,13 @@ export function gaussianNoise(options: GaussianNoiseOptions = {}): Augmentation 
     const sigma = Float32Array.from({ length: b }, () => uniform(prng, lo, hi));
     const n = b * h * w * c;
     const noise = new Float32Array(n);
-    for (let i = 0; i < n; i += 2) { // Box-Muller, both outputs
+    const per = h * w * c;
+    for (let i = 0; i < n; i += 2) { // Box-Muller, both outputs, scaled by the sample's sigma
       const r = Math.sqrt(-2 * Math.log(Math.max(prng(), 1e-12)));
       const t = 2 * Math.PI * prng();
-      noise[i] = r * Math.cos(t);
-      if (i + 1 < n) noise[i + 1] = r * Math.sin(t);
+      noise[i] = r * Math.cos(t) * sigma[Math.floor(i / per)];
+      if (i + 1 < n) noise[i + 1] = r * Math.sin(t) * sigma[Math.floor((i + 1) / per)];
     }
-    return tf.tidy(() =>
-      clip01(tf.add(images, tf.mul(tf.tensor4d(noise, [b, h, w, c]), perSample(sigma))))
-    );
+    return tf.tidy(() => clip01(tf.add(images, tf.tensor4d(noise, [b, h, w, c]))));
   };
 }

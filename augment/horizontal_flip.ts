@@ -5,7 +5,6 @@ import {
   checkImages,
   checkProbability,
   mix,
-  perSample,
   rngFor,
 } from "./_common.ts";
 
@@ -42,6 +41,6 @@ export function horizontalFlip(options: HorizontalFlipOptions = {}): Augmentatio
     const [b] = checkImages(images, "horizontalFlip");
     const prng = rngFor(seed, "horizontalFlip");
     const mask = bernoulli(prng, b, p);
-    return tf.tidy(() => mix(perSample(mask), tf.reverse(images, 2), images));
+    return tf.tidy(() => mix(mask, tf.image.flipLeftRight(images), images));
   };
 }

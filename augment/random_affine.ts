@@ -54,7 +54,8 @@ export interface RandomAffineOptions {
  *
  * @example
  * ```ts
- *  * import { randomAffine } from "./random_affine.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import { randomAffine } from "./random_affine.ts";
  * import assert from "node:assert/strict";
  * const x = tf.randomUniform([2, 32, 64, 1]) as tf.Tensor4D;
  * assert.deepEqual(randomAffine()(x, 3).shape, [2, 32, 64, 1]);

@@ -50,7 +50,8 @@ export interface RandomScaleOptions {
  *
  * @example
  * ```ts
- *  * import { randomScale } from "./random_scale.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import { randomScale } from "./random_scale.ts";
  * import assert from "node:assert/strict";
  * const x = tf.ones([1, 8, 8, 1]) as tf.Tensor4D;
  * const y = randomScale({ scale: 0.5, position: "center" })(x, 0);

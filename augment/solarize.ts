@@ -3,7 +3,7 @@ import {
   type Augmentation,
   checkImages,
   checkRange,
-  perSample,
+  perSampleFull,
   rngFor,
   uniform,
 } from "./_common.ts";
@@ -44,7 +44,7 @@ export function solarize(options: SolarizeOptions = {}): Augmentation {
     const prng = rngFor(seed, "solarize");
     const t = Float32Array.from({ length: b }, () => uniform(prng, lo, hi));
     return tf.tidy(() => {
-      const above = tf.cast(tf.greaterEqual(images, perSample(t)), "float32");
+      const above = tf.cast(tf.greaterEqual(images, perSampleFull(t, images.shape)), "float32");
       // x + above * (1 - 2x): 1 - x where above, x elsewhere
       return tf.add(images, tf.mul(above, tf.sub(1, tf.mul(2, images)))) as tf.Tensor4D;
     });
