@@ -75,20 +75,20 @@ export function ntXentLogits(
 }
 
 /**
- * MoCo's `[n, 1 + K]` logits: the positive q·k first, then q·queueᵀ, all rows L2-normalized and
- * divided by τ. Neither k nor the queue receives a gradient.
+ * MoCo's logits: the positive q·k `[n]` and the negatives q·queueᵀ `[n, K]`, all rows
+ * L2-normalized and divided by τ (the full logits are `[positive, negatives]`, `[n, 1 + K]`).
+ * Neither k nor the queue receives a gradient; the queue's normalization runs off the tape.
  */
 export function mocoLogits(
   q: tf.Tensor2D,
   k: tf.Tensor2D,
   queue: tf.Tensor2D,
   temperature: number,
-): { logits: tf.Tensor2D; positive: tf.Tensor1D } {
+): { positive: tf.Tensor1D; negatives: tf.Tensor2D } {
   const qn = l2Normalize(q);
   const kn = l2Normalize(stopGradient(k));
-  const queueN = noGrad(queue, (u) => l2Normalize(u as tf.Tensor2D)); // [K, d], off the tape
+  const queueN = noGrad(queue, (u) => l2Normalize(u as tf.Tensor2D)); // [K, d]
   const positive = tf.div(rowDot(qn, kn), temperature) as tf.Tensor1D; // [n]
-  const negatives = tf.div(matMulTConst(qn, queueN), temperature); // [n, K]
-  const logits = tf.concat([tf.reshape(positive, [-1, 1]), negatives], 1) as tf.Tensor2D; // [n, 1+K]
-  return { logits, positive };
+  const negatives = tf.div(matMulTConst(qn, queueN), temperature) as tf.Tensor2D; // [n, K]
+  return { positive, negatives };
 }

@@ -35,7 +35,8 @@ export function mocoAccuracy(
   const { temperature = 0.2 } = options;
   validateMoco("MoCo accuracy", q, k, queue, temperature);
   return tf.tidy(() => {
-    const { logits } = mocoLogits(q, k, queue, temperature); // [n, 1+K]
+    const { positive, negatives } = mocoLogits(q, k, queue, temperature);
+    const logits = tf.concat([tf.reshape(positive, [-1, 1]), negatives], 1) as tf.Tensor2D; // [n, 1+K]
     return top1(logits, tf.zeros([q.shape[0]], "int32") as tf.Tensor1D);
   });
 }

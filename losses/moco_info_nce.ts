@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { meanCrossEntropy } from "./_ops.ts";
+import { noGrad } from "./_grad.ts";
 import { mocoLogits, validateMoco } from "./_contrastive.ts";
 
 /** Options for {@linkcode mocoInfoNce} and {@linkcode mocoAccuracy}. */
@@ -48,7 +48,13 @@ export function mocoInfoNce(
   const { temperature = 0.2 } = options;
   validateMoco("MoCo InfoNCE", q, k, queue, temperature);
   return tf.tidy(() => {
-    const { logits, positive } = mocoLogits(q, k, queue, temperature); // [n, 1+K], [n]
-    return meanCrossEntropy(logits, positive);
+    const { positive, negatives } = mocoLogits(q, k, queue, temperature); // [n], [n, K]
+    // Cross-entropy with target 0 over [positive, negatives] without materializing the [n, 1+K]
+    // concatenation: log-sum-exp with a shared max m (taken off the tape; it cancels exactly).
+    const pos = tf.reshape(positive, [-1, 1]); // [n, 1]
+    const m = noGrad(negatives, (neg) => tf.maximum(tf.max(neg, 1, true), pos));
+    const sum = tf.add(tf.exp(tf.sub(pos, m)), tf.sum(tf.exp(tf.sub(negatives, m)), 1, true));
+    const lse = tf.add(m, tf.log(sum)); // [n, 1]
+    return tf.mean(tf.sub(lse, pos)) as tf.Scalar;
   });
 }
