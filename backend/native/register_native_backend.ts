@@ -14,6 +14,12 @@ import {
   makeUnary,
   UNARY_OPS,
 } from "./_elementwise.ts";
+import {
+  BATCH_NORM_GRAD,
+  batchNormGrad,
+  installBatchNormGradient,
+  makeFusedBatchNorm,
+} from "./_batch_norm.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
 import { makeMaxPoolGrad } from "./_pool.ts";
 import type { KernelFn } from "./_util.ts";
@@ -30,6 +36,7 @@ const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = 
   Mean: (_, fallback) => makeReduce(true, fallback),
   Tile: (_, fallback) => makeTile(fallback),
   MaxPoolGrad: (_, fallback) => makeMaxPoolGrad(fallback),
+  FusedBatchNorm: (_, fallback) => makeFusedBatchNorm(fallback),
   ...Object.fromEntries(
     Object.entries(BINARY_OPS).map(([name, expr]) => [
       name,
@@ -60,7 +67,10 @@ let info: NativeBackendInfo | undefined;
  * Registers the `native` backend with tfjs: the pure-JS cpu backend's storage and kernels, with
  * `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and
  * `Conv2DBackpropFilter` running on a BLAS's `cblas_sgemm` through Deno FFI (tensor memory passed
- * zero-copy). Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
+ * zero-copy), and one-pass JS kernels for broadcasting elementwise ops, `Sum`/`Mean`, `Tile`,
+ * `MaxPoolGrad` and `FusedBatchNorm`. It also replaces the global `FusedBatchNorm` gradient with
+ * one that uses a single fused kernel on `native` and tfjs's own gradient on every other backend.
+ * Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
  * name), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the reference `libblas.so.3`; it runs
  * `SELFSUP_THREADS` threads, else one per core.
  *
@@ -81,7 +91,10 @@ let info: NativeBackendInfo | undefined;
  * ```
  */
 export async function registerNativeBackend(): Promise<NativeBackendInfo> {
-  if (info) return info;
+  if (info) {
+    installBatchNormGradient(); // another module may have registered its own since
+    return info;
+  }
   const blas = loadBlas();
   const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
   tf.registerBackend("native", () => {
@@ -97,6 +110,16 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
       : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: "native", kernelFunc });
   }
-  info = { library: blas.library, threads: blas.threads, kernels: Object.keys(OVERRIDES) };
+  tf.registerKernel({
+    kernelName: BATCH_NORM_GRAD,
+    backendName: "native",
+    kernelFunc: batchNormGrad as unknown as tf.KernelFunc,
+  });
+  installBatchNormGradient();
+  info = {
+    library: blas.library,
+    threads: blas.threads,
+    kernels: [...Object.keys(OVERRIDES), BATCH_NORM_GRAD],
+  };
   return info;
 }

@@ -709,7 +709,7 @@ Deno.test("native max-pool gradient routes to the first maximum, as cpu does", a
   }
 });
 
-Deno.test("the reference step's batch-norm gradients agree on native and cpu", async () => {
+Deno.test("batch-norm forward and gradients agree on native, cpu and wasm", async () => {
   const prng = pcg32(23);
   const x = Float32Array.from(randomNormal(4 * 5 * 6 * 7, prng));
   const gamma = Float32Array.from(randomNormal(7, prng));
@@ -717,6 +717,7 @@ Deno.test("the reference step's batch-norm gradients agree on native and cpu", a
   const dy = Float32Array.from(randomNormal(4 * 5 * 6 * 7, prng));
   const grads = () =>
     tf.tidy(() => {
+      // tf.batchNorm runs the FusedBatchNorm kernel, whose gradient native replaces.
       const dyt = tf.tensor4d(dy, [4, 5, 6, 7]);
       const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const { mean, variance } = tf.moments(xt, [0, 1, 2]);
@@ -728,8 +729,15 @@ Deno.test("the reference step's batch-norm gradients agree on native and cpu", a
   await useBackend("cpu", { quiet: true });
   const onCpu = grads();
   await useBackend("native", { quiet: true });
-  const onNative = grads();
+  let onNative: Float32Array[] = [];
+  await assertNoLeak(() => {
+    onNative = grads();
+  });
+  // The native gradient is one fused kernel; cpu and wasm keep tfjs's own (delegated) gradient.
+  await useBackend("wasm", { quiet: true });
+  const onWasm = grads();
   for (let i = 0; i < 3; i++) {
     assertTensorClose(onNative[i], onCpu[i], { rtol: 1e-4, atol: 1e-5 }, `batch norm grad ${i}`);
+    assertTensorClose(onWasm[i], onCpu[i], { rtol: 1e-4, atol: 1e-5 }, `wasm batch norm grad ${i}`);
   }
 });

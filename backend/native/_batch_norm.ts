@@ -1,0 +1,152 @@
+/**
+ * Batch norm on the native backend: a one-pass `FusedBatchNorm` forward, and a one-pass gradient
+ * kernel (`SelfsupFusedBatchNormGrad`) that replaces tfjs's gradient (a `Tile` and nine full-size
+ * elementwise ops) when the backend is `native`. Gradients are registered per kernel name for
+ * every backend, so the override delegates to tfjs's own gradient everywhere else.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
+
+/** The native-only kernel computing every batch-norm input gradient in one pass. */
+export const BATCH_NORM_GRAD = "SelfsupFusedBatchNormGrad";
+
+/** Per-channel parameters as Float32Arrays of length `c`, or `undefined` when they are not. */
+function perChannel(
+  backend: CpuLikeBackend,
+  c: number,
+  ...ts: (tf.TensorInfo | undefined)[]
+): (Float32Array | undefined)[] | undefined {
+  const out: (Float32Array | undefined)[] = [];
+  for (const t of ts) {
+    if (!t) {
+      out.push(undefined);
+      continue;
+    }
+    const v = f32(backend, t);
+    if (!v || v.length !== c || t.shape.length !== 1) return undefined;
+    out.push(v);
+  }
+  return out;
+}
+
+/** The `FusedBatchNorm` kernel: `(x - mean) * scale / sqrt(variance + eps) + offset`. */
+export function makeFusedBatchNorm(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const { x, mean, variance, offset, scale } = args.inputs;
+    const xv = f32(backend, x);
+    const c = x?.shape[x.shape.length - 1] ?? 0;
+    const params = xv && c > 0 ? perChannel(backend, c, mean, variance, offset, scale) : undefined;
+    if (!xv || !params || !params[0] || !params[1]) return fallback(args);
+    const [m, v, o, s] = params as [Float32Array, Float32Array, Float32Array?, Float32Array?];
+    const eps = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+    const a = new Float64Array(c);
+    const b = new Float64Array(c);
+    for (let j = 0; j < c; j++) {
+      a[j] = (s ? s[j] : 1) / Math.sqrt(v[j] + eps);
+      b[j] = (o ? o[j] : 0) - m[j] * a[j];
+    }
+    const out = new Float32Array(xv.length);
+    for (let i = 0; i < xv.length; i += c) {
+      for (let j = 0; j < c; j++) out[i + j] = xv[i + j] * a[j] + b[j];
+    }
+    return backend.makeTensorInfo(x!.shape.slice(), "float32", out);
+  };
+}
+
+/**
+ * `SelfsupFusedBatchNormGrad`: inputs `dy`, `x`, `mean`, `variance`, `scale` (optional), all
+ * per-channel over the last axis; outputs `[dx, dmean, dvariance, dscale, doffset]` as tfjs's
+ * FusedBatchNorm gradient defines them (mean and variance are treated as inputs).
+ */
+export function batchNormGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo[] {
+  const backend = args.backend as CpuLikeBackend;
+  const { dy, x, mean, variance, scale } = args.inputs;
+  const xv = f32(backend, x)!;
+  const dyv = f32(backend, dy)!;
+  const c = x!.shape[x!.shape.length - 1];
+  const [m, v, s] = perChannel(backend, c, mean, variance, scale)!;
+  const eps = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+  const r = new Float64Array(c);
+  const k = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    r[j] = 1 / Math.sqrt(v![j] + eps);
+    k[j] = (s ? s[j] : 1) * r[j];
+  }
+  const sumDy = new Float64Array(c);
+  const sumDyXm = new Float64Array(c);
+  const dx = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i += c) {
+    for (let j = 0; j < c; j++) {
+      const g = dyv[i + j];
+      sumDy[j] += g;
+      sumDyXm[j] += g * (xv[i + j] - m![j]);
+      dx[i + j] = g * k[j];
+    }
+  }
+  const dmean = new Float32Array(c);
+  const dvar = new Float32Array(c);
+  const dscale = new Float32Array(c);
+  const doffset = new Float32Array(c);
+  for (let j = 0; j < c; j++) {
+    const sc = s ? s[j] : 1;
+    dmean[j] = -k[j] * sumDy[j];
+    dvar[j] = -0.5 * r[j] * r[j] * r[j] * sc * sumDyXm[j];
+    dscale[j] = r[j] * sumDyXm[j];
+    doffset[j] = sumDy[j];
+  }
+  return [
+    backend.makeTensorInfo(x!.shape.slice(), "float32", dx),
+    backend.makeTensorInfo([c], "float32", dmean),
+    backend.makeTensorInfo([c], "float32", dvar),
+    backend.makeTensorInfo([c], "float32", dscale),
+    backend.makeTensorInfo([c], "float32", doffset),
+  ];
+}
+
+let installed: tf.GradConfig | undefined;
+
+/**
+ * Puts a `FusedBatchNorm` gradient on top of the global registry that runs
+ * {@linkcode BATCH_NORM_GRAD} when the active backend is `native` and the parameters are
+ * per-channel float32 vectors, and otherwise the gradient it found there (every other backend sees
+ * no change). Other code may register its own gradient later (backend/kernels does, once), so this
+ * runs on every activation of the backend and re-wraps whatever is on top when it is not ours.
+ */
+export function installBatchNormGradient(): void {
+  const original = tf.getGradient("FusedBatchNorm");
+  if (!original) return; // tfjs-layers registers it; without it there is nothing to speed up
+  if (original === installed) return;
+  installed = {
+    kernelName: "FusedBatchNorm",
+    inputsToSave: ["x", "mean", "variance", "scale"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved;
+      const d = dy as tf.Tensor;
+      const c = x.shape[x.rank - 1];
+      const fits = tf.getBackend() === "native" && d.dtype === "float32" &&
+        x.dtype === "float32" && c > 0 &&
+        [mean, variance, scale].every((t) =>
+          t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === "float32")
+        ) && mean != null && variance != null;
+      if (!fits) return original.gradFunc(dy, saved, attrs);
+      const inputs: Record<string, tf.Tensor> = { dy: d, x, mean, variance };
+      if (scale != null) inputs.scale = scale;
+      const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(
+        BATCH_NORM_GRAD,
+        inputs as unknown as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+      return {
+        x: () => dx,
+        mean: () => dmean,
+        variance: () => dvar,
+        scale: () => dscale,
+        offset: () => doffset,
+      };
+    },
+  };
+  tf.registerGradient(installed);
+}
