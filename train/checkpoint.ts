@@ -52,6 +52,7 @@ export async function saveCheckpoint(dir: string, contents: unknown): Promise<vo
       JSON.stringify({ format: FORMAT, version: VERSION, tensors: index, spec }),
     );
     await removeIfExists(old);
+    await removeStaleTemporaries(dir, tmp);
     const hadPrevious = await exists(dir);
     if (hadPrevious) await Deno.rename(dir, old);
     await Deno.rename(tmp, dir);
@@ -138,6 +139,17 @@ async function exists(path: string): Promise<boolean> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
+  }
+}
+
+/** Removes `dir.tmp-*` siblings that a killed save left behind (never `keep`). */
+async function removeStaleTemporaries(dir: string, keep: string): Promise<void> {
+  const slash = dir.lastIndexOf("/");
+  const parent = slash >= 0 ? dir.slice(0, slash) || "/" : ".";
+  const base = slash >= 0 ? dir.slice(slash + 1) : dir;
+  for await (const entry of Deno.readDir(parent)) {
+    const path = `${parent}/${entry.name}`;
+    if (entry.name.startsWith(`${base}.tmp-`) && path !== keep) await removeIfExists(path);
   }
 }
 

@@ -61,7 +61,7 @@ export class MetricsLog {
   }
 
   /**
-   * Reads every record (none when the file does not exist).
+   * Reads every record (none when the file does not exist; a torn line is skipped).
    *
    * @returns the records in order
    */
@@ -73,6 +73,15 @@ export class MetricsLog {
       if (e instanceof Deno.errors.NotFound) return [];
       throw e;
     }
-    return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+    const records: MetricsRecord[] = [];
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      try {
+        records.push(JSON.parse(line));
+      } catch {
+        // a line torn by a killed process: it belongs to no checkpoint, drop it
+      }
+    }
+    return records;
   }
 }

@@ -1,0 +1,168 @@
+/**
+ * Declarative command-line options shared by the CLIs: parsing with `node:util` `parseArgs`
+ * (strict: unknown options are errors), typed conversion, range checks and `--help` text.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** One option of a command. */
+export interface OptionSpec {
+  /** Kebab-case name without dashes: `batch-size`. */
+  name: string;
+  /** How the value is read. */
+  type: "string" | "number" | "integer" | "boolean";
+  /** Shown in `--help`. */
+  description: string;
+  /** Value when the option is absent (undefined: optional, no value). */
+  default?: string | number | boolean;
+  /** Allowed values of a string option. */
+  choices?: readonly string[];
+  /** Smallest allowed number. */
+  min?: number;
+  /** Largest allowed number. */
+  max?: number;
+  /** The smallest number is excluded. */
+  minExclusive?: boolean;
+  /** Text shown instead of the default value (e.g. "per dataset"). */
+  defaultText?: string;
+}
+
+/** A user mistake on the command line: printed without a stack trace, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parsed values by camelCase name; absent optional options are `undefined`. */
+export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+
+/** `batch-size` -> `batchSize`. */
+export function camelCase(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Parses `args` against `specs` (`--help` is always accepted). Unknown options, missing values,
+ * positionals, non-numbers, values outside choices or ranges are {@linkcode UsageError}s whose
+ * message says what was expected and what was received.
+ */
+export function parseOptions(args: string[], specs: readonly OptionSpec[]): ParsedOptions {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    help: { type: "boolean" },
+  };
+  for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) {
+      throw new UsageError(
+        `Unknown option ${unknown[1]}${
+          suggest(unknown[1], specs)
+        }; run with --help to list the options`,
+      );
+    }
+    const positional = /Unexpected argument '([^']+)'/.exec(message);
+    if (positional) {
+      throw new UsageError(
+        `Unexpected argument "${positional[1]}": every value must follow its --option`,
+      );
+    }
+    const ambiguous = /Option '(--[^ ']+)[^']*' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      throw new UsageError(
+        `${ambiguous[1]} needs a value; write a value that starts with a dash as ${
+          ambiguous[1]
+        }=-1`,
+      );
+    }
+    throw new UsageError(message.split("\n")[0]);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const out: ParsedOptions = { help: values.help === true };
+  for (const s of specs) {
+    const raw = values[s.name];
+    out[camelCase(s.name)] = raw === undefined ? s.default : convert(s, raw);
+  }
+  return out;
+}
+
+function suggest(given: string, specs: readonly OptionSpec[]): string {
+  const name = given.replace(/^-+/, "").split("=")[0];
+  let best: string | null = null, bestD = 3;
+  for (const s of specs) {
+    const d = editDistance(name, s.name);
+    if (d < bestD) [best, bestD] = [s.name, d];
+  }
+  return best ? ` (did you mean --${best}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]++;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+function convert(s: OptionSpec, raw: string | boolean): string | number | boolean {
+  if (s.type === "boolean") return raw as boolean;
+  const text = raw as string;
+  if (s.type === "string") {
+    if (
+      s.choices && !s.choices.includes(text) &&
+      !s.choices.some((c) => c.endsWith(":") && text.startsWith(c))
+    ) {
+      throw new UsageError(
+        `--${s.name} must be one of ${s.choices.join(", ")}, received "${text}"`,
+      );
+    }
+    return text;
+  }
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v)) {
+    throw new UsageError(`--${s.name} must be a number, received "${text}"`);
+  }
+  if (s.type === "integer" && !Number.isInteger(v)) {
+    throw new UsageError(`--${s.name} must be an integer, received ${text}`);
+  }
+  if (s.min !== undefined && (s.minExclusive ? v <= s.min : v < s.min)) {
+    throw new UsageError(
+      `--${s.name} must be ${s.minExclusive ? ">" : ">="} ${s.min}, received ${text}`,
+    );
+  }
+  if (s.max !== undefined && v > s.max) {
+    throw new UsageError(`--${s.name} must be <= ${s.max}, received ${text}`);
+  }
+  return v;
+}
+
+/** The `--help` text: usage line, then one aligned line per option with its default. */
+export function formatHelp(usage: string, specs: readonly OptionSpec[]): string {
+  const rows = specs.map((s) => {
+    const value = s.type === "boolean"
+      ? ""
+      : s.choices
+      ? ` <${s.choices.join("|")}>`
+      : ` <${s.type === "string" ? "value" : "n"}>`;
+    const def = s.defaultText ??
+      (s.default === undefined || s.default === false ? "" : String(s.default));
+    return [`  --${s.name}${value}`, `${s.description}${def ? ` (default: ${def})` : ""}`];
+  });
+  rows.push(["  --help", "print this help and exit"]);
+  const width = Math.min(40, Math.max(...rows.map((r) => r[0].length)) + 2);
+  return `${usage}\n\nOptions:\n${
+    rows.map(([a, b]) => a.length >= width ? `${a}\n${" ".repeat(width)}${b}` : a.padEnd(width) + b)
+      .join("\n")
+  }\n`;
+}

@@ -1,0 +1,643 @@
+/**
+ * `deno task pretrain`: self-supervised pretraining from the command line. Every option is listed
+ * by `--help`; unknown options and bad values are errors. A run writes `runs/<name>/config.json`,
+ * `metrics.jsonl`, `checkpoint/` and `results.json`, and prints the encoder's kNN accuracy
+ * against the same encoder at random initialization when the data has labels.
+ *
+ * @example
+ * ```ts ignore
+ * // deno task pretrain --method simclr --dataset mnist --steps 300
+ * ```
+ *
+ * @module
+ */
+import { tf } from "../backend/tf.ts";
+import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
+import type { CreateMethodOptions } from "../methods/mod.ts";
+import { type Dataset, fashionMnist, Loader, mnist } from "../data/mod.ts";
+import type { InMemoryDataset } from "../data/in_memory.ts";
+import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
+import {
+  knnMonitor,
+  OPTIMIZER_NAMES,
+  SCHEDULE_NAMES,
+  train,
+  TrainingDivergedError,
+  type TrainOptions,
+} from "../train/mod.ts";
+import {
+  formatHelp,
+  type OptionSpec,
+  type ParsedOptions,
+  parseOptions,
+  UsageError,
+} from "./_args.ts";
+
+/** The datasets `--dataset` accepts (`folder:<dir>` names an image folder). */
+export const PRETRAIN_DATASETS = [
+  "mnist",
+  "fashion-mnist",
+  "synthetic-text",
+  "mnist-lines",
+  "folder:",
+] as const;
+
+/** Every option of `deno task pretrain`, in `--help` order. */
+export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "method",
+    type: "string",
+    description: "self-supervised method",
+    default: "simclr",
+    choices: METHOD_NAMES,
+  },
+  {
+    name: "dataset",
+    type: "string",
+    description: "training images (folder:<dir> for an image folder)",
+    default: "mnist",
+    choices: PRETRAIN_DATASETS,
+  },
+  {
+    name: "encoder",
+    type: "string",
+    description: "encoder architecture",
+    choices: ["convnet", "resnet18", "sequence"],
+    defaultText: "convnet for MNIST-like data, sequence for text lines, resnet18 for folders",
+  },
+  {
+    name: "widths",
+    type: "string",
+    description: "comma-separated channel widths of the encoder",
+    defaultText: "16,32,64 for convnet (fast on a CPU), else the encoder's own",
+  },
+  {
+    name: "steps",
+    type: "integer",
+    description: "optimizer steps (overrides --epochs)",
+    min: 1,
+    defaultText: "300 unless --epochs is given",
+  },
+  {
+    name: "epochs",
+    type: "number",
+    description: "passes over --train-size images",
+    min: 0,
+    minExclusive: true,
+  },
+  { name: "batch-size", type: "integer", description: "images per step", default: 64, min: 2 },
+  {
+    name: "train-size",
+    type: "integer",
+    description: "use only the first N training images",
+    min: 1,
+    defaultText: "all (synthetic lines: 20000)",
+  },
+  {
+    name: "lr",
+    type: "number",
+    description: "peak learning rate",
+    min: 0,
+    minExclusive: true,
+    defaultText: "0.06 sgd, 1e-3 adamw, 0.3 lars",
+  },
+  {
+    name: "optimizer",
+    type: "string",
+    description: "optimizer",
+    default: "sgd",
+    choices: OPTIMIZER_NAMES,
+  },
+  {
+    name: "momentum",
+    type: "number",
+    description: "optimizer momentum (sgd, lars)",
+    min: 0,
+    max: 0.999,
+    defaultText: "0.8 sgd (the source's), 0.9 lars",
+  },
+  { name: "nesterov", type: "boolean", description: "Nesterov momentum (sgd)" },
+  {
+    name: "schedule",
+    type: "string",
+    description: "learning-rate schedule",
+    default: "cosine",
+    choices: SCHEDULE_NAMES,
+  },
+  {
+    name: "warmup",
+    type: "integer",
+    description: "linear warmup steps",
+    min: 0,
+    defaultText: "5% of the steps",
+  },
+  {
+    name: "weight-decay",
+    type: "number",
+    description: "weight decay (never on biases or BatchNorm)",
+    min: 0,
+    defaultText: "5e-4 sgd, 0.05 adamw, 1e-6 lars",
+  },
+  {
+    name: "clip-norm",
+    type: "number",
+    description: "clip gradients to this global norm",
+    min: 0,
+    minExclusive: true,
+  },
+  {
+    name: "temperature",
+    type: "number",
+    description: "softmax temperature (contrastive methods)",
+    min: 0,
+    minExclusive: true,
+    defaultText: "per method",
+  },
+  {
+    name: "projection-dim",
+    type: "integer",
+    description: "output size of the projection head",
+    min: 1,
+    defaultText: "per method",
+  },
+  {
+    name: "hidden-dim",
+    type: "integer",
+    description: "hidden size of the heads",
+    min: 1,
+    defaultText: "per method",
+  },
+  {
+    name: "heads",
+    type: "string",
+    description: "head family",
+    choices: ["paper", "source"],
+    defaultText: "source for sequences, else paper",
+  },
+  {
+    name: "queue-size",
+    type: "integer",
+    description: "MoCo/SwAV queue length",
+    min: 0,
+    defaultText: "per method",
+  },
+  {
+    name: "ema-momentum",
+    type: "number",
+    description: "momentum of the key/target encoder (MoCo, BYOL)",
+    min: 0,
+    max: 1,
+    defaultText: "per method",
+  },
+  {
+    name: "prototypes",
+    type: "integer",
+    description: "SwAV prototypes",
+    min: 1,
+    defaultText: "per method",
+  },
+  {
+    name: "knn-bank",
+    type: "integer",
+    description: "labeled training images in the kNN monitor's bank (0: no monitor)",
+    default: 2000,
+    min: 0,
+  },
+  {
+    name: "knn-queries",
+    type: "integer",
+    description: "held-out test images the kNN monitor classifies",
+    default: 1000,
+    min: 1,
+  },
+  {
+    name: "knn-k",
+    type: "integer",
+    description: "neighbours voting in the kNN monitor",
+    default: 200,
+    min: 1,
+  },
+  {
+    name: "eval-every",
+    type: "integer",
+    description: "steps between kNN evaluations",
+    min: 1,
+    defaultText: "one epoch",
+  },
+  {
+    name: "backend",
+    type: "string",
+    description: "TensorFlow.js backend",
+    default: "auto",
+    choices: ["auto", "tensorflow", "native", "webgpu", "wasm", "cpu"],
+  },
+  {
+    name: "seed",
+    type: "integer",
+    description: "seed of initialization, shuffling and views",
+    default: 0,
+    min: 0,
+  },
+  {
+    name: "run-name",
+    type: "string",
+    description: "name of the run folder",
+    defaultText: "<method>-<dataset>-<time>",
+  },
+  { name: "out", type: "string", description: "folder that holds the runs", default: "runs" },
+  {
+    name: "checkpoint-every",
+    type: "integer",
+    description: "steps between checkpoints (0: only at the end)",
+    default: 100,
+    min: 0,
+  },
+  {
+    name: "resume",
+    type: "boolean",
+    description: "continue runs/<run-name> from its checkpoint with its saved config",
+  },
+  { name: "quiet", type: "boolean", description: "no progress output" },
+];
+
+const USAGE = "Usage: deno task pretrain [options]\n\n" +
+  "Self-supervised pretraining of an encoder; writes <out>/<run-name>/{config.json, metrics.jsonl,\n" +
+  "checkpoint/, results.json}. Example:\n" +
+  "  deno task pretrain --method simsiam --dataset mnist --steps 500 --batch-size 128";
+
+const LR: Record<string, number> = { sgd: 0.06, adamw: 1e-3, lars: 0.3 };
+const WD: Record<string, number> = { sgd: 5e-4, adamw: 0.05, lars: 1e-6 };
+
+interface Data {
+  train: Dataset;
+  labeled?: InMemoryDataset;
+  test?: InMemoryDataset;
+  kind: "digits" | "text" | "folder";
+  label: string;
+}
+
+async function loadData(name: string, o: ParsedOptions): Promise<Data> {
+  const seed = o.seed as number;
+  const size = o.trainSize as number | undefined;
+  const head = <T extends Dataset>(ds: T): T =>
+    size === undefined || size >= ds.length ? ds : subset(ds, size);
+  if (name === "mnist" || name === "fashion-mnist") {
+    const load = name === "mnist" ? mnist : fashionMnist;
+    const [train, test] = await Promise.all([load("train"), load("test")]);
+    return {
+      train: head(train),
+      labeled: train,
+      test,
+      kind: "digits",
+      label: name === "mnist" ? "MNIST" : "Fashion-MNIST",
+    };
+  }
+  const data = await import("../data/mod.ts") as Record<string, unknown>;
+  if (name === "synthetic-text") {
+    const make = data.syntheticTextLines as (o: object) => Dataset;
+    return {
+      train: make({ length: size ?? 20000, seed }),
+      kind: "text",
+      label: "synthetic text lines",
+    };
+  }
+  if (name === "mnist-lines") {
+    const make = data.mnistLines as (o: object) => Promise<Dataset>;
+    return {
+      train: await make({ split: "train", seed, ...(size ? { length: size } : {}) }),
+      kind: "text",
+      label: "MNIST digit lines",
+    };
+  }
+  const dir = name.slice("folder:".length);
+  if (!dir) throw new UsageError('--dataset folder:<dir> needs a folder, received "folder:"');
+  if (typeof data.imageFolder !== "function") {
+    throw new UsageError("--dataset folder:<dir> is not available: data/ has no imageFolder yet");
+  }
+  const ds = await (data.imageFolder as (d: string, o: object) => Promise<Dataset>)(dir, {});
+  return { train: head(ds), kind: "folder", label: dir };
+}
+
+function subset<T extends Dataset>(ds: T, n: number): T {
+  return { ...ds, name: `${ds.name}[:${n}]`, length: n, get: (i: number) => ds.get(i) };
+}
+
+function imagesOf(ds: InMemoryDataset, n: number): { images: tf.Tensor4D; labels: Uint8Array } {
+  const count = Math.min(n, ds.length);
+  const [h, w, c] = ds.shape;
+  const bytes = ds.images.subarray(0, count * h * w * c);
+  return {
+    images: tf.tensor4d(Float32Array.from(bytes, (b) => b / 255), [count, h, w, c]),
+    labels: ds.labels.slice(0, count),
+  };
+}
+
+/** What a finished run reports (also written to `results.json`). */
+export interface PretrainResults {
+  method: string;
+  dataset: string;
+  encoder: string;
+  backend: string;
+  steps: number;
+  finalLoss: number;
+  seconds: number;
+  imagesPerSecond: number;
+  knnTop1: number | null;
+  knnTop1RandomInit: number | null;
+  runDir: string;
+}
+
+/**
+ * Runs `deno task pretrain` with `args`; returns the exit code (0 done, 1 failed or diverged,
+ * 2 bad command line) after printing to stdout/stderr.
+ *
+ * @param args the command-line arguments
+ * @returns the exit code
+ *
+ * @example
+ * ```ts
+ * import { pretrainMain } from "./pretrain.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await pretrainMain(["--bogus"]), 2);
+ * ```
+ */
+export async function pretrainMain(args: string[]): Promise<number> {
+  let o: ParsedOptions;
+  try {
+    o = parseOptions(args, PRETRAIN_OPTIONS);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.help) {
+    console.log(formatHelp(USAGE, PRETRAIN_OPTIONS));
+    return 0;
+  }
+  try {
+    const results = await pretrain(o);
+    return results ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof TrainingDivergedError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof TypeError || e instanceof RangeError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
+  let o = cli;
+  if (o.resume) {
+    if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
+    const dir = `${o.out}/${o.runName}`;
+    let saved: ParsedOptions;
+    try {
+      saved = JSON.parse(await Deno.readTextFile(`${dir}/config.json`)).options;
+    } catch {
+      throw new UsageError(`--resume: no run to continue at ${dir} (config.json missing)`);
+    }
+    try {
+      const done = JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as PretrainResults;
+      console.log(`run ${dir} is already complete (${done.steps} steps); nothing to resume`);
+      return done;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    o = {
+      ...saved,
+      resume: true,
+      quiet: cli.quiet,
+      backend: cli.backend,
+      out: cli.out,
+      runName: cli.runName,
+    };
+  }
+  const backend = await useBackend(o.backend as BackendName, {
+    quiet: !!o.quiet,
+  });
+  const method = o.method as string;
+  const datasetName = o.dataset as string;
+  const data = await loadData(datasetName, o);
+  const [h, w, c] = data.train.shape;
+  const encoder = (o.encoder as string | undefined) ??
+    (data.kind === "text" ? "sequence" : data.kind === "folder" ? "resnet18" : "convnet");
+  const batchSize = o.batchSize as number;
+  if (batchSize > data.train.length) {
+    throw new UsageError(
+      `--batch-size must be at most the ${data.train.length} training images, received ${batchSize}`,
+    );
+  }
+  const stepsPerEpoch = Math.floor(data.train.length / batchSize);
+  const steps = (o.steps as number | undefined) ??
+    (o.epochs !== undefined ? Math.max(1, Math.round((o.epochs as number) * stepsPerEpoch)) : 300);
+  const optimizer = o.optimizer as "sgd" | "adamw" | "lars";
+  const lr = (o.lr as number | undefined) ?? LR[optimizer];
+  const warmup = (o.warmup as number | undefined) ?? Math.round(0.05 * steps);
+  if (warmup > steps) {
+    throw new UsageError(`--warmup must be at most --steps (${steps}), received ${warmup}`);
+  }
+  const runName = (o.runName as string | undefined) ??
+    `${method}-${datasetName.replace(/[^a-z0-9-]/gi, "_")}-${
+      new Date().toISOString().replace(/[:.]/g, "-")
+    }`;
+  const runDir = `${o.out}/${runName}`;
+  if (!o.resume) {
+    try {
+      await Deno.stat(`${runDir}/checkpoint`);
+      throw new UsageError(
+        `${runDir} already holds a run: pass --resume to continue it or choose another --run-name`,
+      );
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  const augment = data.kind === "digits"
+    ? mnistAugment()
+    : data.kind === "text"
+    ? textAugment()
+    : simclrAugment();
+  const methodOptions: CreateMethodOptions = {
+    encoder: encoder as "convnet",
+    inputShape: [h, w, c],
+    seed: o.seed as number,
+    augment,
+  };
+  const extra: Record<string, unknown> = {
+    widths: o.widths === undefined
+      ? (encoder === "convnet" ? [16, 32, 64] : undefined)
+      : String(o.widths).split(",").map((s) => {
+        const v = Number(s);
+        if (!Number.isInteger(v) || v < 1) {
+          throw new UsageError(
+            `--widths must be positive integers separated by commas, received "${o.widths}"`,
+          );
+        }
+        return v;
+      }),
+    temperature: o.temperature,
+    projectionDim: o.projectionDim,
+    hiddenDim: o.hiddenDim,
+    heads: o.heads,
+    queueSize: o.queueSize,
+    momentum: o.emaMomentum,
+    prototypes: o.prototypes,
+  };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v !== undefined) (methodOptions as unknown as Record<string, unknown>)[k] = v;
+  }
+  const setup = createMethod(method, methodOptions);
+
+  const config = {
+    command: "pretrain",
+    options: o,
+    resolved: {
+      backend,
+      encoder,
+      steps,
+      stepsPerEpoch,
+      lr,
+      warmup,
+      trainImages: data.train.length,
+      inputShape: [h, w, c],
+    },
+  };
+  await Deno.mkdir(runDir, { recursive: true });
+  await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
+
+  const heldOut = data.labeled && data.test && (o.knnBank as number) > 0
+    ? {
+      bank: imagesOf(data.labeled, o.knnBank as number),
+      queries: imagesOf(data.test, o.knnQueries as number),
+    }
+    : null;
+  const monitor = heldOut
+    ? knnMonitor(setup.encoder, {
+      trainImages: heldOut.bank.images,
+      trainLabels: heldOut.bank.labels,
+      testImages: heldOut.queries.images,
+      testLabels: heldOut.queries.labels,
+    }, { k: o.knnK as number })
+    : null;
+
+  const loaderSeed = o.seed as number;
+  const trainOptions: TrainOptions<unknown> = {
+    steps,
+    stepsPerEpoch,
+    optimizer,
+    lr,
+    schedule: o.schedule as "cosine",
+    warmupSteps: warmup,
+    weightDecay: (o.weightDecay as number | undefined) ?? WD[optimizer],
+    nesterov: !!o.nesterov,
+    seed: o.seed as number,
+    outDir: runDir,
+    checkpointEvery: o.checkpointEvery as number,
+    resume: !!o.resume,
+    config,
+    progress: !o.quiet,
+    evaluateAtStart: true,
+    evaluateEvery: (o.evalEvery as number | undefined) ?? stepsPerEpoch,
+  };
+  if (o.momentum !== undefined) trainOptions.momentum = o.momentum as number;
+  if (o.clipNorm !== undefined) trainOptions.clipNorm = o.clipNorm as number;
+  if (monitor) trainOptions.evaluate = () => monitor();
+
+  if (!o.quiet) {
+    console.error(
+      `pretraining ${method} (${encoder} encoder) on ${data.label} [${h}x${w}x${c}], ${steps} steps of ${batchSize} ` +
+        `on ${backend}; writing ${runDir}`,
+    );
+  }
+  const t0 = performance.now();
+  try {
+    const result = await train(
+      setup as unknown as Parameters<typeof train>[0],
+      (position) =>
+        new Loader(data.train, {
+          batchSize,
+          seed: loaderSeed,
+          epochs: Infinity,
+          ...(position ? { position: position as never } : {}),
+        }),
+      trainOptions,
+    );
+    const evals = result.evaluations;
+    const all = await readEvals(`${runDir}/metrics.jsonl`);
+    const initial = all.find((r) => r.step === 0)?.knnTop1 ?? null;
+    const final = evals.length > 0 ? evals[evals.length - 1].knnTop1 as number : null;
+    const lastLoss = result.history.length > 0
+      ? result.history[result.history.length - 1].loss as number
+      : NaN;
+    const results: PretrainResults = {
+      method,
+      dataset: datasetName,
+      encoder,
+      backend,
+      steps: result.steps,
+      finalLoss: lastLoss,
+      seconds: (performance.now() - t0) / 1000,
+      imagesPerSecond: result.imagesPerSecond,
+      knnTop1: final,
+      knnTop1RandomInit: initial as number | null,
+      runDir,
+    };
+    await Deno.writeTextFile(`${runDir}/results.json`, JSON.stringify(results, null, 2) + "\n");
+    console.log(`run written to ${runDir}`);
+    console.log(
+      `${method}: ${result.steps} steps, final loss ${lastLoss.toFixed(4)}, ${
+        result.imagesPerSecond.toFixed(1)
+      } images/s on ${backend}`,
+    );
+    if (final !== null) {
+      console.log(
+        `kNN top-1 (k=${o.knnK}) on ${
+          heldOut!.queries.labels.length
+        } held-out ${data.label} test images: ` +
+          `${(100 * final).toFixed(1)}%` +
+          (initial !== null
+            ? ` vs ${(100 * (initial as number)).toFixed(1)}% for the random-init encoder`
+            : ""),
+      );
+    }
+    tf.dispose(treeOf(result.state));
+    return results;
+  } finally {
+    if (heldOut) tf.dispose([heldOut.bank.images, heldOut.queries.images]);
+  }
+}
+
+function treeOf(x: unknown): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  const walk = (v: unknown) => {
+    if (v instanceof tf.Tensor) out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(x);
+  return out;
+}
+
+async function readEvals(path: string): Promise<Record<string, number>[]> {
+  const text = await Deno.readTextFile(path);
+  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)).filter((r) =>
+    r.kind === "eval"
+  );
+}
+
+if (import.meta.main) {
+  Deno.exit(await pretrainMain(Deno.args));
+}
