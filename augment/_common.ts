@@ -153,14 +153,17 @@ export function checkSize(
 }
 
 /**
- * One value per sample spread over a whole `[B, H, W, C]` batch (a batched matMul with ones,
- * which every backend runs fast, rather than a broadcasting op).
+ * One value per sample, shaped to combine elementwise with a `[B, H, W, C]` batch: full size on
+ * the cpu backend (built by a matMul), `[B, 1, 1, 1]` for a broadcast elsewhere.
  */
 export function perSampleFull(
   values: ArrayLike<number>,
   shape: [number, number, number, number],
 ): tf.Tensor4D {
   const [b, h, w, c] = shape;
+  if (!matmulBroadcast()) {
+    return tf.tensor4d(Float32Array.from(values), [b, 1, 1, 1]);
+  }
   const v = tf.tensor3d(Float32Array.from(values), [b, 1, 1]);
   return tf.reshape(tf.matMul(tf.ones([b, h * w * c, 1]) as tf.Tensor3D, v), shape) as tf.Tensor4D;
 }
@@ -173,12 +176,23 @@ export function bernoulli(prng: () => number, b: number, p: number): Float32Arra
 }
 
 /**
- * Multiplies each sample by its own scalar, `x[b] * s[b]`. A batched matMul with an inner size
- * of 1 rather than a broadcast multiply: tfjs-backend-cpu's broadcasting binary ops are about 6x
- * slower than its matMul for this (wasm is fast either way).
+ * Whether to replace broadcasting ops by batched matMuls: tfjs-backend-cpu's broadcasting binary
+ * ops and inner-axis means are 5-20x slower than its matMul for per-sample scalars, while wasm
+ * (XNNPACK) is the other way round. Both paths give the same values up to float rounding.
  */
+function matmulBroadcast(): boolean {
+  return tf.getBackend() === "cpu";
+}
+
+/** Multiplies each sample by its own scalar, `x[b] * s[b]`. */
 export function scalePerSample(x: tf.Tensor4D, s: tf.Tensor | ArrayLike<number>): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (!matmulBroadcast()) {
+    const scale = s instanceof tf.Tensor
+      ? tf.reshape(s, [b, 1, 1, 1])
+      : tf.tensor4d(Float32Array.from(s), [b, 1, 1, 1]);
+    return tf.mul(x, scale) as tf.Tensor4D;
+  }
   const scale = s instanceof tf.Tensor
     ? tf.reshape(s, [b, 1, 1])
     : tf.tensor3d(Float32Array.from(s), [b, 1, 1]);
@@ -188,7 +202,7 @@ export function scalePerSample(x: tf.Tensor4D, s: tf.Tensor | ArrayLike<number>)
 
 /**
  * `mask * a + (1 - mask) * b` per sample for a 0/1 mask (one value per sample): exact for finite
- * values, one code path on every backend (no boolean gathers).
+ * values, by arithmetic rather than boolean gathers, so it runs on every backend.
  */
 export function mix(mask: ArrayLike<number>, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   const inverse = Float32Array.from(mask, (m) => 1 - m);
@@ -223,9 +237,12 @@ function typeName(x: unknown): string {
  */
 export function adjustContrast(x: tf.Tensor4D, factors: ArrayLike<number>): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (!matmulBroadcast()) {
+    const m = tf.mean(x, [1, 2], true); // [B, 1, 1, C]
+    return clip01(tf.add(scalePerSample(tf.sub(x, m) as tf.Tensor4D, factors), m));
+  }
   const n = h * w;
-  // per-image, per-channel mean and its broadcast over the pixels as batched matMuls (fast on
-  // every backend; tfjs-backend-cpu's mean over inner axes and broadcasts are slow)
+  // on cpu: the per-image, per-channel mean and its broadcast over the pixels as batched matMuls
   const flat = tf.reshape(x, [b, n, c]) as tf.Tensor3D;
   const mean = tf.matMul(tf.fill([b, 1, n], 1 / n) as tf.Tensor3D, flat); // [B, 1, C]
   const meanFull = tf.reshape(tf.matMul(tf.ones([b, n, 1]) as tf.Tensor3D, mean), [b, h, w, c]);
