@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
-import { meanCrossEntropy } from "./_ops.ts";
-import { ntXentLogits, validatePair } from "./_contrastive.ts";
+import { l2Normalize } from "./_ops.ts";
+import { ntXentFromNormalized, validatePair } from "./_contrastive.ts";
 
 /** Options for {@linkcode ntXent} and {@linkcode ntXentAccuracy}. */
 export interface NtXentOptions {
@@ -20,7 +20,9 @@ export interface NtXentOptions {
  * cross-entropy over the 2n anchors.
  *
  * The self-similarity is removed by arithmetic masking (no boolean gather), so the same code
- * runs on every backend; log-sum-exp keeps it finite at τ = 0.01.
+ * runs on every backend; log-sum-exp keeps it finite at τ = 0.01. The logits-to-loss part is one
+ * op with an analytic gradient that recomputes the `[2n, 2n]` logits in the backward pass, so
+ * n = 4096 fits in the wasm heap.
  *
  * @param z1 projections of the first view, shape `[n, d]`
  * @param z2 projections of the second view, shape `[n, d]`
@@ -46,7 +48,7 @@ export function ntXent(
   const { temperature = 0.5 } = options;
   validatePair("NT-Xent", z1, z2, temperature);
   return tf.tidy(() => {
-    const { logits, positive } = ntXentLogits(z1, z2, temperature); // [2n, 2n], [2n]
-    return meanCrossEntropy(logits, positive);
+    const z = tf.concat([l2Normalize(z1), l2Normalize(z2)], 0) as tf.Tensor2D; // [2n, d]
+    return ntXentFromNormalized(z, temperature);
   });
 }
