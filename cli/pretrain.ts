@@ -15,7 +15,15 @@ import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
-import { type Dataset, fashionMnist, Loader, mnist } from "../data/mod.ts";
+import {
+  type Dataset,
+  fashionMnist,
+  imageFolder,
+  Loader,
+  mnist,
+  mnistLines,
+  syntheticTextLines,
+} from "../data/mod.ts";
 import type { InMemoryDataset } from "../data/in_memory.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
 import {
@@ -293,29 +301,23 @@ async function loadData(name: string, o: ParsedOptions): Promise<Data> {
       label: name === "mnist" ? "MNIST" : "Fashion-MNIST",
     };
   }
-  const data = await import("../data/mod.ts") as Record<string, unknown>;
   if (name === "synthetic-text") {
-    const make = data.syntheticTextLines as (o: object) => Dataset;
     return {
-      train: make({ length: size ?? 20000, seed }),
+      train: syntheticTextLines({ length: size ?? 20000, seed }),
       kind: "text",
       label: "synthetic text lines",
     };
   }
   if (name === "mnist-lines") {
-    const make = data.mnistLines as (o: object) => Promise<Dataset>;
     return {
-      train: await make({ split: "train", seed, ...(size ? { length: size } : {}) }),
+      train: await mnistLines({ split: "train", seed, ...(size ? { length: size } : {}) }),
       kind: "text",
       label: "MNIST digit lines",
     };
   }
   const dir = name.slice("folder:".length);
   if (!dir) throw new UsageError('--dataset folder:<dir> needs a folder, received "folder:"');
-  if (typeof data.imageFolder !== "function") {
-    throw new UsageError("--dataset folder:<dir> is not available: data/ has no imageFolder yet");
-  }
-  const ds = await (data.imageFolder as (d: string, o: object) => Promise<Dataset>)(dir, {});
+  const ds = await imageFolder(dir);
   return { train: head(ds), kind: "folder", label: dir };
 }
 

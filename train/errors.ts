@@ -22,6 +22,12 @@ export class TrainingDivergedError extends Error {
   /** The last good checkpoint, if one was written. */
   readonly checkpoint: string | null;
 
+  /**
+   * @param step the global step that diverged
+   * @param quantity what was not finite
+   * @param value the value seen
+   * @param checkpoint the last good checkpoint, or null
+   */
   constructor(step: number, quantity: string, value: number, checkpoint: string | null) {
     super(
       `Training diverged at step ${step}: the ${quantity} is ${value}; the update was not ` +

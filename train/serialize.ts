@@ -2,8 +2,11 @@ import { tf } from "../backend/tf.ts";
 
 /** A tensor's bytes and metadata, as {@linkcode serializeTree} collects them. */
 export interface SerializedTensor {
+  /** Element type. */
   dtype: "float32" | "int32" | "bool";
+  /** Shape. */
   shape: number[];
+  /** Values, row-major. */
   data: Float32Array | Int32Array | Uint8Array;
 }
 
@@ -17,8 +20,11 @@ export interface SerializedTree {
 
 /** What a LayersModel looks like to the serializer (duck-typed, so any tfjs-layers model works). */
 export interface ModelLike {
+  /** Every weight (trainable and not, e.g. BatchNorm statistics), in the model's order. */
   readonly weights: { name: string; shape: (number | null)[]; read(): tf.Tensor }[];
+  /** The current values, in the order of `weights`. */
   getWeights(): tf.Tensor[];
+  /** Assigns values in the order of `weights`. */
   setWeights(weights: tf.Tensor[]): void;
 }
 
