@@ -45,8 +45,11 @@ export function top1(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   return tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), targets), "float32"));
 }
 
-/** Distances between L2-normalized embeddings, as in pytorch-metric-learning. */
-export type Distance = "euclidean" | "cosine";
+/**
+ * Distance between L2-normalized embeddings used by {@linkcode tripletLoss} and
+ * {@linkcode contrastiveLoss}: euclidean ||a - b|| or cosine 1 - cos (pytorch-metric-learning).
+ */
+export type EmbeddingDistance = "euclidean" | "cosine";
 
 /**
  * Pairwise distances `[n, n]` between the L2-normalized rows of `x` `[n, d]`: euclidean
@@ -55,7 +58,7 @@ export type Distance = "euclidean" | "cosine";
  * the `step` factor makes the value exactly 0, so "non-zero term" counts match
  * pytorch-metric-learning's.
  */
-export function pairwiseDistance(x: tf.Tensor2D, distance: Distance): tf.Tensor2D {
+export function pairwiseDistance(x: tf.Tensor2D, distance: EmbeddingDistance): tf.Tensor2D {
   const xn = l2Normalize(x);
   const cos = matMulT(xn, xn); // [n, n]
   if (distance === "cosine") return tf.sub(1, cos);

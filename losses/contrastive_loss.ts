@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { type Distance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
+import { type EmbeddingDistance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
 import { assertFinite, assertFloatTensor, assertLabels, assertOneOf } from "./_validate.ts";
 
 /** Options for {@linkcode contrastiveLoss}. */
@@ -18,7 +18,7 @@ export interface ContrastiveLossOptions {
    * Distance between the L2-normalized embeddings.
    * @default {"euclidean"}
    */
-  distance?: Distance;
+  distance?: EmbeddingDistance;
 }
 
 /**

@@ -23,4 +23,4 @@ export { swavLoss, type SwavLossOptions } from "./swav_loss.ts";
 export { featureFlat, type FeatureFlatOptions } from "./feature_flat.ts";
 export { barlowTwinsLoss, type BarlowTwinsLossOptions } from "./barlow_twins_loss.ts";
 export { vicregLoss, type VicregLossOptions } from "./vicreg_loss.ts";
-export { type Distance } from "./_ops.ts";
+export { type EmbeddingDistance } from "./_ops.ts";

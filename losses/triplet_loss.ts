@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { type Distance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
+import { type EmbeddingDistance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
 import { assertFinite, assertFloatTensor, assertLabels, assertOneOf } from "./_validate.ts";
 
 /** Which triplets {@linkcode tripletLoss} uses. */
@@ -26,7 +26,7 @@ export interface TripletLossOptions {
    * (1 - cos).
    * @default {"euclidean"} as pytorch-metric-learning's `LpDistance(normalize_embeddings=True)`
    */
-  distance?: Distance;
+  distance?: EmbeddingDistance;
 }
 
 /**
