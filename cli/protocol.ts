@@ -369,6 +369,9 @@ function plan(o: ParsedOptions): Plan {
   const es = o.epochsScale as number;
   const scaled = (e: number) => Math.max(1, Math.round(e * es));
   const dataset = o.dataset as string;
+  if (dataset === "folder:") {
+    throw new UsageError('--dataset folder:<dir> needs a folder, received "folder:"');
+  }
   const encoder = (o.encoder as Plan["encoder"] | undefined) ??
     (dataset.startsWith("folder:") ? "convnet" : "sequence");
   const name = (o.runName as string | undefined) ??
@@ -816,7 +819,6 @@ export async function runProtocol(cli: ParsedOptions): Promise<ProtocolResults> 
   };
   const t0 = performance.now();
   const backend = await useBackend(o.backend as BackendName, { quiet });
-  await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
   const config = {
     command: "protocol",
     options: o,
@@ -828,18 +830,20 @@ export async function runProtocol(cli: ParsedOptions): Promise<ProtocolResults> 
       widths: p.widths ?? null,
     },
   };
-  if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
-  say(
-    `${p.dir}: ${p.dataset}, ${p.sizes.unlabeled} unlabeled / ${p.sizes.labeled} labeled (arms at ${
-      p.labeledSizes.join(", ")
-    }) / ${p.sizes.test} test, methods ${p.methods.join(", ")}, backend ${backend}`,
-  );
+  // data errors (a missing folder, too few images) surface before anything is written
   const tData = performance.now();
   const data = await loadProtocolData(p.dataset, p.sizes, o.seed as number);
   say(
     `data ready in ${
       ((performance.now() - tData) / 1000).toFixed(1)
     } s: ${data.label} [${data.shape}]`,
+  );
+  await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
+  if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
+  say(
+    `${p.dir}: ${p.dataset}, ${p.sizes.unlabeled} unlabeled / ${p.sizes.labeled} labeled (arms at ${
+      p.labeledSizes.join(", ")
+    }) / ${p.sizes.test} test, methods ${p.methods.join(", ")}, backend ${backend}`,
   );
   const ctx: Context = { p, data, backend, say, quiet };
   const init = await initialModels(ctx);
