@@ -198,6 +198,16 @@ export function reportMarkdown(r: ProtocolResults): string {
     }), ${r.sizes.test} test. Split: ${r.split}.`,
     "",
   );
+  const seen = r.pretraining.map((p) => `${p.method} ${p.steps * p.batchSize}`).join(", ");
+  const epochsOf = (stage: ArmRecord["stage"]) =>
+    r.arms.find((a) => a.stage === stage)?.epochs ?? "-";
+  lines.push(
+    `Compute against the reference protocol [0]: pretraining saw ${seen} images (reference: ` +
+      `8,000,000 = 10 epochs of 800,000); head / fine-tune / baseline ran ${epochsOf("head")} / ${
+        epochsOf("fine-tune")
+      } / ${epochsOf("supervised")} epochs (reference: 10 / 40 / 50 over 40,000 labeled lines).`,
+    "",
+  );
   lines.push("## Pretraining", "");
   lines.push("| method | steps | epochs | batch | lr | final loss | wall time |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|");
