@@ -84,7 +84,7 @@ export interface GridTilesOptions {
  * import { tf } from "../../backend/tf.ts";
  * import assert from "node:assert/strict";
  * const tiles = gridTiles(tf.zeros([2, 28, 28, 1]) as tf.Tensor4D, 0);
- * assert.deepEqual(tiles.shape, [18, 7, 7, 1]);
+ * assert.deepEqual(tiles.shape, [18, 6, 6, 1]); // 8 px cells in the smallest crop
  * ```
  */
 export function gridTiles(
