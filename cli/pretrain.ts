@@ -236,8 +236,9 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
   {
     name: "backend",
     type: "string",
-    description: "TensorFlow.js backend",
-    default: "auto",
+    description: "TensorFlow.js backend; wasm is the default because training on native " +
+      "currently stays at chance loss (auto would pick native here)",
+    defaultText: "$SELFSUP_BACKEND, else wasm",
     choices: ["auto", "tensorflow", "native", "webgpu", "wasm", "cpu"],
   },
   {
@@ -405,8 +406,11 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
     const dir = `${o.out}/${o.runName}`;
     let saved: ParsedOptions;
+    let savedBackend: string | undefined;
     try {
-      saved = JSON.parse(await Deno.readTextFile(`${dir}/config.json`)).options;
+      const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+      saved = config.options;
+      savedBackend = config.resolved?.backend; // the same kernels give the same losses
     } catch {
       throw new UsageError(`--resume: no run to continue at ${dir} (config.json missing)`);
     }
@@ -421,12 +425,13 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       ...saved,
       resume: true,
       quiet: cli.quiet,
-      backend: cli.backend,
+      backend: cli.backend ?? savedBackend,
       out: cli.out,
       runName: cli.runName,
     };
   }
-  const backend = await useBackend(o.backend as BackendName, {
+  const requested = o.backend ?? envBackend() ?? "wasm";
+  const backend = await useBackend(requested as BackendName, {
     quiet: !!o.quiet,
   });
   const method = o.method as string;
@@ -617,6 +622,14 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     return results;
   } finally {
     if (heldOut) tf.dispose([heldOut.bank.images, heldOut.queries.images]);
+  }
+}
+
+function envBackend(): string | undefined {
+  try {
+    return Deno.env.get("SELFSUP_BACKEND") || undefined;
+  } catch {
+    return undefined;
   }
 }
 

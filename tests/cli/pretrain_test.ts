@@ -195,9 +195,7 @@ Deno.test("a pretrain process killed mid-run and resumed repeats the losses the 
     "killed",
     "--out",
     out,
-    "--resume",
-    "--backend",
-    "cpu",
+    "--resume", // no --backend: the run's saved backend (cpu) is reused
     "--quiet",
   ]).output();
   assert.equal(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
