@@ -51,13 +51,34 @@ export function featureFlat(features: tf.Tensor3D, options: FeatureFlatOptions =
     const start = j * poolSize - padLeft;
     counts[j] = Math.min(start + poolSize, l) - Math.max(start, 0);
   }
-  return tf.tidy(() => {
-    const padded = pad === 0 ? features : tf.pad(features, [[0, 0], [padLeft, pad - padLeft], [
-      0,
-      0,
-    ]]); // [B, frames·p, D]
-    const sums = tf.sum(tf.reshape(padded, [b, frames, poolSize, d]), 2); // [B, frames, D]
-    const means = tf.div(sums, tf.tensor3d(counts, [1, frames, 1]));
-    return tf.reshape(means, [b * frames, d]) as tf.Tensor2D;
-  });
+  const spreadT = new Float32Array(l * frames); // Wᵀ: [L, frames]
+  for (let j = 0; j < frames; j++) {
+    const start = j * poolSize - padLeft;
+    for (let t = Math.max(start, 0); t < Math.min(start + poolSize, l); t++) {
+      spreadT[t * frames + j] = 1 / counts[j];
+    }
+  }
+  const op = tf.customGrad(
+    ((x: tf.Tensor3D) => ({
+      // tfjs' avgPool follows TensorFlow: "same" padding split floor/ceil, padded cells not counted.
+      value: tf.reshape(
+        tf.avgPool(
+          tf.reshape(x, [b, 1, l, d]) as tf.Tensor4D,
+          [1, poolSize],
+          [1, poolSize],
+          "same",
+        ),
+        [b * frames, d],
+      ),
+      // Each input frame receives dy of its window / the window's real-cell count: dx = Wᵀ·dy per
+      // sequence, with W the [frames, L] averaging matrix. Written as a small batched matMul because
+      // tfjs' AvgPoolGrad, broadcasting and Slice kernels are slow on the cpu backend (4 s at
+      // [96, 64, 512] against ~0.1 s).
+      gradFunc: (dy: tf.Tensor) => {
+        const wt = tf.tile(tf.tensor3d(spreadT, [1, l, frames]), [b, 1, 1]); // [B, L, frames]
+        return tf.matMul(wt, tf.reshape(dy, [b, frames, d])); // [B, L, D]
+      },
+    })) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(features) as tf.Tensor2D;
 }
