@@ -45,6 +45,11 @@ export interface Method<Nets, State> {
   step(nets: Nets, views: tf.Tensor4D[], state: State, context: StepContext): StepResult<State>;
   /** The variables the optimizer updates. */
   trainable(nets: Nets): tf.Variable[];
+  /**
+   * The variables this step updates, a subset of `trainable(nets)` (e.g. a GAN alternating
+   * discriminator and generator updates); the others get no gradient and no update. Omitted: all.
+   */
+  trainableAt?(nets: Nets, context: StepContext): tf.Variable[];
   /** Called after each optimizer update (EMA/momentum encoders, queue pushes, renormalizing). */
   afterUpdate?(nets: Nets, state: State, context: StepContext): State;
 }

@@ -451,7 +451,7 @@ export async function train<Nets, State>(
           stepMetrics = result.metrics;
           next = result.state;
           return result.loss;
-        }, variables);
+        }, method.trainableAt?.(nets, context) ?? variables);
         loss = out.value;
         grads = out.grads;
       } catch (e) {
