@@ -40,7 +40,7 @@ const D = 128;
 /** Inputs are made (and disposed) outside the measured region; `run` is timed with read-back. */
 interface Case {
   group: string;
-  /** Seconds one cpu iteration roughly takes: above ~5 s the case is cpu-skipped unless SLOW. */
+  /** More than ~10 s per cpu iteration: skipped on cpu unless SELFSUP_BENCH_SLOW=1. */
   slowOnCpu?: boolean;
   iterations: number;
   make: () => tf.Tensor[];
