@@ -12,3 +12,4 @@ export {
 } from "./use_backend.ts";
 export { BackendUnavailableError } from "./errors.ts";
 export { stopGradient } from "./stop_gradient.ts";
+export { withSeed } from "./with_seed.ts";
