@@ -5,7 +5,7 @@
  * @module
  */
 import { tf } from "../../backend/tf.ts";
-import { D65_WHITE, EPS, KAPPA, M } from "./lab.ts";
+import { D65_WHITE, LAB_EPSILON, LAB_KAPPA, SRGB_TO_XYZ } from "./lab.ts";
 
 /** Options for {@linkcode abGamutBins}. */
 export interface AbGamutBinsOptions {
@@ -72,19 +72,19 @@ export function abGamutBins(options: AbGamutBinsOptions = {}): Float32Array {
   const side = 2 * half + 1;
   const hit = new Uint8Array(side * side);
   const [w0, w1, w2] = D65_WHITE;
-  const f = (t: number) => t > EPS ? Math.cbrt(t) : t / KAPPA + 4 / 29;
+  const f = (t: number) => t > LAB_EPSILON ? Math.cbrt(t) : t / LAB_KAPPA + 4 / 29;
   for (let r = 0; r < levels; r++) {
     const lr = lin[r];
     for (let g = 0; g < levels; g++) {
       const lg = lin[g];
-      const x0 = (M[0][0] * lr + M[0][1] * lg) / w0;
-      const y0 = (M[1][0] * lr + M[1][1] * lg) / w1;
-      const z0 = (M[2][0] * lr + M[2][1] * lg) / w2;
+      const x0 = (SRGB_TO_XYZ[0][0] * lr + SRGB_TO_XYZ[0][1] * lg) / w0;
+      const y0 = (SRGB_TO_XYZ[1][0] * lr + SRGB_TO_XYZ[1][1] * lg) / w1;
+      const z0 = (SRGB_TO_XYZ[2][0] * lr + SRGB_TO_XYZ[2][1] * lg) / w2;
       for (let b = 0; b < levels; b++) {
         const lb = lin[b];
-        const fx = f(x0 + M[0][2] * lb / w0);
-        const fy = f(y0 + M[1][2] * lb / w1);
-        const fz = f(z0 + M[2][2] * lb / w2);
+        const fx = f(x0 + SRGB_TO_XYZ[0][2] * lb / w0);
+        const fy = f(y0 + SRGB_TO_XYZ[1][2] * lb / w1);
+        const fz = f(z0 + SRGB_TO_XYZ[2][2] * lb / w2);
         const i = Math.round(500 * (fx - fy) / gridSize) + half;
         const j = Math.round(200 * (fy - fz) / gridSize) + half;
         hit[i * side + j] = 1;

@@ -8,7 +8,7 @@
 import { tf } from "../../backend/tf.ts";
 
 /** Linear sRGB -> XYZ matrix (IEC 61966-2-1). */
-export const M: readonly number[][] = [
+export const SRGB_TO_XYZ: readonly number[][] = [
   [0.4124564, 0.3575761, 0.1804375],
   [0.2126729, 0.7151522, 0.072175],
   [0.0193339, 0.119192, 0.9503041],
@@ -26,11 +26,11 @@ function invert3(m: readonly number[][]): number[][] {
     [C / det, -(a * h - b * g) / det, (a * e - b * d) / det],
   ];
 }
-const M_INV = invert3(M);
+const XYZ_TO_SRGB = invert3(SRGB_TO_XYZ);
 /** CIE epsilon (6/29)^3. */
-export const EPS = (6 / 29) ** 3;
+export const LAB_EPSILON = (6 / 29) ** 3;
 /** 3 (6/29)^2, the slope of the linear part of f. */
-export const KAPPA = 3 * (6 / 29) ** 2;
+export const LAB_KAPPA = 3 * (6 / 29) ** 2;
 
 function checkLast3(where: string, x: tf.Tensor): void {
   if (!(x instanceof tf.Tensor) || x.rank < 1 || x.shape[x.rank - 1] !== 3) {
@@ -79,11 +79,11 @@ export function rgbToLab<T extends tf.Tensor>(rgb: T): T {
       tf.div(c, 12.92),
       tf.pow(tf.div(tf.add(tf.maximum(c, 0.04045), 0.055), 1.055), 2.4),
     );
-    const xyz = tf.div(mix(lin, M), tf.tensor1d([...D65_WHITE]));
+    const xyz = tf.div(mix(lin, SRGB_TO_XYZ), tf.tensor1d([...D65_WHITE]));
     const f = tf.where(
-      tf.greater(xyz, EPS),
-      tf.pow(tf.maximum(xyz, EPS), 1 / 3),
-      tf.add(tf.div(xyz, KAPPA), 4 / 29),
+      tf.greater(xyz, LAB_EPSILON),
+      tf.pow(tf.maximum(xyz, LAB_EPSILON), 1 / 3),
+      tf.add(tf.div(xyz, LAB_KAPPA), 4 / 29),
     );
     const [fx, fy, fz] = tf.split(f, 3, -1);
     return tf.concat([
@@ -120,9 +120,9 @@ export function labToRgb<T extends tf.Tensor>(lab: T): T {
     const t = tf.where(
       tf.greater(f, 6 / 29),
       tf.pow(tf.maximum(f, 6 / 29), 3),
-      tf.mul(tf.sub(f, 4 / 29), KAPPA),
+      tf.mul(tf.sub(f, 4 / 29), LAB_KAPPA),
     );
-    const lin = mix(tf.mul(t, tf.tensor1d([...D65_WHITE])), M_INV);
+    const lin = mix(tf.mul(t, tf.tensor1d([...D65_WHITE])), XYZ_TO_SRGB);
     return tf.where(
       tf.lessEqual(lin, 0.0031308),
       tf.mul(lin, 12.92),
@@ -155,10 +155,16 @@ export function rgbToLabReference(r: number, g: number, b: number): [number, num
 
 /** Linear sRGB to Lab in float64 (shared by the reference and the gamut enumeration). */
 export function linearToLab(r: number, g: number, b: number): [number, number, number] {
-  const f = (t: number) => t > EPS ? Math.cbrt(t) : t / KAPPA + 4 / 29;
-  const fx = f((M[0][0] * r + M[0][1] * g + M[0][2] * b) / D65_WHITE[0]);
-  const fy = f((M[1][0] * r + M[1][1] * g + M[1][2] * b) / D65_WHITE[1]);
-  const fz = f((M[2][0] * r + M[2][1] * g + M[2][2] * b) / D65_WHITE[2]);
+  const f = (t: number) => t > LAB_EPSILON ? Math.cbrt(t) : t / LAB_KAPPA + 4 / 29;
+  const fx = f(
+    (SRGB_TO_XYZ[0][0] * r + SRGB_TO_XYZ[0][1] * g + SRGB_TO_XYZ[0][2] * b) / D65_WHITE[0],
+  );
+  const fy = f(
+    (SRGB_TO_XYZ[1][0] * r + SRGB_TO_XYZ[1][1] * g + SRGB_TO_XYZ[1][2] * b) / D65_WHITE[1],
+  );
+  const fz = f(
+    (SRGB_TO_XYZ[2][0] * r + SRGB_TO_XYZ[2][1] * g + SRGB_TO_XYZ[2][2] * b) / D65_WHITE[2],
+  );
   return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
 }
 
@@ -180,14 +186,14 @@ export function linearToLab(r: number, g: number, b: number): [number, number, n
  */
 export function labToRgbReference(L: number, a: number, b: number): [number, number, number] {
   const fy = (L + 16) / 116;
-  const inv = (f: number) => f > 6 / 29 ? f ** 3 : KAPPA * (f - 4 / 29);
+  const inv = (f: number) => f > 6 / 29 ? f ** 3 : LAB_KAPPA * (f - 4 / 29);
   const xyz = [
     inv(fy + a / 500) * D65_WHITE[0],
     inv(fy) * D65_WHITE[1],
     inv(fy - b / 200) * D65_WHITE[2],
   ];
-  const out = M_INV.map((row) => row[0] * xyz[0] + row[1] * xyz[1] + row[2] * xyz[2]).map((c) =>
-    c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055
-  );
+  const out = XYZ_TO_SRGB.map((row) => row[0] * xyz[0] + row[1] * xyz[1] + row[2] * xyz[2]).map((
+    c,
+  ) => c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055);
   return [out[0], out[1], out[2]];
 }

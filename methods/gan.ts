@@ -1,0 +1,148 @@
+import * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/tf.ts";
+import { stopGradient } from "../backend/stop_gradient.ts";
+import { dcganGenerator } from "../models/dcgan.ts";
+import { buildEncoder, checkCount, tidyStep, variablesOf, zStd } from "./_common.ts";
+import type { BaseMethodOptions, Method, MethodSetup, StepContext } from "./types.ts";
+
+/** Options for {@linkcode gan}. `augment` is not used. */
+export interface GanOptions extends BaseMethodOptions {
+  /** Size of the noise vector z. @default {100} (Radford et al. 2015) */
+  zDim?: number;
+  /** Widths of the generator's upsampling stages. @default {[64, 32]} */
+  generatorWidths?: number[];
+}
+
+/** The GAN's networks. */
+export interface GanNets {
+  /** The discriminator's trunk: the encoder used downstream. */
+  encoder: tfl.LayersModel;
+  /** Features to one real/fake logit. */
+  critic: tfl.LayersModel;
+  /** z `[B, zDim]` to images. */
+  generator: tfl.LayersModel;
+}
+
+/** Which net a step updates: discriminator on even steps, generator on odd ones. */
+export function ganPhase(context: StepContext): "discriminator" | "generator" {
+  return context.step % 2 === 0 ? "discriminator" : "generator";
+}
+
+/** `log(1 + exp(x))`, stable: the logistic losses below. */
+function softplus(x: tf.Tensor): tf.Tensor {
+  return tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+}
+
+/**
+ * Adversarial feature learning with a DCGAN whose discriminator is the encoder (Radford et al.
+ * 2015, arXiv:1511.06434): discriminator = encoder + a linear critic, generator = DCGAN
+ * ({@linkcode dcganGenerator}). Generator and discriminator updates alternate inside the one
+ * loop: even steps minimize the discriminator's loss `softplus(-D(x)) + softplus(D(G(z)))` with
+ * the fakes behind a stop-gradient, odd steps the generator's non-saturating loss
+ * `softplus(-D(G(z)))`, written so that the discriminator's gradient is exactly zero
+ * (`ℓ(D(G z)) - ℓ(D(sg G z)) + sg(ℓ(D(sg G z)))`: same value, the two D-gradients cancel), so
+ * each phase only moves its own net through the gradients. `trainableAt` names the phase's
+ * variables for loops that update only those. Views: `[real, z [B, 1, 1, zDim]]`. Metrics:
+ * `dReal` and `dFake` (mean D probability), `dAccuracy`, `gan` phase (0 = D, 1 = G), `zStd`.
+ *
+ * @param options encoder, input shape, seed, zDim, generatorWidths
+ * @returns the method, its nets and (empty) state
+ *
+ * @example
+ * ```ts
+ * import { gan } from "./gan.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import assert from "node:assert/strict";
+ * const { method, nets, state } = gan({
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 0, widths: [4], zDim: 4, generatorWidths: [4],
+ * });
+ * const views = method.views(tf.randomUniform([2, 8, 8, 1]) as tf.Tensor4D, 0);
+ * const { loss } = method.step(nets, views, state, { progress: 0, step: 0, epoch: 0 });
+ * assert.ok(loss.dataSync()[0] > 0);
+ * ```
+ */
+export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, never>> & {
+  method: Method<GanNets, Record<string, never>> & {
+    /** The variables updated at this step: the discriminator's or the generator's. */
+    trainableAt(nets: GanNets, context: StepContext): tf.Variable[];
+    /** Samples `n` images from the generator (inference mode). */
+    sample(nets: GanNets, n: number, seed: number): tf.Tensor4D;
+  };
+} {
+  const built = buildEncoder(options);
+  if (built.sequence) {
+    throw new TypeError(
+      "Cannot build gan: expected an encoder with [B, D] output, received [B, L, D]",
+    );
+  }
+  const { zDim = 100, generatorWidths = [64, 32] } = options;
+  checkCount("gan", "zDim", zDim);
+  const generator = dcganGenerator(zDim, {
+    outputShape: options.inputShape,
+    widths: generatorWidths,
+  });
+  const input = tfl.input({ shape: [built.dim] });
+  const critic = tfl.model({
+    inputs: input,
+    outputs: tfl.layers.dense({ units: 1, name: "gan_critic" }).apply(input) as tfl.SymbolicTensor,
+    name: "gan_critic",
+  });
+  const nets: GanNets = { encoder: built.encoder, critic, generator };
+  const d = (nets: GanNets, x: tf.Tensor4D) => {
+    const f = nets.encoder.apply(x, { training: true }) as tf.Tensor2D;
+    return { f, logit: nets.critic.apply(f, { training: true }) as tf.Tensor2D };
+  };
+  const method = {
+    name: "gan",
+    views(images: tf.Tensor4D, seed: number) {
+      return [
+        tf.clone(images),
+        tf.randomNormal([images.shape[0], 1, 1, zDim], 0, 1, "float32", seed) as tf.Tensor4D,
+      ];
+    },
+    step(nets: GanNets, views: tf.Tensor4D[], state: Record<string, never>, context: StepContext) {
+      return tidyStep(() => {
+        const [real, z] = views;
+        const fake = nets.generator.apply(tf.reshape(z, [-1, zDim]), {
+          training: true,
+        }) as tf.Tensor4D;
+        const phase = ganPhase(context);
+        const held = stopGradient(fake);
+        // real and fake through D in one batch, as one BatchNorm population
+        const both = d(nets, tf.concat([real, phase === "discriminator" ? held : fake], 0));
+        const [lr, lf] = tf.split(both.logit, 2, 0);
+        const metrics: Record<string, tf.Scalar> = {
+          dReal: tf.mean(tf.sigmoid(lr)),
+          dFake: tf.mean(tf.sigmoid(lf)),
+          gan: tf.scalar(phase === "discriminator" ? 0 : 1),
+          // D's accuracy at telling real (logit > 0) from fake (logit < 0); chance 0.5
+          dAccuracy: tf.mean(tf.cast(tf.concat([tf.greater(lr, 0), tf.less(lf, 0)], 0), "float32")),
+          zStd: zStd(both.f),
+        };
+        if (phase === "discriminator") {
+          const loss = tf.add(tf.mean(softplus(tf.neg(lr))), tf.mean(softplus(lf)));
+          return { loss: loss as tf.Scalar, metrics, state };
+        }
+        // the same D pass with the fakes held: cancels D's gradient, keeps the value
+        const heldLogit = tf.split(d(nets, tf.concat([real, held], 0)).logit, 2, 0)[1];
+        const g = tf.mean(softplus(tf.neg(lf)));
+        const gHeld = tf.mean(softplus(tf.neg(heldLogit)));
+        const loss = tf.add(tf.sub(g, gHeld), stopGradient(gHeld));
+        return { loss: loss as tf.Scalar, metrics, state };
+      });
+    },
+    trainable: (nets: GanNets) => variablesOf([nets.encoder, nets.critic, nets.generator]),
+    trainableAt: (nets: GanNets, context: StepContext) =>
+      ganPhase(context) === "discriminator"
+        ? variablesOf([nets.encoder, nets.critic])
+        : variablesOf([nets.generator]),
+    sample(nets: GanNets, n: number, seed: number): tf.Tensor4D {
+      return tf.tidy(() =>
+        nets.generator.apply(tf.randomNormal([n, zDim], 0, 1, "float32", seed), {
+          training: false,
+        }) as tf.Tensor4D
+      );
+    },
+  };
+  return { method, nets, state: {}, encoder: built.encoder };
+}
