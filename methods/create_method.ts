@@ -4,6 +4,12 @@ import { simclr, type SimclrOptions } from "./simclr.ts";
 import { simsiam, type SimsiamOptions } from "./simsiam.ts";
 import { swav, type SwavOptions } from "./swav.ts";
 import type { BaseMethodOptions, MethodSetup } from "./types.ts";
+import { rotation, type RotationOptions } from "./rotation.ts";
+import { relativePatch, type RelativePatchOptions } from "./relative_patch.ts";
+import { jigsaw, type JigsawOptions } from "./jigsaw.ts";
+import { colorization, type ColorizationOptions } from "./colorization.ts";
+import { denoisingAutoencoder, type DenoisingAutoencoderOptions } from "./denoising_autoencoder.ts";
+import { gan, type GanOptions } from "./gan.ts";
 
 /** The methods `createMethod` builds, as `--method` spells them. */
 export const METHOD_NAMES: string[] = [
@@ -14,6 +20,12 @@ export const METHOD_NAMES: string[] = [
   "swav",
   "simsiam",
   "byol",
+  "rotation",
+  "relative-patch",
+  "jigsaw",
+  "colorization",
+  "denoising-autoencoder",
+  "gan",
 ];
 
 /**
@@ -27,7 +39,13 @@ export type CreateMethodOptions =
   & Omit<SimsiamOptions, keyof BaseMethodOptions>
   & Omit<MocoOptions, keyof BaseMethodOptions | "version">
   & Omit<ByolOptions, keyof BaseMethodOptions>
-  & Omit<SwavOptions, keyof BaseMethodOptions>;
+  & Omit<SwavOptions, keyof BaseMethodOptions>
+  & Omit<RotationOptions, keyof BaseMethodOptions>
+  & Omit<RelativePatchOptions, keyof BaseMethodOptions>
+  & Omit<JigsawOptions, keyof BaseMethodOptions>
+  & Omit<ColorizationOptions, keyof BaseMethodOptions | "loss">
+  & Omit<DenoisingAutoencoderOptions, keyof BaseMethodOptions | "loss">
+  & Omit<GanOptions, keyof BaseMethodOptions>;
 
 const COMMON = [
   "encoder",
@@ -50,6 +68,28 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
     "moco-v2": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 2 }) as MethodSetup },
     "moco-v3": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 3 }) as MethodSetup },
     byol: { keys: ["momentum"], build: (o) => byol(o) as MethodSetup },
+    rotation: { keys: [], build: (o) => rotation(o) as MethodSetup },
+    "relative-patch": {
+      keys: ["tileSize", "colorDropping"],
+      build: (o) => relativePatch(o) as MethodSetup,
+    },
+    jigsaw: {
+      keys: ["permutations", "tileSize", "tileUnits"],
+      build: (o) => jigsaw(o) as unknown as MethodSetup,
+    },
+    colorization: {
+      keys: ["loss", "outputStride", "neighbors", "sigma", "lambda", "temperature"],
+      build: (o) => colorization(o as ColorizationOptions) as unknown as MethodSetup,
+    },
+    "denoising-autoencoder": {
+      keys: ["loss", "noise", "noiseLevel", "decoderWidths"],
+      build: (o) =>
+        denoisingAutoencoder(o as DenoisingAutoencoderOptions) as unknown as MethodSetup,
+    },
+    gan: {
+      keys: ["zDim", "generatorWidths"],
+      build: (o) => gan(o) as unknown as MethodSetup,
+    },
     swav: {
       keys: [
         "preset",

@@ -1,5 +1,6 @@
 /**
- * selfsup methods: SimCLR, MoCo v1/v2/v3, SwAV, SimSiam and BYOL, each data plus a pure step
+ * selfsup methods: SimCLR, MoCo v1/v2/v3, SwAV, SimSiam and BYOL, the pretext tasks (rotation,
+ * relative patch, jigsaw, colorization, denoising autoencoder, GAN), each data plus a pure step
  * (`views`, `step`, `trainable`, `afterUpdate`), and `createMethod` to build one by name.
  *
  * @example
@@ -23,4 +24,11 @@ export * from "./simsiam.ts";
 export * from "./moco.ts";
 export * from "./byol.ts";
 export * from "./swav.ts";
+export * from "./rotation.ts";
+export * from "./relative_patch.ts";
+export * from "./jigsaw.ts";
+export * from "./colorization.ts";
+export * from "./denoising_autoencoder.ts";
+export * from "./gan.ts";
+export * from "./pretext/mod.ts";
 export * from "./create_method.ts";

@@ -21,3 +21,5 @@ export * from "./paper_heads.ts";
 export * from "./swav_prototypes.ts";
 export * from "./apply_head.ts";
 export * from "./clone_model.ts";
+export * from "./decoder.ts";
+export * from "./dcgan.ts";
