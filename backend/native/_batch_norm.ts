@@ -7,6 +7,8 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { allocF32 } from "./_buffers.ts";
+import type { NativeGradient } from "./_gradients.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 /** The native-only kernel computing every batch-norm input gradient in one pass. */
@@ -48,7 +50,7 @@ export function makeFusedBatchNorm(fallback: KernelFn): KernelFn {
       a[j] = (s ? s[j] : 1) / Math.sqrt(v[j] + eps);
       b[j] = (o ? o[j] : 0) - m[j] * a[j];
     }
-    const out = new Float32Array(xv.length);
+    const out = allocF32(xv.length);
     for (let i = 0; i < xv.length; i += c) {
       for (let j = 0; j < c; j++) out[i + j] = xv[i + j] * a[j] + b[j];
     }
@@ -77,7 +79,7 @@ export function batchNormGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo[] {
   }
   const sumDy = new Float64Array(c);
   const sumDyXm = new Float64Array(c);
-  const dx = new Float32Array(xv.length);
+  const dx = allocF32(xv.length);
   for (let i = 0; i < xv.length; i += c) {
     for (let j = 0; j < c; j++) {
       const g = dyv[i + j];
@@ -106,47 +108,35 @@ export function batchNormGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo[] {
   ];
 }
 
-let installed: tf.GradConfig | undefined;
-
 /**
- * Puts a `FusedBatchNorm` gradient on top of the global registry that runs
- * {@linkcode BATCH_NORM_GRAD} when the active backend is `native` and the parameters are
- * per-channel float32 vectors, and otherwise the gradient it found there (every other backend sees
- * no change). Other code may register its own gradient later (backend/kernels does, once), so this
- * runs on every activation of the backend and re-wraps whatever is on top when it is not ours.
+ * The `FusedBatchNorm` gradient as one pass ({@linkcode BATCH_NORM_GRAD}) when the parameters are
+ * per-channel float32 vectors; installed over the registered gradient by `installGradient`.
  */
-export function installBatchNormGradient(): void {
-  const original = tf.getGradient("FusedBatchNorm");
-  if (!original) return; // tfjs-layers registers it; without it there is nothing to speed up
-  if (original === installed) return;
-  installed = {
-    kernelName: "FusedBatchNorm",
-    inputsToSave: ["x", "mean", "variance", "scale"],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, mean, variance, scale] = saved;
-      const d = dy as tf.Tensor;
-      const c = x.shape[x.rank - 1];
-      const fits = tf.getBackend() === "native" && d.dtype === "float32" &&
-        x.dtype === "float32" && c > 0 &&
-        [mean, variance, scale].every((t) =>
-          t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === "float32")
-        ) && mean != null && variance != null;
-      if (!fits) return original.gradFunc(dy, saved, attrs);
-      const inputs: Record<string, tf.Tensor> = { dy: d, x, mean, variance };
-      if (scale != null) inputs.scale = scale;
-      const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(
-        BATCH_NORM_GRAD,
-        inputs as unknown as tf.NamedTensorMap,
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-      return {
-        x: () => dx,
-        mean: () => dmean,
-        variance: () => dvar,
-        scale: () => dscale,
-        offset: () => doffset,
-      };
-    },
-  };
-  tf.registerGradient(installed);
-}
+export const BATCH_NORM_GRADIENT: NativeGradient = {
+  kernelName: "FusedBatchNorm",
+  inputsToSave: ["x", "mean", "variance", "scale"],
+  fits: (dy, [x, mean, variance, scale]) => {
+    const c = x.shape[x.rank - 1];
+    return dy.dtype === "float32" && x.dtype === "float32" && c > 0 && mean != null &&
+      variance != null &&
+      [mean, variance, scale].every((t) =>
+        t == null || (t.rank === 1 && t.shape[0] === c && t.dtype === "float32")
+      );
+  },
+  gradFunc: (dy, [x, mean, variance, scale], attrs) => {
+    const inputs: Record<string, tf.Tensor> = { dy, x, mean, variance };
+    if (scale != null) inputs.scale = scale;
+    const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(
+      BATCH_NORM_GRAD,
+      inputs as unknown as tf.NamedTensorMap,
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    return {
+      x: () => dx,
+      mean: () => dmean,
+      variance: () => dvar,
+      scale: () => dscale,
+      offset: () => doffset,
+    };
+  },
+};

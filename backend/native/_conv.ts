@@ -13,6 +13,7 @@
  */
 import type { tf } from "../tf.ts";
 import type { Blas } from "./_blas.ts";
+import { allocF32 } from "./_buffers.ts";
 import { scratch } from "./_util.ts";
 
 /** Input channels from which the shifted-tap lowering beats im2col. */
@@ -138,7 +139,7 @@ export function conv2dForward(
 ): Float32Array {
   const { batchSize: n, outHeight: oh, outWidth: ow, outChannels: o, inChannels: ch } = c;
   const { filterHeight: kh, filterWidth: kw } = c;
-  const out = new Float32Array(n * oh * ow * o);
+  const out = allocF32(n * oh * ow * o); // every element is written below
   if (out.length === 0) return out;
   if (useShift(c)) {
     const hp = c.inHeight + c.padInfo.top + c.padInfo.bottom;
@@ -217,7 +218,7 @@ export function conv2dBackpropInput(
 ): Float32Array {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch } = c;
   const { outHeight: oh, outWidth: ow, outChannels: o, filterHeight: kh, filterWidth: kw } = c;
-  const dx = new Float32Array(n * h * w * ch);
+  const dx = allocF32(n * h * w * ch, !useShift(c) || dy.length === 0); // col2im accumulates
   if (dx.length === 0 || dy.length === 0) return dx;
   if (useShift(c)) {
     const { top, left } = c.padInfo;
@@ -307,7 +308,7 @@ export function conv2dBackpropFilter(
 ): Float32Array {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch } = c;
   const { outHeight: oh, outWidth: ow, outChannels: o, filterHeight: kh, filterWidth: kw } = c;
-  const dw = new Float32Array(kh * kw * ch * o);
+  const dw = allocF32(kh * kw * ch * o, dy.length === 0);
   if (dw.length === 0 || dy.length === 0) return dw;
   if (useShift(c)) {
     const { top, left } = c.padInfo;

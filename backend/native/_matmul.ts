@@ -14,6 +14,7 @@ import {
   f32,
   type KernelFn,
 } from "./_util.ts";
+import { allocF32 } from "./_buffers.ts";
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -51,7 +52,7 @@ export function batchMatMul(
   else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
   else return undefined;
   const batch = Math.max(batchA, batchB);
-  const out = new Float32Array(batch * m * n);
+  const out = allocF32(batch * m * n, k === 0); // sgemm (beta 0) writes it all when k > 0
   const shape = [...outer, m, n];
   if (m === 0 || n === 0) return { values: out, shape, n };
   if (k === 0) return { values: out, shape, n };

@@ -1,11 +1,101 @@
 /**
- * `MaxPoolGrad` (NHWC, float32) in one pass with per-channel running maxima; the cpu backend's
- * version goes through `TensorBuffer.get` per element.
+ * `MaxPool` and `MaxPoolGrad` (NHWC, float32) in one pass with per-channel running maxima; the cpu
+ * backend's versions go through per-element index arithmetic (`TensorBuffer.get`).
+ *
+ * The running maximum is updated without a data-dependent branch (on activations `v > best` is a
+ * coin flip, and mispredictions cost several times the arithmetic): the candidates sit in a
+ * two-slot array indexed by the comparison.
  *
  * @module
  */
 import { tf } from "../tf.ts";
+import { allocF32 } from "./_buffers.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
+
+interface PoolAttrs {
+  filterSize: [number, number] | number;
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number;
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+function poolInfo(shape: number[], attrs: PoolAttrs) {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/**
+ * Scans the window of every output pixel rows then columns with a strict `>` (NaN never wins), as
+ * tfjs's cpu pooling does, and calls `emit(outIndex, best, where)` with per-channel maxima and the
+ * flat input index of the first maximum (-1 where none exceeded -Infinity).
+ */
+function scanMax(
+  xv: Float32Array,
+  c: tf.backend_util.Conv2DInfo,
+  emit: (g: number, best: Float32Array, where: Int32Array) => void,
+): void {
+  const { batchSize, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = c;
+  const { top, left } = c.padInfo;
+  const best = new Float32Array(ch);
+  const where = new Int32Array(ch);
+  const pair = new Float32Array(2);
+  const pairAt = new Int32Array(2);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - top;
+      const yMin = Math.max(0, y0);
+      const yMax = Math.min(h, y0 + kh);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - left;
+        const xMin = Math.max(0, x0);
+        const xMax = Math.min(w, x0 + kw);
+        best.fill(-Infinity);
+        where.fill(-1);
+        for (let y = yMin; y < yMax; y++) {
+          for (let x = xMin; x < xMax; x++) {
+            const base = ((b * h + y) * w + x) * ch;
+            for (let d = 0; d < ch; d++) {
+              const v = xv[base + d];
+              const k = +(v > best[d]);
+              pair[0] = best[d];
+              pair[1] = v;
+              pairAt[0] = where[d];
+              pairAt[1] = base + d;
+              best[d] = pair[k];
+              where[d] = pairAt[k];
+            }
+          }
+        }
+        emit(((b * oh + oy) * ow + ox) * ch, best, where);
+      }
+    }
+  }
+}
+
+/** The `MaxPool` kernel (NHWC float32); anything else goes to `fallback`. */
+export function makeMaxPool(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const { x } = args.inputs;
+    const xv = f32(backend, x);
+    if (!xv || x!.shape.length !== 4) return fallback(args);
+    const c = poolInfo(x!.shape, args.attrs as unknown as PoolAttrs);
+    if (c.dilationHeight !== 1 || c.dilationWidth !== 1) return fallback(args);
+    const out = allocF32(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+    const ch = c.inChannels;
+    scanMax(xv, c, (g, best) => {
+      for (let d = 0; d < ch; d++) out[g + d] = best[d];
+    });
+    return backend.makeTensorInfo(c.outShape.slice(), "float32", out);
+  };
+}
 
 /** The `MaxPoolGrad` kernel: each output's gradient goes to the first maximum of its window. */
 export function makeMaxPoolGrad(fallback: KernelFn): KernelFn {
@@ -14,56 +104,13 @@ export function makeMaxPoolGrad(fallback: KernelFn): KernelFn {
     const { dy, input } = args.inputs;
     const dyv = f32(backend, dy);
     const xv = f32(backend, input);
-    const { filterSize, strides, pad, dimRoundingMode } = (args.attrs ?? {}) as {
-      filterSize: [number, number] | number;
-      strides: [number, number] | number;
-      pad: "valid" | "same" | number;
-      dimRoundingMode?: "floor" | "round" | "ceil";
-    };
     if (!dyv || !xv || input!.shape.length !== 4) return fallback(args);
-    const c = tf.backend_util.computePool2DInfo(
-      input!.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
-    const { batchSize, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
-    const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = c;
-    const { top, left } = c.padInfo;
-    const dx = new Float32Array(xv.length);
-    const best = new Float32Array(ch);
-    const where = new Int32Array(ch);
-    for (let b = 0; b < batchSize; b++) {
-      for (let oy = 0; oy < oh; oy++) {
-        const y0 = oy * sh - top;
-        const yMin = Math.max(0, y0);
-        const yMax = Math.min(h, y0 + kh);
-        for (let ox = 0; ox < ow; ox++) {
-          const x0 = ox * sw - left;
-          const xMin = Math.max(0, x0);
-          const xMax = Math.min(w, x0 + kw);
-          best.fill(-Infinity);
-          where.fill(-1);
-          // Rows then columns with a strict '>', as tfjs's maxPoolPositions scans.
-          for (let y = yMin; y < yMax; y++) {
-            for (let x = xMin; x < xMax; x++) {
-              const base = ((b * h + y) * w + x) * ch;
-              for (let d = 0; d < ch; d++) {
-                const v = xv[base + d];
-                if (v > best[d]) {
-                  best[d] = v;
-                  where[d] = base + d;
-                }
-              }
-            }
-          }
-          const g = ((b * oh + oy) * ow + ox) * ch;
-          for (let d = 0; d < ch; d++) if (where[d] >= 0) dx[where[d]] += dyv[g + d];
-        }
-      }
-    }
+    const c = poolInfo(input!.shape, args.attrs as unknown as PoolAttrs);
+    const dx = allocF32(xv.length, true);
+    const ch = c.inChannels;
+    scanMax(xv, c, (g, _, where) => {
+      for (let d = 0; d < ch; d++) if (where[d] >= 0) dx[where[d]] += dyv[g + d];
+    });
     return backend.makeTensorInfo(input!.shape.slice(), "float32", dx);
   };
 }

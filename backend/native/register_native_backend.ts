@@ -12,17 +12,22 @@ import {
   makeReduce,
   makeTile,
   makeUnary,
+  RELU_GRAD,
+  reluGrad,
   UNARY_OPS,
 } from "./_elementwise.ts";
 import {
   BATCH_NORM_GRAD,
+  BATCH_NORM_GRADIENT,
   batchNormGrad,
-  installBatchNormGradient,
   makeFusedBatchNorm,
 } from "./_batch_norm.ts";
+import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
+import { installGradient, RELU_GRADIENT } from "./_gradients.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
-import { makeMaxPoolGrad } from "./_pool.ts";
+import { makeMaxPool, makeMaxPoolGrad } from "./_pool.ts";
 import type { KernelFn } from "./_util.ts";
+import { registerTrainingKernels } from "../kernels/mod.ts";
 
 /** The kernels the native backend replaces, by tfjs kernel name. */
 const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = {
@@ -35,6 +40,7 @@ const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = 
   Sum: (_, fallback) => makeReduce(false, fallback),
   Mean: (_, fallback) => makeReduce(true, fallback),
   Tile: (_, fallback) => makeTile(fallback),
+  MaxPool: (_, fallback) => makeMaxPool(fallback),
   MaxPoolGrad: (_, fallback) => makeMaxPoolGrad(fallback),
   FusedBatchNorm: (_, fallback) => makeFusedBatchNorm(fallback),
   ...Object.fromEntries(
@@ -68,8 +74,9 @@ let info: NativeBackendInfo | undefined;
  * `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and
  * `Conv2DBackpropFilter` running on a BLAS's `cblas_sgemm` through Deno FFI (tensor memory passed
  * zero-copy), and one-pass JS kernels for broadcasting elementwise ops, `Sum`/`Mean`, `Tile`,
- * `MaxPoolGrad` and `FusedBatchNorm`. It also replaces the global `FusedBatchNorm` gradient with
- * one that uses a single fused kernel on `native` and tfjs's own gradient on every other backend.
+ * `MaxPool`, `MaxPoolGrad` and `FusedBatchNorm`, with kernel outputs recycled from disposed tensors.
+ * It also replaces the global `FusedBatchNorm` and `Relu` gradients with ones that use a single
+ * fused kernel on `native` and the gradient registered before on every other backend.
  * Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
  * name), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the reference `libblas.so.3`; it runs
  * `SELFSUP_THREADS` threads, else one per core.
@@ -92,13 +99,41 @@ let info: NativeBackendInfo | undefined;
  */
 export async function registerNativeBackend(): Promise<NativeBackendInfo> {
   if (info) {
-    installBatchNormGradient(); // another module may have registered its own since
+    installGradients(); // another module may have registered its own since
     return info;
   }
   const blas = loadBlas();
   const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
+  /** The cpu backend, telling the buffer pool which arrays it holds, reads out and drops. */
+  class NativeBackend extends MathBackendCPU {
+    override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType) {
+      noteWrite(values);
+      return super.write(values, shape, dtype);
+    }
+    override move(
+      dataId: tf.DataId,
+      values: tf.backend_util.BackendValues,
+      shape: number[],
+      dtype: tf.DataType,
+      refCount: number,
+    ) {
+      noteWrite(values);
+      super.move(dataId, values, shape, dtype, refCount);
+    }
+    override readSync(dataId: tf.DataId) {
+      const values = super.readSync(dataId);
+      noteEscape(this.data.get(dataId)?.values);
+      return values;
+    }
+    override disposeData(dataId: tf.DataId, force = false): boolean {
+      const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+      const done = super.disposeData(dataId, force);
+      if (values !== undefined && !this.data.has(dataId)) noteDispose(values);
+      return done;
+    }
+  }
   tf.registerBackend("native", () => {
-    const backend = new MathBackendCPU();
+    const backend = new NativeBackend();
     // The cpu backend prints a banner recommending tfjs-node on first use: not ours to print.
     (backend as unknown as { firstUse: boolean }).firstUse = false;
     return backend;
@@ -110,16 +145,27 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
       : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: "native", kernelFunc });
   }
-  tf.registerKernel({
-    kernelName: BATCH_NORM_GRAD,
-    backendName: "native",
-    kernelFunc: batchNormGrad as unknown as tf.KernelFunc,
-  });
-  installBatchNormGradient();
+  for (
+    const [kernelName, kernelFunc] of [[BATCH_NORM_GRAD, batchNormGrad], [RELU_GRAD, reluGrad]]
+  ) {
+    tf.registerKernel({
+      kernelName: kernelName as string,
+      backendName: "native",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
+  installGradients();
   info = {
     library: blas.library,
     threads: blas.threads,
-    kernels: [...Object.keys(OVERRIDES), BATCH_NORM_GRAD],
+    kernels: [...Object.keys(OVERRIDES), BATCH_NORM_GRAD, RELU_GRAD],
   };
   return info;
+}
+
+function installGradients(): void {
+  // The shared gradients first (idempotent), so that ours end up on top of them.
+  registerTrainingKernels("native");
+  installGradient(BATCH_NORM_GRADIENT);
+  installGradient(RELU_GRADIENT);
 }

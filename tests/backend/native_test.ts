@@ -741,3 +741,135 @@ Deno.test("batch-norm forward and gradients agree on native, cpu and wasm", asyn
     assertTensorClose(onWasm[i], onCpu[i], { rtol: 1e-4, atol: 1e-5 }, `wasm batch norm grad ${i}`);
   }
 });
+
+Deno.test("native max pool matches a float64 loop for odd sizes, strides and padding", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(24);
+  const shape: [number, number, number, number] = [3, 9, 7, 5];
+  const x = f32(randomNormal(3 * 9 * 7 * 5, prng));
+  x[17] = NaN; // never the maximum, as on cpu
+  for (
+    const [size, stride, pad] of [[2, 2, "valid"], [2, 2, "same"], [3, 1, "same"], [
+      3,
+      2,
+      "valid",
+    ]] as const
+  ) {
+    const g = geometry(9, 7, size, size, stride, 1, pad);
+    const expected = new Float64Array(3 * g.oh * g.ow * 5);
+    for (let b = 0; b < 3; b++) {
+      for (let oy = 0; oy < g.oh; oy++) {
+        for (let ox = 0; ox < g.ow; ox++) {
+          for (let d = 0; d < 5; d++) {
+            let best = -Infinity;
+            for (let ky = 0; ky < size; ky++) {
+              for (let kx = 0; kx < size; kx++) {
+                const iy = oy * stride - g.top + ky;
+                const ix = ox * stride - g.left + kx;
+                if (iy < 0 || iy >= 9 || ix < 0 || ix >= 7) continue;
+                const v = x[((b * 9 + iy) * 7 + ix) * 5 + d];
+                if (v > best) best = v;
+              }
+            }
+            expected[((b * g.oh + oy) * g.ow + ox) * 5 + d] = best;
+          }
+        }
+      }
+    }
+    await assertNoLeak(() => {
+      const t = tf.tensor4d(Float32Array.from(x), shape);
+      const y = tf.maxPool(t, size, stride, pad);
+      assert.deepEqual(y.shape, [3, g.oh, g.ow, 5]);
+      assertTensorClose(y, expected, { rtol: 0, atol: 0 }, `maxPool ${size} s${stride} ${pad}`);
+      return [t, y];
+    });
+  }
+});
+
+/** Checks indices 3-6 (NaN, -Infinity, Infinity, 0 in x) exactly, then zeroes them in both. */
+function compareSpecials(actual: ArrayLike<number>, expected: Float64Array, what: string) {
+  for (let i = 3; i <= 6; i++) {
+    assert.ok(
+      Object.is(actual[i], expected[i]) || actual[i] === expected[i],
+      `${what} at ${i}: ${actual[i]} vs ${expected[i]}`,
+    );
+    (actual as Float32Array)[i] = 0;
+    expected[i] = 0;
+  }
+}
+
+Deno.test("native relu and its one-kernel gradient match float64, NaN and infinities included", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(25);
+  const n = 40000; // above the size from which kernel outputs are recycled
+  const x = f32(randomNormal(n, prng));
+  const dy = f32(randomNormal(n, prng));
+  x[3] = NaN;
+  x[4] = -Infinity;
+  x[5] = Infinity;
+  x[6] = 0;
+  const relu = x.map((v) => (v !== v ? v : Math.max(v, 0)));
+  const grad = x.map((v, i) => (v !== v ? NaN : v > 0 ? dy[i] : 0));
+  let kernels: string[] = [];
+  await assertNoLeak(async () => {
+    const xt = tf.tensor1d(Float32Array.from(x));
+    const dyt = tf.tensor1d(Float32Array.from(dy));
+    const y = tf.relu(xt);
+    const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t))(xt, dyt));
+    kernels = profile.kernels.map((k) => k.name);
+    const g = tf.grad((t: tf.Tensor) => tf.relu(t))(xt, dyt);
+    const yv = y.dataSync();
+    compareSpecials(yv, relu, "relu");
+    assertTensorClose(yv, relu, { rtol: 0, atol: 0 }, "relu");
+    const gv = g.dataSync();
+    compareSpecials(gv, grad, "relu gradient"); // a NaN input gives NaN, as dy * step(x) does
+    assertTensorClose(gv, grad, { rtol: 0, atol: 0 }, "relu gradient");
+    return [xt, dyt, y, g, profile.result as tf.Tensor];
+  });
+  assert.ok(kernels.includes("SelfsupReluGrad"), `kernels run: ${kernels}`);
+  assert.ok(!kernels.includes("Step"), `kernels run: ${kernels}`);
+  // Other backends keep tfjs's gradient.
+  await useBackend("cpu", { quiet: true });
+  const onCpu = tf.tidy(() =>
+    tf.grad((t: tf.Tensor) => tf.relu(t))(
+      tf.tensor1d(Float32Array.from(x)),
+      tf.tensor1d(Float32Array.from(dy)),
+    )
+      .dataSync()
+  );
+  compareSpecials(onCpu, x.map((v, i) => (v !== v ? NaN : v > 0 ? dy[i] : 0)), "cpu");
+  assertTensorClose(onCpu, grad, { rtol: 0, atol: 0 }, "cpu relu gradient");
+});
+
+Deno.test("native recycles kernel outputs without touching arrays still in use", async () => {
+  await useBackend("native", { quiet: true });
+  const prng = pcg32(26);
+  const n = 50000;
+  const a = f32(randomNormal(n, prng));
+  const b = f32(randomNormal(n, prng));
+  await assertNoLeak(() => {
+    const at = tf.tensor1d(Float32Array.from(a));
+    const bt = tf.tensor1d(Float32Array.from(b));
+    // An array read out with dataSync stays the caller's after the tensor is disposed.
+    const sum = tf.add(at, bt);
+    const read = sum.dataSync();
+    const readCopy = Float64Array.from(read);
+    sum.dispose();
+    // A view of a kernel output (a simple slice is a subarray on cpu) outlives the output.
+    const prod = tf.mul(at, bt);
+    const half = tf.slice(prod, [0], [n / 2]);
+    prod.dispose();
+    // Many same-size outputs made and dropped: each would take a wrongly recycled buffer.
+    for (let i = 0; i < 6; i++) {
+      tf.tidy(() => {
+        tf.sub(tf.mul(at, at), tf.add(bt, at));
+      });
+    }
+    assert.deepEqual(Array.from(read), Array.from(readCopy), "read-back array changed");
+    assertTensorClose(half, a.slice(0, n / 2).map((v, i) => v * b[i]), F32, "slice view");
+    // Outputs that must start from zero (matMul with k = 0, max-pool gradient) do.
+    const empty = tf.tidy(() => tf.matMul(tf.zeros([200, 0]), tf.zeros([0, 100])));
+    assertTensorClose(empty, new Float64Array(20000), { rtol: 0, atol: 0 }, "k = 0 matMul");
+    return [at, bt, half, empty];
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Gradients that run one fused native kernel on the `native` backend and the gradient they wrap
+ * everywhere else. Gradients are registered per kernel name for every backend at once, so each
+ * override delegates to whatever was registered before it unless the active backend is `native`.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import { RELU_GRAD } from "./_elementwise.ts";
+
+/** A gradient that runs on `native` when `fits` says the inputs suit its kernel. */
+export interface NativeGradient {
+  kernelName: string;
+  /** Inputs the native gradient reads; must include those of the gradient it wraps. */
+  inputsToSave: string[];
+  fits(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap): boolean;
+  gradFunc(
+    dy: tf.Tensor,
+    saved: tf.Tensor[],
+    attrs: tf.NamedAttrMap,
+  ): Record<string, () => tf.Tensor>;
+}
+
+const installed = new Map<string, tf.GradConfig>();
+
+/**
+ * Puts `spec` on top of the global gradient registry, wrapping the gradient found there. Other
+ * code may register its own gradient later (backend/kernels does, once), so this runs on every
+ * activation of the backend and re-wraps whatever is on top when it is not ours.
+ */
+export function installGradient(spec: NativeGradient): void {
+  const original = tf.getGradient(spec.kernelName);
+  if (!original) return; // tfjs-layers registers the gradients; without one there is nothing to speed up
+  if (original === installed.get(spec.kernelName)) return;
+  const config: tf.GradConfig = {
+    kernelName: spec.kernelName,
+    inputsToSave: spec.inputsToSave,
+    outputsToSave: original.outputsToSave,
+    gradFunc: (dy, saved, attrs) => {
+      const d = dy as tf.Tensor;
+      if (tf.getBackend() === "native" && spec.fits(d, saved, attrs)) {
+        return spec.gradFunc(d, saved, attrs);
+      }
+      return original.gradFunc(dy, saved, attrs);
+    },
+  };
+  installed.set(spec.kernelName, config);
+  tf.registerGradient(config);
+}
+
+/** `Relu`'s gradient as one pass (`SelfsupReluGrad`) instead of `Step`, `Cast` and `Multiply`. */
+export const RELU_GRADIENT: NativeGradient = {
+  kernelName: "Relu",
+  inputsToSave: ["x"],
+  fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32" && dy.size === x.size,
+  gradFunc: (dy, [x]) => ({
+    x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor,
+  }),
+};
