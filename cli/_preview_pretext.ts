@@ -1,0 +1,320 @@
+/**
+ * `deno task preview -- --method <pretext task> --out x.png`: what each pretext task sees and
+ * predicts, as a PNG grid (and a JSON sidecar with the labels), for a person to check.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { tf } from "../backend/tf.ts";
+import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import { mnist } from "../data/mod.ts";
+import { createMethod, type MethodSetup } from "../methods/mod.ts";
+import { NEIGHBOR_POSITIONS } from "../methods/relative_patch.ts";
+import { orientationTint } from "../methods/colorization.ts";
+import { train } from "../train/mod.ts";
+
+/** The tasks this preview renders. */
+export const PRETEXT_PREVIEW_METHODS = [
+  "rotation",
+  "relative-patch",
+  "jigsaw",
+  "colorization",
+  "denoising-autoencoder",
+  "gan",
+] as const;
+
+/** Options of {@linkcode previewPretext}. */
+export interface PretextPreviewOptions {
+  /** The task. */
+  method: typeof PRETEXT_PREVIEW_METHODS[number];
+  /** Where the PNG goes (the labels go to the same path + `.json`). @default {"<method>.png"} */
+  out?: string;
+  /** Rows (images). @default {8} */
+  count?: number;
+  /** Seed of the images and views. @default {0} */
+  seed?: number;
+  /**
+   * Training steps on MNIST before rendering (batch 32): predictions need a trained net.
+   * @default {150 for colorization, denoising-autoencoder and gan; 0 for the others}
+   */
+  steps?: number;
+  /** Pixel upscaling. @default {4} */
+  zoom?: number;
+  /** The backend. @default {"wasm"} */
+  backend?: BackendName;
+}
+
+/** Columns of batches as one uint8 grid (row r: columns[0][r], columns[1][r], ...). */
+function renderGrid(
+  columns: tf.Tensor4D[],
+  options: { zoom: number; separator: number },
+): { data: Uint8Array; width: number; height: number; channels: number } {
+  const { zoom, separator } = options;
+  const gap = 2;
+  const c = Math.max(...columns.map((col) => col.shape[3]));
+  const b = columns[0].shape[0];
+  const cellH = Math.max(...columns.map((col) => col.shape[1])) * zoom;
+  const xs: number[] = [];
+  let width = gap;
+  columns.forEach((col, i) => {
+    xs.push(width);
+    width += col.shape[2] * zoom + gap + (i === 0 ? separator : 0);
+  });
+  const height = gap + b * (cellH + gap);
+  const data = new Uint8Array(width * height * c).fill(128);
+  columns.forEach((col, ci) => {
+    const [, h, w, cc] = col.shape;
+    const v = col.dataSync();
+    for (let s = 0; s < b; s++) {
+      const y0 = gap + s * (cellH + gap);
+      for (let y = 0; y < h * zoom; y++) {
+        for (let x = 0; x < w * zoom; x++) {
+          const src = ((s * h + Math.floor(y / zoom)) * w + Math.floor(x / zoom)) * cc;
+          const dst = ((y0 + y) * width + xs[ci] + x) * c;
+          for (let k = 0; k < c; k++) {
+            const value = v[src + (cc === 1 ? 0 : k)];
+            data[dst + k] = Math.round(Math.min(1, Math.max(0, value)) * 255);
+          }
+        }
+      }
+    }
+  });
+  return { data, width, height, channels: c };
+}
+
+function canvas(b: number, t: number, c: number): { data: Float32Array; side: number } {
+  const side = 3 * t + 4;
+  return { data: new Float32Array(b * side * side * c).fill(0.5), side };
+}
+
+/** Pastes tile `src` (`[t, t, c]` at offset `so` of `from`) at grid position p of canvas image i. */
+function paste(
+  to: Float32Array,
+  side: number,
+  i: number,
+  p: number,
+  from: Float32Array | Int32Array | Uint8Array,
+  so: number,
+  t: number,
+  c: number,
+) {
+  const y0 = 1 + Math.floor(p / 3) * (t + 1), x0 = 1 + (p % 3) * (t + 1);
+  for (let y = 0; y < t; y++) {
+    for (let x = 0; x < t; x++) {
+      for (let k = 0; k < c; k++) {
+        to[((i * side + y0 + y) * side + x0 + x) * c + k] = from[so + (y * t + x) * c + k];
+      }
+    }
+  }
+}
+
+/**
+ * Renders one pretext task's inputs and outputs on MNIST test digits: rotation (columns =
+ * labels 0, 90, 180, 270), relative-patch (image, then centre and neighbour pasted at the
+ * labelled position), jigsaw (image, shuffled tiles, tiles put back by the label's permutation),
+ * colorization (L input, prediction, truth), denoising (noisy, output, clean), gan (samples).
+ *
+ * @param options the task, output path, rows, seed, training steps, zoom, backend
+ * @returns the PNG's path and the labels shown
+ *
+ * @example
+ * ```ts ignore
+ * import { previewPretext } from "./_preview_pretext.ts";
+ * await previewPretext({ method: "jigsaw", out: "jigsaw.png" });
+ * ```
+ */
+export async function previewPretext(
+  options: PretextPreviewOptions,
+): Promise<{ out: string; labels: unknown }> {
+  const { method: name, count = 8, seed = 0, zoom = 4, backend = "wasm" } = options;
+  if (!(PRETEXT_PREVIEW_METHODS as readonly string[]).includes(name)) {
+    throw new RangeError(
+      `Invalid --method: expected one of ${PRETEXT_PREVIEW_METHODS.join(", ")}, received "${name}"`,
+    );
+  }
+  const out = options.out ?? `${name}.png`;
+  const generative = ["colorization", "denoising-autoencoder", "gan"].includes(name);
+  const steps = options.steps ?? (generative ? 150 : 0);
+  await useBackend(backend, { quiet: true });
+  const [trainSet, testSet] = await Promise.all([mnist("train"), mnist("test")]);
+  const setup: MethodSetup = createMethod(name, {
+    encoder: "convnet",
+    inputShape: [28, 28, 1],
+    seed,
+    widths: [16, 32, 64],
+    ...(name === "gan" ? { zDim: 32 } : {}),
+  });
+  if (steps > 0) {
+    const batches = function* () {
+      for (let s = 0; s < steps; s++) {
+        const start = ((s * 32) % 59968) * 784;
+        yield {
+          images: trainSet.images.subarray(start, start + 32 * 784),
+          shape: [32, 28, 28, 1] as [number, number, number, number],
+        };
+      }
+    };
+    const result = await train(setup as never, batches(), {
+      steps,
+      optimizer: "adamw",
+      lr: 2e-3,
+      schedule: "constant",
+      weightDecay: 0,
+      progress: false,
+      seed,
+    });
+    tf.dispose(Object.values(result.state as Record<string, tf.Tensor>));
+  }
+  const first = (seed * 97) % (testSet.length - count);
+  const x = tf.tensor4d(
+    Float32Array.from(testSet.images.subarray(first * 784, (first + count) * 784), (v) => v / 255),
+    [count, 28, 28, 1],
+  );
+  const columns: tf.Tensor4D[] = [];
+  let labels: unknown = null;
+  const m = setup.method as MethodSetup["method"] & Record<string, unknown>;
+  const nets = setup.nets as Record<string, { apply(x: tf.Tensor, o: object): unknown }>;
+  try {
+    if (name === "rotation") {
+      const [v] = m.views(x, seed);
+      for (let k = 0; k < 4; k++) {
+        columns.push(tf.slice(v, [k * count, 0, 0, 0], [count, 28, 28, 1]));
+      }
+      v.dispose();
+      labels = { columns: ["0", "90", "180", "270"].map((d) => `label ${d} degrees`) };
+    } else if (name === "relative-patch") {
+      const [c, n, l] = m.views(x, seed);
+      const t = c.shape[1];
+      const cv = canvas(count, t, 1);
+      const lab = Array.from(l.dataSync());
+      const cd = c.dataSync() as Float32Array, nd = n.dataSync() as Float32Array;
+      for (let i = 0; i < count; i++) {
+        paste(cv.data, cv.side, i, 4, cd, i * t * t, t, 1);
+        paste(cv.data, cv.side, i, NEIGHBOR_POSITIONS[lab[i]], nd, i * t * t, t, 1);
+      }
+      columns.push(tf.clone(x), tf.tensor4d(cv.data, [count, cv.side, cv.side, 1]));
+      tf.dispose([c, n, l]);
+      labels = lab.map((k) => ({ label: k, position: NEIGHBOR_POSITIONS[k] }));
+    } else if (name === "jigsaw") {
+      const [s, l] = m.views(x, seed);
+      const t = s.shape[1];
+      const perms = m.permutations as number[][];
+      const lab = Array.from(l.dataSync());
+      const sd = s.dataSync() as Float32Array;
+      const shuffled = canvas(count, t, 1), restored = canvas(count, t, 1);
+      for (let i = 0; i < count; i++) {
+        for (let p = 0; p < 9; p++) {
+          const so = (i * 9 + p) * t * t;
+          paste(shuffled.data, shuffled.side, i, p, sd, so, t, 1);
+          paste(restored.data, restored.side, i, perms[lab[i]][p], sd, so, t, 1);
+        }
+      }
+      const side = shuffled.side;
+      columns.push(
+        tf.clone(x),
+        tf.tensor4d(shuffled.data, [count, side, side, 1]),
+        tf.tensor4d(restored.data, [count, side, side, 1]),
+      );
+      tf.dispose([s, l]);
+      labels = lab.map((k) => ({ label: k, permutation: perms[k] }));
+    } else if (name === "colorization") {
+      const [l, ab] = m.views(x, seed);
+      const colorize = m.colorize as (n: unknown, l: tf.Tensor4D) => tf.Tensor4D;
+      columns.push(
+        tf.tile(l, [1, 1, 1, 3]) as tf.Tensor4D,
+        colorize(setup.nets, l),
+        orientationTint(x),
+      );
+      tf.dispose([l, ab]);
+      labels = { columns: ["L input", "prediction (annealed mean)", "truth"] };
+    } else if (name === "denoising-autoencoder") {
+      const [noisy, clean] = m.views(x, seed);
+      const z = nets.encoder.apply(noisy, { training: false }) as tf.Tensor;
+      columns.push(
+        tf.clipByValue(noisy, 0, 1) as tf.Tensor4D,
+        nets.decoder.apply(z, { training: false }) as tf.Tensor4D,
+        clean,
+      );
+      tf.dispose([noisy, z]);
+      labels = { columns: ["noisy input", "reconstruction", "clean"] };
+    } else {
+      const sample = m.sample as (n: unknown, k: number, s: number) => tf.Tensor4D;
+      for (let k = 0; k < 8; k++) columns.push(sample(setup.nets, count, seed + k));
+      labels = { samples: 8 * count };
+    }
+    const grid = renderGrid(columns, { zoom, separator: name === "gan" ? 0 : 6 });
+    await sharp(grid.data, {
+      raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 },
+    }).png().toFile(out);
+    await Deno.writeTextFile(
+      `${out}.json`,
+      JSON.stringify({ method: name, steps, labels }, null, 1) + "\n",
+    );
+  } finally {
+    tf.dispose([x, ...columns]);
+  }
+  return { out, labels };
+}
+
+/**
+ * The command line of the pretext preview; returns the exit code.
+ *
+ * @param args command-line arguments (`--method` required)
+ * @returns 0 on success, 2 on a bad command line
+ *
+ * @example
+ * ```ts
+ * import { pretextPreviewMain } from "./_preview_pretext.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await pretextPreviewMain(["--method", "nope"]), 2);
+ * ```
+ */
+export async function pretextPreviewMain(args: string[]): Promise<number> {
+  let options: PretextPreviewOptions;
+  try {
+    const { values } = parseArgs({
+      args: args.filter((a) => a !== "--"),
+      strict: true,
+      options: {
+        method: { type: "string" },
+        out: { type: "string" },
+        count: { type: "string" },
+        seed: { type: "string" },
+        steps: { type: "string" },
+        zoom: { type: "string" },
+        backend: { type: "string" },
+      },
+    });
+    const int = (v: string | undefined, flag: string, min: number) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        throw new RangeError(`Invalid --${flag}: expected an integer >= ${min}, received "${v}"`);
+      }
+      return n;
+    };
+    if (!(PRETEXT_PREVIEW_METHODS as readonly string[]).includes(values.method ?? "")) {
+      throw new RangeError(
+        `Invalid --method: expected one of ${
+          PRETEXT_PREVIEW_METHODS.join(", ")
+        }, received "${values.method}"`,
+      );
+    }
+    options = {
+      method: values.method as PretextPreviewOptions["method"],
+      out: values.out,
+      count: int(values.count, "count", 1),
+      seed: int(values.seed, "seed", 0),
+      steps: int(values.steps, "steps", 0),
+      zoom: int(values.zoom, "zoom", 1),
+      backend: values.backend as BackendName | undefined,
+    };
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return 2;
+  }
+  const r = await previewPretext(options);
+  console.log(`wrote ${r.out} and ${r.out}.json`);
+  return 0;
+}
