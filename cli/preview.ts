@@ -398,6 +398,11 @@ export async function preview(options: PreviewOptions = {}): Promise<PreviewResu
 }
 
 if (import.meta.main) {
+  // --method <pretext task> renders that task's inputs and outputs instead
+  if (Deno.args.some((a) => a === "--method" || a.startsWith("--method="))) {
+    const { pretextPreviewMain } = await import("./_preview_pretext.ts");
+    Deno.exit(await pretextPreviewMain(Deno.args));
+  }
   try {
     const parsed = parsePreviewArgs(Deno.args);
     if (parsed.help) {
