@@ -1,6 +1,7 @@
 import { tf } from "../tf.ts";
 import { registerMissingGradients } from "./_gradients.ts";
 import { trainingKernels } from "./_kernels.ts";
+import { batchTransform, isBatchTransform } from "./_transform.ts";
 
 const done = new Set<string>();
 
@@ -14,8 +15,9 @@ const done = new Set<string>();
  * - `cpu`: `Conv2DBackpropFilter` and `Conv2DBackpropInput` as channel-contiguous loops (the
  *   stock weight gradient runs at about 0.01 GFLOP/s).
  *
- * - any other backend (`webgpu`, `native`, `tensorflow`): the gradients only, which every
- *   backend shares.
+ * - `cpu` and `native` (which reuses cpu's kernels): a batch-correct `Transform`
+ *   (`tf.image.transform`), whose stock cpu kernel transforms only the first image of a batch.
+ * - any other backend (`webgpu`, `tensorflow`): the gradients only, which every backend shares.
  *
  * `useBackend` calls it; call it yourself only when selecting a backend with `tf.setBackend`.
  *
@@ -39,6 +41,7 @@ export function registerTrainingKernels(backend: string): void {
     );
   }
   registerMissingGradients();
+  if (backend === "cpu" || backend === "native") fixTransform(backend);
   if (backend !== "cpu" && backend !== "wasm") return;
   if (done.has(backend)) return;
   done.add(backend);
@@ -47,4 +50,16 @@ export function registerTrainingKernels(backend: string): void {
     if (tf.getKernel(kernelName, backend)) tf.unregisterKernel(kernelName, backend);
     tf.registerKernel({ kernelName, backendName: backend, kernelFunc });
   }
+}
+
+function fixTransform(backend: string): void {
+  const config = tf.getKernel("Transform", backend);
+  if (!config || isBatchTransform(config.kernelFunc)) return;
+  tf.unregisterKernel("Transform", backend);
+  tf.registerKernel({
+    ...config,
+    kernelFunc: batchTransform(
+      config.kernelFunc as unknown as Parameters<typeof batchTransform>[0],
+    ) as unknown as tf.KernelFunc,
+  });
 }

@@ -5,9 +5,9 @@ import { assertTensorClose } from "../_utils.ts";
 import { images } from "./_helpers.ts";
 
 // Every random parameter is drawn on the JS side, so the same seed gives the same views on every
-// backend, up to float rounding of the kernels. This also guards the per-sample fallback for
-// tfjs-backend-cpu's Transform kernel (it transforms only the first sample of a batch).
-Deno.test("augmentations give the same output on the cpu and wasm backends", async () => {
+// backend, up to float rounding of the kernels. This also guards the batch-correct Transform kernel
+// registered for cpu and native (tfjs-backend-cpu's transforms only the first sample of a batch).
+Deno.test("augmentations give the same output on the cpu, native and wasm backends", async () => {
   const cases: [string, aug.Augmentation, [number, number, number, number]][] = [
     ["randomResizedCrop", aug.randomResizedCrop({ size: 12 }), [4, 16, 16, 3]],
     ["randomScale", aug.randomScale({ fill: "nearest" }), [4, 12, 20, 1]],
@@ -19,7 +19,7 @@ Deno.test("augmentations give the same output on the cpu and wasm backends", asy
     ["textAugment", aug.textAugment(), [4, 16, 48, 1]],
     ["mnistAugment", aug.mnistAugment(), [4, 28, 28, 1]],
   ];
-  const run = async (backend: "cpu" | "wasm") => {
+  const run = async (backend: "cpu" | "wasm" | "native") => {
     await useBackend(backend, { quiet: true });
     return cases.map(([, op, shape]) =>
       tf.tidy(() => Float32Array.from(op(images(shape, 3), 21).dataSync()))
@@ -27,8 +27,10 @@ Deno.test("augmentations give the same output on the cpu and wasm backends", asy
   };
   const cpu = await run("cpu");
   const wasm = await run("wasm");
+  const native = await run("native");
   await useBackend("cpu", { quiet: true });
-  cases.forEach(([name], i) =>
-    assertTensorClose(wasm[i], cpu[i], { rtol: 1e-4, atol: 1e-4 }, `${name}:`)
-  );
+  cases.forEach(([name], i) => {
+    assertTensorClose(wasm[i], cpu[i], { rtol: 1e-4, atol: 1e-4 }, `${name} (wasm):`);
+    assertTensorClose(native[i], cpu[i], { rtol: 1e-4, atol: 1e-4 }, `${name} (native):`);
+  });
 });

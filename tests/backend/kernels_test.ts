@@ -403,3 +403,44 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+Deno.test("Transform transforms every image of a batch on cpu and native, as on wasm", async () => {
+  const prng = pcg32(31);
+  const images = Float32Array.from({ length: 3 * 5 * 6 * 2 }, () => prng());
+  // a different translation and scale per image, and one shared transform
+  const perImage = Float32Array.from([
+    ...[1, 0, 0.5, 0, 1, -0.5, 0, 0],
+    ...[0.9, 0.1, 0, -0.1, 1.1, 0.3, 0, 0],
+    ...[1.2, 0, -1, 0, 0.8, 1, 0, 0],
+  ]);
+  const run = async (backend: "cpu" | "wasm" | "native", transforms: Float32Array) => {
+    await setupBackend(backend);
+    const out = tf.tidy(() =>
+      tf.image.transform(
+        tf.tensor4d(images, [3, 5, 6, 2]),
+        tf.tensor2d(transforms, [transforms.length / 8, 8]),
+        "bilinear",
+        "constant",
+        0.25,
+        [4, 7],
+      )
+    );
+    const values = await out.data();
+    assert.deepEqual(out.shape, [3, 4, 7, 2]);
+    out.dispose();
+    return values;
+  };
+  for (const transforms of [perImage, perImage.slice(8, 16)]) {
+    const reference = await run("wasm", transforms);
+    // the stock cpu kernel left images 2 and 3 filled with 0.25
+    const last = reference.subarray(2 * 4 * 7 * 2);
+    assert.ok(last.some((v) => Math.abs(v - 0.25) > 1e-3), "test images must not be all fill");
+    assertTensorClose(await run("cpu", transforms), reference, { rtol: 1e-5, atol: 1e-6 }, "cpu");
+    assertTensorClose(
+      await run("native", transforms),
+      reference,
+      { rtol: 1e-5, atol: 1e-6 },
+      "native",
+    );
+  }
+});
