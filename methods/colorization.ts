@@ -36,6 +36,7 @@ export interface ColorizationNets {
 
 /** Colorization's state: the running soft-encoded ab histogram `[Q]` (the rebalancing prior). */
 export interface ColorizationState {
+  /** Soft-encoded target mass per bin so far (absent before the first step). */
   prior?: tf.Tensor1D;
 }
 
