@@ -60,6 +60,11 @@ export interface ProtocolResults {
   umap: { plots: string[]; coloring: string } | null;
   plots: string[];
   seconds: number;
+  /**
+   * Training settings that differ from the source's defaults, as `--flag value (source: value)`;
+   * absent in runs written before this field existed.
+   */
+  sourceDifferences?: string[];
 }
 
 /** One method's fine-tuned arm against the baseline at one size. */
@@ -105,6 +110,20 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const signedPts = (v: number) => `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)} pts`;
 const secs = (s: number) => s < 90 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
 
+/** Trailing means over `window` steps, from the first full window on. */
+function smooth(ys: readonly number[], window: number): { x: number[]; y: number[] } {
+  const x: number[] = [], y: number[] = [];
+  for (let i = window; i <= ys.length; i++) {
+    x.push(i);
+    y.push(mean(ys.slice(i - window, i)));
+  }
+  return { x, y };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
 /** Writes the loss and accuracy plots under `dir`; returns their file names. */
 export async function writePlots(
   dir: string,
@@ -113,20 +132,24 @@ export async function writePlots(
   await Deno.mkdir(dir, { recursive: true });
   const files: string[] = [];
   const finite = (xs: number[]) => xs.some(Number.isFinite);
-  if (results.pretraining.length > 0) {
-    const series: LineSeries[] = results.pretraining.map((p) => ({
-      name: p.method,
+  // one plot per method: their losses live on different scales (SimCLR's InfoNCE starts near
+  // log(2B - 1), SimSiam's negative cosine within [-1, 1]), so a shared axis flattens one of them
+  for (const p of results.pretraining) {
+    if (!finite(p.losses)) continue;
+    const file = `loss_pretrain_${p.method.replace(/[^a-z0-9]/gi, "_")}.svg`;
+    const series: LineSeries[] = [{
+      name: `${p.method} (per step)`,
       x: p.losses.map((_, i) => i + 1),
       y: p.losses,
-    }));
-    if (series.some((s) => finite(s.y as number[]))) {
-      await plotLines(series, `${dir}/loss_pretrain.svg`, {
-        title: "Stage 1: self-supervised pretraining loss",
-        xLabel: "step",
-        yLabel: "loss",
-      });
-      files.push("loss_pretrain.svg");
-    }
+    }];
+    const window = Math.min(10, Math.floor(p.losses.length / 4));
+    if (window >= 2) series.push({ name: `mean of ${window} steps`, ...smooth(p.losses, window) });
+    await plotLines(series, `${dir}/${file}`, {
+      title: `Stage 1: ${p.method} pretraining loss (batch ${p.batchSize}, lr ${p.lr})`,
+      xLabel: "step",
+      yLabel: "loss",
+    });
+    files.push(file);
   }
   for (const stage of ["head", "fine-tune", "supervised"] as const) {
     const arms = results.arms.filter((a) => a.stage === stage && a.losses.length > 0);
@@ -208,12 +231,28 @@ export function reportMarkdown(r: ProtocolResults): string {
       } / ${epochsOf("supervised")} epochs (reference: 10 / 40 / 50 over 40,000 labeled lines).`,
     "",
   );
-  lines.push("## Pretraining", "");
-  lines.push("| method | steps | epochs | batch | lr | final loss | wall time |");
-  lines.push("|---|---:|---:|---:|---:|---:|---:|");
-  for (const p of r.pretraining) {
+  if (r.sourceDifferences) {
     lines.push(
-      `| ${p.method} | ${p.steps} | ${p.epochs} | ${p.batchSize} | ${p.lr} | ${
+      r.sourceDifferences.length === 0
+        ? "Training settings: the source's defaults."
+        : `Training settings that differ from the source's defaults: ${
+          r.sourceDifferences.join("; ")
+        }.`,
+      "",
+    );
+  }
+  lines.push("## Pretraining", "");
+  lines.push(
+    "| method | steps | epochs | batch | lr | loss, first 10 steps | loss, last 10 steps | final loss | wall time |",
+  );
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const p of r.pretraining) {
+    const k = Math.min(10, p.losses.length);
+    const ends = k === 0
+      ? "- | -"
+      : `${mean(p.losses.slice(0, k)).toFixed(4)} | ${mean(p.losses.slice(-k)).toFixed(4)}`;
+    lines.push(
+      `| ${p.method} | ${p.steps} | ${p.epochs} | ${p.batchSize} | ${p.lr} | ${ends} | ${
         p.finalLoss.toFixed(4)
       } | ${secs(p.seconds)}${p.resumed ? " (resumed)" : ""} |`,
     );

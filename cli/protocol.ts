@@ -41,6 +41,7 @@ import {
 } from "../eval/mod.ts";
 import { mlpHead, sequenceEncoder } from "../models/mod.ts";
 import {
+  camelCase,
   formatHelp,
   type OptionSpec,
   type ParsedOptions,
@@ -295,6 +296,55 @@ const USAGE = "Usage: deno task protocol [options]\n\n" +
 
 /** Options that `--resume` takes from the command line instead of the saved run. */
 const RUNTIME_OPTIONS = ["resume", "quiet", "backend", "out", "runName"];
+
+/**
+ * Options that are not training settings of the source: data and sizes (the report states them
+ * against the reference sizes), bookkeeping and output.
+ */
+const NOT_SOURCE_SETTINGS = [
+  "dataset",
+  "scale",
+  "unlabeled",
+  "labeled",
+  "test",
+  "umapPoints",
+  "backend",
+  "seed",
+  "runName",
+  "out",
+  "checkpointEvery",
+  "resume",
+  "quiet",
+];
+
+/**
+ * The training settings of `o` that differ from the source's defaults, as
+ * `--flag value (source: default)`, in `--help` order.
+ *
+ * @param o options as {@linkcode parseOptions} returns them for {@linkcode PROTOCOL_OPTIONS}
+ * @returns one entry per differing option
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_OPTIONS, sourceDifferences } from "./protocol.ts";
+ * import { parseOptions } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ * const o = parseOptions(["--finetune-lr", "3e-4", "--seed", "3"], PROTOCOL_OPTIONS);
+ * assert.deepEqual(sourceDifferences(o), ["--finetune-lr 0.0003 (source: 0.00003)"]);
+ * ```
+ */
+export function sourceDifferences(o: ParsedOptions): string[] {
+  const out: string[] = [];
+  for (const spec of PROTOCOL_OPTIONS) {
+    const key = camelCase(spec.name);
+    if (NOT_SOURCE_SETTINGS.includes(key) || o[key] === undefined || o[key] === spec.default) {
+      continue;
+    }
+    const source = spec.default !== undefined ? String(spec.default) : spec.defaultText ?? "unset";
+    out.push(`--${spec.name} ${o[key]} (source: ${source})`);
+  }
+  return out;
+}
 
 /** Resolved settings of a run. */
 interface Plan {
@@ -883,6 +933,7 @@ export async function runProtocol(cli: ParsedOptions): Promise<ProtocolResults> 
     umap,
     plots,
     seconds: (performance.now() - t0) / 1000,
+    sourceDifferences: sourceDifferences(o),
   };
   await writeJson(`${p.dir}/results.json`, results);
   await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { PROTOCOL_OPTIONS, protocolMain, type ProtocolResults } from "../../cli/protocol.ts";
+import {
+  PROTOCOL_OPTIONS,
+  protocolMain,
+  type ProtocolResults,
+  sourceDifferences,
+} from "../../cli/protocol.ts";
 import { parseOptions } from "../../cli/_args.ts";
 
 async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -119,7 +124,21 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
       assert.ok(svg.startsWith("<svg"), plot);
       assert.match(report, new RegExp(`plots/${plot}`));
     }
-    assert.ok(r.plots.includes("loss_pretrain.svg") && r.plots.includes("cer_vs_labeled.svg"));
+    assert.ok(r.plots.includes("cer_vs_labeled.svg"));
+    // one pretraining loss plot per method, each with its own y axis
+    for (const p of r.pretraining) {
+      const svg = await Deno.readTextFile(`${dir}/plots/loss_pretrain_${p.method}.svg`);
+      assert.match(svg, new RegExp(`${p.method} pretraining loss \\(batch 16, lr 0.0003\\)`));
+      assert.match(svg, new RegExp(`${p.method} \\(per step\\)`));
+    }
+    assert.ok(!r.plots.includes("loss_pretrain.svg"));
+    // the settings that differ from the source's, in results.json and in the report
+    assert.deepEqual(r.sourceDifferences, sourceDifferences(parseOptions(TINY, PROTOCOL_OPTIONS)));
+    assert.match(
+      report,
+      /differ from the source's defaults: --fractions 0\.5,1 \(source: 0\.01,0\.1,1\); --pretrain-epochs 1 \(source: 10\)/,
+    );
+    assert.match(report, /\| simclr \| 2 \| 1 \| 16 \| 0\.0003 \| \d+\.\d{4} \| \d+\.\d{4} \|/);
     assert.deepEqual(r.umap!.plots, [
       "umap_random_init.svg",
       "umap_simclr.svg",
@@ -208,4 +227,41 @@ Deno.test("protocol --help lists every option with the source's defaults", async
     3e-4,
     50,
   ]);
+});
+
+Deno.test("sourceDifferences lists exactly the training settings that differ from the source's", () => {
+  const parse = (args: string[]) => parseOptions(args, PROTOCOL_OPTIONS);
+  // the source's defaults, and options that are no training setting (sizes, seed, output)
+  assert.deepEqual(sourceDifferences(parse([])), []);
+  assert.deepEqual(
+    sourceDifferences(
+      parse(["--unlabeled", "9600", "--labeled", "300", "--seed", "4", "--backend", "wasm"]),
+    ),
+    [],
+  );
+  // passing a default explicitly is no difference
+  assert.deepEqual(sourceDifferences(parse(["--finetune-lr", "0.00003"])), []);
+  assert.deepEqual(
+    sourceDifferences(
+      parse([
+        "--finetune-lr",
+        "3e-4",
+        "--pretrain-lr",
+        "0.05",
+        "--momentum",
+        "0.9",
+        "--widths",
+        "8,16,32",
+        "--methods",
+        "simclr",
+      ]),
+    ),
+    [
+      "--methods simclr (source: simclr,simsiam)",
+      "--pretrain-lr 0.05 (source: 0.0003)",
+      "--momentum 0.9 (source: 0.8)",
+      "--finetune-lr 0.0003 (source: 0.00003)",
+      "--widths 8,16,32 (source: the encoder's own (sequence: 32,64,128,128))",
+    ],
+  );
 });
