@@ -3,7 +3,9 @@
  * step (issue 8) on native, wasm and cpu.
  *
  * Run: `deno bench -A --unstable-webgpu bench/native_bench.ts`. `SELFSUP_BENCH_CPU=0` skips the
- * cpu reference step (tens of seconds per step). Results go in bench/RESULTS.md.
+ * cpu reference step (tens of seconds per step); `--filter "/native|wasm/"` skips cpu altogether
+ * (its matMul and convs take seconds per call). `SELFSUP_THREADS` sets the BLAS threads. Results go
+ * in bench/RESULTS.md.
  *
  * @module
  */

@@ -924,3 +924,44 @@ Deno.test("native one-pass mean, sum and square gradients match float64 on nativ
   }
   assert.ok(!names.includes("Fill"), `kernels run: ${names}`);
 });
+
+const GEMM_CHILD = `
+import { tf, useBackend } from "./backend/mod.ts";
+import { registerNativeBackend } from "./backend/native/mod.ts";
+const run = () => tf.tidy(() => {
+  const x = tf.randomNormal([3, 9, 8, 20], 0, 1, "float32", 1);
+  const w = tf.randomNormal([3, 3, 20, 6], 0, 1, "float32", 2);
+  const a = tf.randomNormal([2, 37, 19], 0, 1, "float32", 3);
+  const b = tf.randomNormal([2, 23, 19], 0, 1, "float32", 4);
+  const g = tf.randomNormal([3, 9, 8, 6], 0, 1, "float32", 5);
+  const f = (xt, wt) => tf.sum(tf.mul(tf.conv2d(xt, wt, 1, "same"), g));
+  const [dx, dw] = tf.grads(f)([x, w]);
+  return [tf.conv2d(x, w, 2, "valid"), dx, dw, tf.matMul(a, b, false, true)].map((t) => t.dataSync());
+});
+await useBackend("cpu", { quiet: true });
+const want = run();
+await useBackend("native", { quiet: true });
+const got = run();
+let worst = 0;
+want.forEach((v, i) => v.forEach((e, j) => { worst = Math.max(worst, Math.abs(e - got[i][j]) / (1 + Math.abs(e))); }));
+console.log(JSON.stringify({ library: (await registerNativeBackend()).library, worst }));
+`;
+
+Deno.test("native gives the same convs and matMuls on oneDNN's sgemm and on OpenBLAS", async () => {
+  const libraries = Deno.build.os === "linux" ? ["libdnnl.so.2", "libopenblas.so.0"] : [];
+  let ran = 0;
+  for (const library of libraries) {
+    const out = await runChild(GEMM_CHILD, ["-A"], { SELFSUP_BLAS: library });
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    if (!line) {
+      // This GEMM library is not installed here: the loader must say so.
+      assert.match(out, new RegExp(`BackendUnavailableError|${library.replace(/\./g, "\\.")}`));
+      continue;
+    }
+    const { library: loaded, worst } = JSON.parse(line);
+    assert.equal(loaded, library);
+    assert.ok(worst < 1e-4, `${library}: worst relative difference from cpu ${worst}`);
+    ran++;
+  }
+  if (Deno.build.os === "linux") assert.ok(ran > 0, "neither oneDNN nor OpenBLAS loaded");
+});
