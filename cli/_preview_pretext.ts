@@ -145,7 +145,34 @@ export async function previewPretext(
     widths: [16, 32, 64],
     ...(name === "gan" ? { zDim: 32 } : {}),
   });
-  if (steps > 0) {
+  if (steps > 0 && name === "gan") {
+    // DCGAN's optimizer (Adam, beta1 = 0.5), which the loop does not offer; same alternation
+    // one optimizer per net: tfjs optimizers keep their slots by position in the variable list
+    const optimizers = [tf.train.adam(2e-3, 0.5), tf.train.adam(2e-3, 0.5)];
+    const m = setup.method as MethodSetup["method"] & {
+      trainableAt(n: unknown, c: object): tf.Variable[];
+    };
+    for (let s = 0; s < steps; s++) {
+      const start = ((s * 32) % 59968) * 784;
+      const x = tf.tensor4d(
+        Float32Array.from(trainSet.images.subarray(start, start + 32 * 784), (v) => v / 255),
+        [32, 28, 28, 1],
+      );
+      const views = m.views(x, seed * 1000 + s);
+      const context = { progress: s / steps, step: s, epoch: 0 };
+      const loss = optimizers[s % 2].minimize(
+        () => {
+          const r = m.step(setup.nets, views, setup.state, context);
+          tf.dispose(Object.values(r.metrics));
+          return r.loss;
+        },
+        true,
+        m.trainableAt(setup.nets, context),
+      );
+      tf.dispose([x, ...views, loss!]);
+    }
+    optimizers.forEach((o) => o.dispose());
+  } else if (steps > 0) {
     const batches = function* () {
       for (let s = 0; s < steps; s++) {
         const start = ((s * 32) % 59968) * 784;
