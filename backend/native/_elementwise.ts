@@ -328,6 +328,14 @@ function divInto(
   }
   const inner = dims[k - 1];
   const ia = sa[k - 1];
+  if (k === 2 && sa[0] === 0) {
+    // One row repeated (a per-channel vector over every pixel): fill one, then double by copies.
+    for (let j = 0; j < inner; j++) out[j] = a[ia * j] / divisor;
+    for (let have = inner; have < out.length; have *= 2) {
+      out.copyWithin(have, 0, Math.min(have, out.length - have));
+    }
+    return;
+  }
   const idx = new Int32Array(k);
   let ao = 0;
   for (let o = 0; o < out.length; o += inner) {
