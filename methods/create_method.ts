@@ -4,6 +4,7 @@ import { simclr, type SimclrOptions } from "./simclr.ts";
 import { simsiam, type SimsiamOptions } from "./simsiam.ts";
 import { swav, type SwavOptions } from "./swav.ts";
 import type { BaseMethodOptions, MethodSetup } from "./types.ts";
+import { withSeed } from "../backend/with_seed.ts";
 import { rotation, type RotationOptions } from "./rotation.ts";
 import { relativePatch, type RelativePatchOptions } from "./relative_patch.ts";
 import { jigsaw, type JigsawOptions } from "./jigsaw.ts";
@@ -150,5 +151,7 @@ export function createMethod(name: string, options: CreateMethodOptions): Method
       }; expected some of ${[...allowed].join(", ")}`,
     );
   }
-  return builder.build(options);
+  // Seed every initializer that draws from Math.random (tfjs-layers' defaults), so the same seed
+  // gives the same initial networks in every process.
+  return withSeed(options.seed ?? 0, () => builder.build(options));
 }
