@@ -36,7 +36,7 @@ export interface PretextPreviewOptions {
   seed?: number;
   /**
    * Training steps on MNIST before rendering (batch 32): predictions need a trained net.
-   * @default {150 for colorization, denoising-autoencoder and gan; 0 for the others}
+   * @default {300 for gan, 150 for colorization and denoising-autoencoder, 0 for the others}
    */
   steps?: number;
   /** Pixel upscaling. @default {4} */
@@ -135,7 +135,7 @@ export async function previewPretext(
   }
   const out = options.out ?? `${name}.png`;
   const generative = ["colorization", "denoising-autoencoder", "gan"].includes(name);
-  const steps = options.steps ?? (generative ? 150 : 0);
+  const steps = options.steps ?? (name === "gan" ? 300 : generative ? 150 : 0);
   await useBackend(backend, { quiet: true });
   const [trainSet, testSet] = await Promise.all([mnist("train"), mnist("test")]);
   const setup: MethodSetup = createMethod(name, {
@@ -148,7 +148,7 @@ export async function previewPretext(
   if (steps > 0 && name === "gan") {
     // DCGAN's optimizer (Adam, beta1 = 0.5), which the loop does not offer; same alternation
     // one optimizer per net: tfjs optimizers keep their slots by position in the variable list
-    const optimizers = [tf.train.adam(2e-3, 0.5), tf.train.adam(2e-3, 0.5)];
+    const optimizers = [tf.train.adam(5e-4, 0.5), tf.train.adam(5e-4, 0.5)];
     const m = setup.method as MethodSetup["method"] & {
       trainableAt(n: unknown, c: object): tf.Variable[];
     };
