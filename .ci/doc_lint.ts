@@ -6,7 +6,8 @@
  * `node_modules`), and flags every public signature that names a tfjs type such as `tf.Tensor2D`
  * as a reference to a private type. Both are about tfjs, not selfsup: this script drops
  * diagnostics located in `node_modules` and private-type references to types that tfjs
- * declares, prints every other diagnostic, and exits non-zero when any remain.
+ * declares (and the missing-JSDoc report on the documented `export * as tf` line, which deno doc
+ * does not attach), prints every other diagnostic, and exits non-zero when any remain.
  *
  * Run: `deno run -A .ci/doc_lint.ts`
  *
@@ -50,6 +51,8 @@ const kept = blocks.filter((block) => {
   if (location.includes("/node_modules/")) return false;
   const privateRef = block.match(/^error\[private-type-ref\]: .*references private type '([^']+)'/);
   if (privateRef && tfjsTypes.has(privateRef[1])) return false;
+  // The `tf` namespace re-export carries JSDoc that deno doc does not attach to `export * as`.
+  if (block.startsWith("error[missing-jsdoc]") && /export \* as tf from/.test(block)) return false;
   return true;
 });
 

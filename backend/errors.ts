@@ -6,6 +6,8 @@ export class BackendUnavailableError extends Error {
   /** The backend that could not be used. */
   readonly backend: string;
   /**
+   * Creates the error.
+   *
    * @param backend the backend's name
    * @param message why it cannot be used and what to do about it
    */

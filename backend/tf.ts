@@ -10,8 +10,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-backend-cpu";
 
-export { tf };
+/**
+ * The TensorFlow.js namespace (`@tensorflow/tfjs-core`, with tfjs-layers' gradients and the cpu
+ * backend registered).
+ */
+export * as tf from "@tensorflow/tfjs-core";

@@ -28,10 +28,15 @@ export interface ByolOptions extends BaseMethodOptions {
 
 /** BYOL's networks: the online encoder, projector and predictor, and the EMA target. */
 export interface ByolNets {
+  /** The online encoder (the backbone used downstream). */
   encoder: tfl.LayersModel;
+  /** The online projector. */
   projector: tfl.LayersModel;
+  /** The online predictor (only the online branch has one). */
   predictor: tfl.LayersModel;
+  /** The target encoder: an EMA of the online encoder, never trained by gradients. */
   targetEncoder: tfl.LayersModel;
+  /** The target projector: an EMA of the online projector. */
   targetProjector: tfl.LayersModel;
 }
 

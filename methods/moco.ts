@@ -58,11 +58,15 @@ export interface MocoOptions extends BaseMethodOptions {
 
 /** MoCo's networks: query encoder and heads, and their momentum copies. */
 export interface MocoNets {
+  /** The query encoder (the backbone used downstream). */
   encoder: tfl.LayersModel;
+  /** The query projection head. */
   projector: tfl.LayersModel;
   /** v3 only. */
   predictor: tfl.LayersModel | null;
+  /** The key encoder: a momentum copy of the query encoder. */
   keyEncoder: tfl.LayersModel;
+  /** The key projection head: a momentum copy of the query head. */
   keyProjector: tfl.LayersModel;
 }
 

@@ -33,7 +33,9 @@ export interface SimclrOptions extends BaseMethodOptions {
 
 /** SimCLR's networks. */
 export interface SimclrNets {
+  /** The encoder (the backbone used downstream). */
   encoder: tfl.LayersModel;
+  /** The projection head the loss sees. */
   head: tfl.LayersModel;
 }
 

@@ -31,8 +31,11 @@ export interface SimsiamOptions extends BaseMethodOptions {
 
 /** SimSiam's networks. */
 export interface SimsiamNets {
+  /** The encoder (the backbone used downstream). */
   encoder: tfl.LayersModel;
+  /** The projector: z = projector(encoder(x)). */
   projector: tfl.LayersModel;
+  /** The predictor: p = predictor(z). */
   predictor: tfl.LayersModel;
 }
 

@@ -22,10 +22,15 @@ import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
 
 /** SwAV settings that come together; every one can still be overridden by its own option. */
 export interface SwavPreset {
+  /** Number of prototypes K. */
   prototypes: number;
+  /** Low-resolution crops per image (multi-crop). */
   localCrops: number;
+  /** Feature queue length per high-resolution crop (0: no queue). */
   queueLength: number;
+  /** Epoch from which the queue is used. */
   queueStartEpoch: number;
+  /** Iterations during which the prototypes stay frozen. */
   freezePrototypesIterations: number;
 }
 
@@ -78,7 +83,9 @@ export interface SwavOptions extends BaseMethodOptions, Partial<SwavPreset> {
 
 /** SwAV's networks. */
 export interface SwavNets {
+  /** The encoder (the backbone used downstream). */
   encoder: tfl.LayersModel;
+  /** The projection head. */
   projector: tfl.LayersModel;
   /** Prototypes C: kernel `[d, K]` with unit columns. */
   prototypes: tfl.LayersModel;

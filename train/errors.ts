@@ -23,6 +23,8 @@ export class TrainingDivergedError extends Error {
   readonly checkpoint: string | null;
 
   /**
+   * Creates the error.
+   *
    * @param step the global step that diverged
    * @param quantity what was not finite
    * @param value the value seen
