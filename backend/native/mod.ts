@@ -1,5 +1,6 @@
 /**
- * The `native` backend: tfjs kernels on a BLAS (OpenBLAS, MKL, BLIS, Accelerate) through Deno FFI.
+ * The `native` backend: tfjs kernels on a GEMM library (oneDNN, OpenBLAS, MKL, BLIS, Accelerate)
+ * through Deno FFI.
  * Select it with `useBackend("native")`; `useBackend("auto")` prefers it when a BLAS loads and
  * `--allow-ffi` is granted.
  *

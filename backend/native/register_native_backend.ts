@@ -81,14 +81,14 @@ let info: NativeBackendInfo | undefined;
 /**
  * Registers the `native` backend with tfjs: the pure-JS cpu backend's storage and kernels, with
  * `BatchMatMul`, `_FusedMatMul`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and
- * `Conv2DBackpropFilter` running on a BLAS's `cblas_sgemm` through Deno FFI (tensor memory passed
- * zero-copy), and one-pass JS kernels for broadcasting elementwise ops, `Sum`/`Mean`, `Tile`,
- * `MaxPool`, `MaxPoolGrad` and `FusedBatchNorm`, with kernel outputs recycled from disposed tensors.
- * It also replaces the global `FusedBatchNorm`, `Relu`, `Mean`, `Sum` and `Square` gradients with ones that use a single
- * fused kernel on `native` and the gradient registered before on every other backend.
- * Calling it again is a no-op. The BLAS is the first of `SELFSUP_BLAS` (a path or a
- * name), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the reference `libblas.so.3`; it runs
- * `SELFSUP_THREADS` threads, else one per core.
+ * `Conv2DBackpropFilter` running on an sgemm through Deno FFI (tensor memory passed zero-copy),
+ * and one-pass JS kernels for broadcasting elementwise ops, `Sum`/`Mean`, `Tile`, `MaxPool`,
+ * `MaxPoolGrad` and `FusedBatchNorm`, with kernel outputs recycled from disposed tensors. It also
+ * replaces the global `FusedBatchNorm`, `Relu`, `Mean`, `Sum` and `Square` gradients with ones
+ * that use a single fused kernel on `native` and the gradient registered before on every other
+ * backend. Calling it again is a no-op. The sgemm is the first of `SELFSUP_BLAS` (a path or a
+ * name), oneDNN's `dnnl_sgemm` (libdnnl), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the
+ * reference `libblas.so.3`; it runs `SELFSUP_THREADS` threads, else one per core.
  *
  * @returns what loaded
  * @throws {BackendUnavailableError} without `--allow-ffi` or when no BLAS loads (the message
