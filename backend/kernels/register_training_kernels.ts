@@ -2,6 +2,7 @@ import { tf } from "../tf.ts";
 import { registerMissingGradients } from "./_gradients.ts";
 import { trainingKernels } from "./_kernels.ts";
 import { batchTransform, isBatchTransform } from "./_transform.ts";
+import { resizeNearestNeighborGrad } from "./_resize_nearest_grad.ts";
 
 const done = new Set<string>();
 
@@ -16,7 +17,10 @@ const done = new Set<string>();
  *   stock weight gradient runs at about 0.01 GFLOP/s).
  *
  * - `cpu` and `native` (which reuses cpu's kernels): a batch-correct `Transform`
- *   (`tf.image.transform`), whose stock cpu kernel transforms only the first image of a batch.
+ *   (`tf.image.transform`), whose stock cpu kernel transforms only the first image of a batch,
+ *   and a correct `ResizeNearestNeighborGrad` (the gradient of `upSampling2d`), whose stock cpu
+ *   kernel reads the wrong `dy` pixels for every image after the first (wasm gets it too: its
+ *   stock kernel ignores `halfPixelCenters`).
  * - any other backend (`webgpu`, `tensorflow`): the gradients only, which every backend shares.
  *
  * `useBackend` calls it; call it yourself only when selecting a backend with `tf.setBackend`.
@@ -41,6 +45,7 @@ export function registerTrainingKernels(backend: string): void {
     );
   }
   registerMissingGradients();
+  if (backend === "cpu" || backend === "native" || backend === "wasm") fixResizeGrad(backend);
   if (backend === "cpu" || backend === "native") fixTransform(backend);
   if (backend !== "cpu" && backend !== "wasm") return;
   if (done.has(backend)) return;
@@ -50,6 +55,21 @@ export function registerTrainingKernels(backend: string): void {
     if (tf.getKernel(kernelName, backend)) tf.unregisterKernel(kernelName, backend);
     tf.registerKernel({ kernelName, backendName: backend, kernelFunc });
   }
+}
+
+const resizeGradFixed = new Set<string>();
+
+function fixResizeGrad(backend: string): void {
+  if (resizeGradFixed.has(backend)) return;
+  resizeGradFixed.add(backend);
+  if (tf.getKernel("ResizeNearestNeighborGrad", backend)) {
+    tf.unregisterKernel("ResizeNearestNeighborGrad", backend);
+  }
+  tf.registerKernel({
+    kernelName: "ResizeNearestNeighborGrad",
+    backendName: backend,
+    kernelFunc: resizeNearestNeighborGrad as unknown as tf.KernelFunc,
+  });
 }
 
 function fixTransform(backend: string): void {

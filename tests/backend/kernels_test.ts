@@ -444,3 +444,54 @@ Deno.test("Transform transforms every image of a batch on cpu and native, as on 
     );
   }
 });
+
+Deno.test("ResizeNearestNeighborGrad is the adjoint of the forward resize on cpu, native and wasm", async () => {
+  const prng = pcg32(57);
+  // [B, H, W, C, newH, newW, alignCorners, halfPixelCenters]
+  const cases: [number, number, number, number, number, number, boolean, boolean][] = [
+    [16, 7, 7, 8, 14, 14, false, false], // a decoder's 2x upsampling, many images and channels
+    [3, 5, 4, 2, 11, 9, false, false],
+    [2, 5, 4, 3, 7, 10, true, false],
+    [2, 6, 5, 2, 9, 7, false, true],
+  ];
+  for (const backend of ["cpu", "native", "wasm"] as const) {
+    await setupBackend(backend);
+    for (const [b, h, w, c, nh, nw, alignCorners, halfPixelCenters] of cases) {
+      const size = b * h * w * c;
+      const t = Float32Array.from({ length: b * nh * nw * c }, () => prng() - 0.5);
+      // the forward pass of an index image says which input element each output element reads
+      const index = tf.tidy(() =>
+        tf.image.resizeNearestNeighbor(
+          tf.tensor4d(Float32Array.from({ length: size }, (_, i) => i), [b, h, w, c]),
+          [nh, nw],
+          alignCorners,
+          halfPixelCenters,
+        )
+      );
+      const source = await index.data();
+      index.dispose();
+      const reference = new Float64Array(size);
+      source.forEach((i, k) => reference[i] += t[k]);
+      const dx = tf.tidy(() =>
+        tf.grad((x: tf.Tensor) =>
+          tf.sum(tf.mul(
+            tf.image.resizeNearestNeighbor(
+              x as tf.Tensor4D,
+              [nh, nw],
+              alignCorners,
+              halfPixelCenters,
+            ),
+            tf.tensor4d(t, [b, nh, nw, c]),
+          ))
+        )(tf.zeros([b, h, w, c]))
+      );
+      assertTensorClose(
+        await dx.data(),
+        reference,
+        { rtol: 1e-5, atol: 1e-5 },
+        `${backend} ${[b, h, w, c, nh, nw, alignCorners, halfPixelCenters]}`,
+      );
+      dx.dispose();
+    }
+  }
+});
