@@ -236,9 +236,8 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
   {
     name: "backend",
     type: "string",
-    description: "TensorFlow.js backend; wasm is the default because training on native " +
-      "currently stays at chance loss (auto would pick native here)",
-    defaultText: "$SELFSUP_BACKEND, else wasm",
+    description: "TensorFlow.js backend (auto: the fastest that works, native here)",
+    defaultText: "$SELFSUP_BACKEND, else auto",
     choices: ["auto", "tensorflow", "native", "webgpu", "wasm", "cpu"],
   },
   {
@@ -430,7 +429,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       runName: cli.runName,
     };
   }
-  const requested = o.backend ?? envBackend() ?? "wasm";
+  const requested = o.backend ?? envBackend() ?? "auto";
   const backend = await useBackend(requested as BackendName, {
     quiet: !!o.quiet,
   });
