@@ -33,8 +33,9 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
-    out.push(Number(v.toPrecision(12)));
+  // multiples of step, not a running sum: summing leaves e.g. -5.6e-17 where the tick is 0
+  for (let k = Math.ceil(min / step); k * step <= max + step * 1e-9; k++) {
+    out.push(Number((k * step).toPrecision(12)));
   }
   return out;
 }
