@@ -287,8 +287,12 @@ export function reportMarkdown(r: ProtocolResults): string {
       } (${signedPts(c.accuracyMargin)})` +
         (c.cerMargin !== null
           ? `; CER ${c.sslCer!.toFixed(3)} vs ${c.supervisedCer!.toFixed(3)} (${
-            c.cerMargin >= 0 ? "SSL lower by" : "SSL higher by"
-          } ${Math.abs(c.cerMargin).toFixed(3)})`
+            Math.abs(c.cerMargin) < 5e-4
+              ? "equal"
+              : `${c.cerMargin > 0 ? "SSL lower by" : "SSL higher by"} ${
+                Math.abs(c.cerMargin).toFixed(3)
+              }`
+          })`
           : "") +
         `: SSL ${c.beats ? "beats" : "does not beat"} the baseline.`,
     );

@@ -6,6 +6,7 @@ import {
   sourceDifferences,
 } from "../../cli/protocol.ts";
 import { parseOptions } from "../../cli/_args.ts";
+import { type ArmRecord, compareAtSmallest, reportMarkdown } from "../../cli/_protocol_report.ts";
 
 async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [], err: string[] = [];
@@ -264,4 +265,46 @@ Deno.test("sourceDifferences lists exactly the training settings that differ fro
       "--widths 8,16,32 (source: the encoder's own (sequence: 32,64,128,128))",
     ],
   );
+});
+
+Deno.test("the report states a CER tie as equal and a difference with its sign", () => {
+  const arm = (stage: ArmRecord["stage"], cer: number): ArmRecord => ({
+    arm: stage === "supervised" ? "supervised" : `ssl-simclr+${stage}`,
+    stage,
+    method: stage === "supervised" ? null : "simclr",
+    labeled: 8,
+    fraction: 0.01,
+    epochs: 1,
+    lr: 3e-4,
+    batchSize: 8,
+    accuracy: 0,
+    cer,
+    testCount: 4,
+    losses: [1],
+    seconds: 1,
+  });
+  const report = (ft: number, sup: number) => {
+    const arms = [arm("fine-tune", ft), arm("supervised", sup)];
+    return reportMarkdown({
+      name: "t",
+      dataset: "mnist-lines",
+      task: "sequence",
+      backend: "cpu",
+      encoder: "sequence",
+      sizes: { unlabeled: 96, labeled: 8, test: 4, labeledSizes: [8] },
+      split: "",
+      options: {},
+      pretraining: [],
+      arms,
+      comparison: compareAtSmallest(arms),
+      umap: null,
+      plots: [],
+      seconds: 1,
+    });
+  };
+  assert.match(report(1, 1), /CER 1\.000 vs 1\.000 \(equal\): SSL does not beat the baseline/);
+  assert.match(report(0.9, 1), /CER 0\.900 vs 1\.000 \(SSL lower by 0\.100\): SSL beats/);
+  assert.match(report(1.2, 1), /CER 1\.200 vs 1\.000 \(SSL higher by 0\.200\): SSL does not/);
+  // a run written before sourceDifferences existed has no settings line
+  assert.doesNotMatch(report(1, 1), /Training settings/);
 });
