@@ -141,13 +141,13 @@ function batchNormStep(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, dy
   })([x, gamma, beta]);
 }
 
-for (const backend of ["wasm", "cpu", "webgpu"] as const) {
+for (const backend of ["wasm", "native", "cpu", "webgpu"] as const) {
   Deno.bench({
     name: backend,
     group: "batchNorm fwd+bwd 64x32x32x32",
     baseline: backend === "wasm",
-    n: backend === "wasm" ? undefined : 3,
-    warmup: backend === "wasm" ? undefined : 1,
+    n: backend === "wasm" || backend === "native" ? undefined : 3,
+    warmup: backend === "wasm" || backend === "native" ? undefined : 1,
     ignore: backend === "webgpu" && !hasGpu,
     async fn(b) {
       await useBackend(backend, { quiet: true });
@@ -165,13 +165,13 @@ for (const backend of ["wasm", "cpu", "webgpu"] as const) {
 
 // a 3x3 conv as one GEMM (im2col of the 16x16x64 stage) and a projection-head layer
 for (const [m, k, n] of [[16384, 576, 64], [64, 512, 512]]) {
-  for (const backend of ["wasm", "cpu", "webgpu"] as const) {
+  for (const backend of ["wasm", "native", "cpu", "webgpu"] as const) {
     Deno.bench({
       name: backend,
       group: `MatMul [${m},${k}]x[${k},${n}]`,
       baseline: backend === "wasm",
-      n: backend === "wasm" ? undefined : 3,
-      warmup: backend === "wasm" ? undefined : 1,
+      n: backend === "wasm" || backend === "native" ? undefined : 3,
+      warmup: backend === "wasm" || backend === "native" ? undefined : 1,
       ignore: backend === "webgpu" && !hasGpu,
       async fn(b) {
         await useBackend(backend, { quiet: true });
