@@ -82,6 +82,13 @@ export interface Comparison {
   beats: boolean;
 }
 
+/**
+ * On an accuracy tie, the CER margin (in CER units) below which the two arms count as equal: at
+ * tiny labeled sizes every arm sits near CER 1 (CTC still emitting mostly blanks) and differences of
+ * a few thousandths are noise, not a win.
+ */
+export const CER_TIE_MARGIN = 0.05;
+
 /** Compares every method's fine-tuned arm with the baseline at the smallest labeled size. */
 export function compareAtSmallest(arms: readonly ArmRecord[]): Comparison[] {
   if (arms.length === 0) return [];
@@ -100,8 +107,9 @@ export function compareAtSmallest(arms: readonly ArmRecord[]): Comparison[] {
       sslCer: a.cer,
       supervisedCer: sup.cer,
       cerMargin,
-      // accuracy decides; on a tie (e.g. both 0 on tiny data) the lower CER decides
-      beats: accuracyMargin > 0 || (accuracyMargin === 0 && cerMargin !== null && cerMargin > 0),
+      // accuracy decides; on a tie (e.g. both 0 on tiny data) a CER lower by CER_TIE_MARGIN does
+      beats: accuracyMargin > 0 ||
+        (accuracyMargin === 0 && cerMargin !== null && cerMargin >= CER_TIE_MARGIN),
     };
   });
 }
@@ -293,6 +301,9 @@ export function reportMarkdown(r: ProtocolResults): string {
                 Math.abs(c.cerMargin).toFixed(3)
               }`
           })`
+          : "") +
+        (c.accuracyMargin === 0 && c.cerMargin !== null && c.cerMargin > 0 && !c.beats
+          ? ` (a CER margin under ${CER_TIE_MARGIN} on tied accuracy counts as a tie)`
           : "") +
         `: SSL ${c.beats ? "beats" : "does not beat"} the baseline.`,
     );

@@ -305,6 +305,11 @@ Deno.test("the report states a CER tie as equal and a difference with its sign",
   assert.match(report(1, 1), /CER 1\.000 vs 1\.000 \(equal\): SSL does not beat the baseline/);
   assert.match(report(0.9, 1), /CER 0\.900 vs 1\.000 \(SSL lower by 0\.100\): SSL beats/);
   assert.match(report(1.2, 1), /CER 1\.200 vs 1\.000 \(SSL higher by 0\.200\): SSL does not/);
+  // a few thousandths of CER on tied accuracy is noise, not a win
+  assert.match(
+    report(0.996, 1),
+    /SSL lower by 0\.004\) \(a CER margin under 0\.05 .*\): SSL does not beat/,
+  );
   // a run written before sourceDifferences existed has no settings line
   assert.doesNotMatch(report(1, 1), /Training settings/);
 });
