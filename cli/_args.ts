@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { TrainingDivergedError } from "../train/errors.ts";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -165,4 +166,50 @@ export function formatHelp(usage: string, specs: readonly OptionSpec[]): string 
     rows.map(([a, b]) => a.length >= width ? `${a}\n${" ".repeat(width)}${b}` : a.padEnd(width) + b)
       .join("\n")
   }\n`;
+}
+
+/**
+ * The shell of a command: parses `args` against `specs`, prints `--help`, runs `run`, and maps
+ * errors to exit codes: 2 for bad usage (unknown options, bad values, `TypeError`/`RangeError`
+ * from validation), 1 for a diverged run, anything else rethrown.
+ *
+ * @param args the command-line arguments
+ * @param specs the command's options
+ * @param usage the help text's opening
+ * @param run the command itself; its result is the exit code
+ * @returns the exit code
+ */
+export async function runCommand(
+  args: string[],
+  specs: readonly OptionSpec[],
+  usage: string,
+  run: (options: ParsedOptions) => Promise<number>,
+): Promise<number> {
+  let options: ParsedOptions;
+  try {
+    options = parseOptions(args, specs);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (options.help) {
+    console.log(formatHelp(usage, specs));
+    return 0;
+  }
+  try {
+    return await run(options);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof TypeError || e instanceof RangeError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof TrainingDivergedError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
 }

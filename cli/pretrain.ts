@@ -31,16 +31,9 @@ import {
   OPTIMIZER_NAMES,
   SCHEDULE_NAMES,
   train,
-  TrainingDivergedError,
   type TrainOptions,
 } from "../train/mod.ts";
-import {
-  formatHelp,
-  type OptionSpec,
-  type ParsedOptions,
-  parseOptions,
-  UsageError,
-} from "./_args.ts";
+import { type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 
 /** The datasets `--dataset` accepts (`folder:<dir>` names an image folder). */
 export const PRETRAIN_DATASETS = [
@@ -364,39 +357,8 @@ export interface PretrainResults {
  * assert.equal(await pretrainMain(["--bogus"]), 2);
  * ```
  */
-export async function pretrainMain(args: string[]): Promise<number> {
-  let o: ParsedOptions;
-  try {
-    o = parseOptions(args, PRETRAIN_OPTIONS);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (o.help) {
-    console.log(formatHelp(USAGE, PRETRAIN_OPTIONS));
-    return 0;
-  }
-  try {
-    const results = await pretrain(o);
-    return results ? 0 : 1;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof TrainingDivergedError) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    if (e instanceof TypeError || e instanceof RangeError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
+export function pretrainMain(args: string[]): Promise<number> {
+  return runCommand(args, PRETRAIN_OPTIONS, USAGE, async (o) => (await pretrain(o)) ? 0 : 1);
 }
 
 async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {

@@ -29,7 +29,7 @@ import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import { Loader } from "../data/mod.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
-import { train, TrainingDivergedError, type TrainOptions } from "../train/mod.ts";
+import { train, type TrainOptions } from "../train/mod.ts";
 import {
   ctcHead,
   exportEncoder,
@@ -40,14 +40,7 @@ import {
   trainSupervised,
 } from "../eval/mod.ts";
 import { mlpHead, sequenceEncoder } from "../models/mod.ts";
-import {
-  camelCase,
-  formatHelp,
-  type OptionSpec,
-  type ParsedOptions,
-  parseOptions,
-  UsageError,
-} from "./_args.ts";
+import { camelCase, type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import {
   loadProtocolData,
   type MemorySet,
@@ -806,35 +799,11 @@ async function umapStage(ctx: Context): Promise<ProtocolResults["umap"]> {
  * assert.equal(await protocolMain(["--bogus"]), 2);
  * ```
  */
-export async function protocolMain(args: string[]): Promise<number> {
-  let o: ParsedOptions;
-  try {
-    o = parseOptions(args, PROTOCOL_OPTIONS);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-  if (o.help) {
-    console.log(formatHelp(USAGE, PROTOCOL_OPTIONS));
-    return 0;
-  }
-  try {
+export function protocolMain(args: string[]): Promise<number> {
+  return runCommand(args, PROTOCOL_OPTIONS, USAGE, async (o) => {
     await runProtocol(o);
     return 0;
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof TypeError || e instanceof RangeError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof TrainingDivergedError) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+  });
 }
 
 /**
