@@ -32,6 +32,7 @@ import {
   SCHEDULE_NAMES,
   train,
   type TrainOptions,
+  treeTensors,
 } from "../train/mod.ts";
 import { type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 
@@ -579,7 +580,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
             : ""),
       );
     }
-    tf.dispose(treeOf(result.state));
+    tf.dispose(treeTensors(result.state));
     return results;
   } finally {
     if (heldOut) tf.dispose([heldOut.bank.images, heldOut.queries.images]);
@@ -592,19 +593,6 @@ function envBackend(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function treeOf(x: unknown): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  const walk = (v: unknown) => {
-    if (v instanceof tf.Tensor) out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(x);
-  return out;
 }
 
 async function readEvals(path: string): Promise<Record<string, number>[]> {

@@ -29,7 +29,7 @@ import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import { Loader } from "../data/mod.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
-import { train, type TrainOptions } from "../train/mod.ts";
+import { train, type TrainOptions, treeTensors } from "../train/mod.ts";
 import {
   ctcHead,
   exportEncoder,
@@ -639,26 +639,15 @@ async function pretrainStage(ctx: Context, method: string): Promise<PretrainReco
     seconds,
     resumed,
   };
-  tf.dispose(treeTensors(result.state));
+  tf.dispose(
+    treeTensors(result.state).filter((t) => !(t instanceof tf.Variable) && !t.isDisposed),
+  );
   disposeModels([setup.nets, setup.encoder], new Set());
   await writeJson(`${dir}/done.json`, record);
   say(
     `stage 1 ${method}: done, final loss ${record.finalLoss.toFixed(4)} in ${seconds.toFixed(1)} s`,
   );
   return record;
-}
-
-function treeTensors(x: unknown): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  const walk = (v: unknown) => {
-    if (v instanceof tf.Tensor) out.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(x);
-  return out.filter((t) => !(t instanceof tf.Variable) && !t.isDisposed);
 }
 
 /** One labeled arm: head, fine-tune or supervised, at one labeled size; skipped when done. */
