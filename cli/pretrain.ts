@@ -392,8 +392,8 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       runName: cli.runName,
     };
   }
-  const requested = o.backend ?? envBackend() ?? "auto";
-  const backend = await useBackend(requested as BackendName, {
+  // no --backend: useBackend reads SELFSUP_BACKEND, else auto
+  const backend = await useBackend(o.backend as BackendName | undefined, {
     quiet: !!o.quiet,
   });
   const method = o.method as string;
@@ -584,14 +584,6 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     return results;
   } finally {
     if (heldOut) tf.dispose([heldOut.bank.images, heldOut.queries.images]);
-  }
-}
-
-function envBackend(): string | undefined {
-  try {
-    return Deno.env.get("SELFSUP_BACKEND") || undefined;
-  } catch {
-    return undefined;
   }
 }
 
