@@ -112,10 +112,13 @@ export function gridTiles(
     );
   }
   const prng = pcg32(seed);
-  const boxes = new Float32Array(b * grid * grid * 4);
-  const index = new Int32Array(b * grid * grid);
+  const channels = images.shape[3];
+  const tiles = b * grid * grid;
+  // flat pixel indices of every tile: a gather is pixel-exact on every backend (cropAndResize's
+  // "nearest" rounds box coordinates differently on wasm)
+  const index = new Int32Array(tiles * tileSize * tileSize);
   const lo = Math.max(grid, Math.round(minCrop * side));
-  let n = 0;
+  let k = 0;
   for (let i = 0; i < b; i++) {
     const crop = lo + Math.floor(prng() * (side - lo + 1));
     const cell = Math.floor(crop / grid);
@@ -125,25 +128,17 @@ export function gridTiles(
       for (let c = 0; c < grid; c++) {
         const y = top + r * cell + Math.floor(prng() * (cell - tileSize + 1));
         const x = left + c * cell + Math.floor(prng() * (cell - tileSize + 1));
-        // pixel-exact boxes: cropAndResize samples y1 * (h - 1) + k * (y2 - y1) * (h - 1) / (t - 1)
-        boxes.set([
-          y / Math.max(h - 1, 1),
-          x / Math.max(w - 1, 1),
-          (y + tileSize - 1) / Math.max(h - 1, 1),
-          (x + tileSize - 1) / Math.max(w - 1, 1),
-        ], n * 4);
-        index[n++] = i;
+        for (let dy = 0; dy < tileSize; dy++) {
+          for (let dx = 0; dx < tileSize; dx++) index[k++] = (i * h + y + dy) * w + x + dx;
+        }
       }
     }
   }
   return tf.tidy(() =>
-    tf.image.cropAndResize(
-      images,
-      tf.tensor2d(boxes, [n, 4]),
-      tf.tensor1d(index, "int32"),
-      [tileSize, tileSize],
-      "nearest",
-    )
+    tf.reshape(
+      tf.gather(tf.reshape(images, [b * h * w, channels]), tf.tensor1d(index, "int32")),
+      [tiles, tileSize, tileSize, channels],
+    ) as tf.Tensor4D
   );
 }
 
