@@ -151,11 +151,25 @@ export function checkGradient(
   assertTensorClose(picked, numeric, options, "gradient vs finite differences:");
 }
 
+let mathRandomSeeded = false;
+
 /**
- * Selects the backend a test file runs on: the one named, else `SELFSUP_TEST_BACKEND` when set,
- * else `cpu`. Quiet, so test output stays readable.
+ * Replaces `Math.random` with a fixed PCG32 stream for the test file (each file runs in its own
+ * isolate): tfjs-layers initializers without a seed draw from it, so a test that builds a net
+ * without `withSeed` is still deterministic instead of passing or failing with the draw.
+ */
+function seedMathRandom(): void {
+  if (mathRandomSeeded) return;
+  mathRandomSeeded = true;
+  Math.random = pcg32(0x5e1f);
+}
+
+/**
+ * Selects the backend a test file runs on (and seeds `Math.random` for the file): the one named,
+ * else `SELFSUP_TEST_BACKEND` when set, else `cpu`. Quiet, so test output stays readable.
  */
 export async function setupBackend(name?: BackendName): Promise<BackendName> {
+  seedMathRandom();
   let fromEnv: string | undefined;
   try {
     fromEnv = Deno.env.get("SELFSUP_TEST_BACKEND") || undefined;
