@@ -139,7 +139,7 @@ Deno.test("fineTune updates encoder and BatchNorm statistics; trainEncoder false
   assert.deepEqual(snapshot(enc), enc0, "frozen encoder: weights and moving statistics unchanged");
   assert.notDeepEqual(snapshot(head), head0);
   assert.equal(frozen.metrics, undefined);
-  const r = await fineTune(enc, head, data, { lr: 0.05, epochs: 15, batchSize: 8, test });
+  const r = await fineTune(enc, head, data, { lr: 0.05, epochs: 30, batchSize: 8, test });
   const enc1 = snapshot(enc);
   assert.notDeepEqual(enc1[0], enc0[0], "conv kernel trained");
   assert.notDeepEqual(enc1[4], enc0[4], "BatchNorm moving variance updated in training mode");

@@ -98,7 +98,7 @@ Deno.test("moco-v2 loss falls and top1 rises; no tensors leak across step and af
   const batches = [0, 1, 2, 3].map((i) =>
     tf.randomUniform([8, 6, 6, 1], 0, 1, "float32", 40 + i) as tf.Tensor4D
   );
-  const run = runSteps(setup, batches, 40, tf.train.adam(0.01));
+  const run = runSteps(setup, batches, 80, tf.train.adam(0.01));
   // the random initial queue holds easy negatives: compare from the step the queue holds only
   // real keys (16 / 8 = 2 steps)
   const [first, last] = firstLast(run.losses.slice(2));
