@@ -41,9 +41,10 @@ export interface ImageFolderOptions {
    */
   manifest?: string;
   /**
-   * How much each file is checked up front: `none` (only listed), `header` (size, signature and
-   * sharp's header read), `decode` (a full decode; exact counts, slow on big folders). Files that
-   * fail later, at `get`, throw a `DatasetError`, which the `Loader` skips and counts.
+   * How much each file is checked up front: `none` (only listed), `header` (size, signature,
+   * sharp's header read and the format's end marker, so truncated files are caught without a
+   * decode), `decode` (a full decode; exact counts, slow on big folders). Files that fail later,
+   * at `get`, throw a `DatasetError`, which the `Loader` skips and counts.
    * @default "header"
    */
   verify?: "none" | "header" | "decode";
@@ -58,8 +59,15 @@ export interface ImageFolderOptions {
 export interface ImageFolder extends Dataset {
   /** Class names by label, for class folders or string labels. */
   readonly classes?: readonly string[];
-  /** Files or manifest rows dropped while scanning (bad, unsupported, missing). */
+  /** Image files or manifest rows dropped while scanning (undecodable, truncated, missing). */
   readonly skipped: number;
+  /** Skipped entries by short reason (`"truncated": 2`), for one summary line. */
+  readonly skippedBy: Readonly<Record<string, number>>;
+  /**
+   * Files that are not candidate images and were left alone without a warning: files whose
+   * extension is not an image's (`README.md`, `notes.txt`) and files outside the class folders.
+   */
+  readonly ignored: number;
   /** One line per skipped entry: path and reason. */
   readonly warnings: readonly string[];
   /** The usable files, by index. */
@@ -81,6 +89,29 @@ function sniff(head: Uint8Array): string | null {
   if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return "webp";
   if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return "tiff";
   return null;
+}
+
+/**
+ * Whether the file's last bytes hold its format's end marker: PNG's IEND chunk, JPEG's EOI,
+ * GIF's trailer, WebP's RIFF length. A truncated file passes the signature and header checks
+ * (its header is intact) but fails here, without a decode. TIFF has no end marker.
+ */
+function intactEnd(format: string, tail: Uint8Array, size: number, head: Uint8Array): boolean {
+  const has = (...b: number[]) => {
+    outer: for (let i = tail.length - b.length; i >= 0; i--) {
+      for (let k = 0; k < b.length; k++) if (tail[i + k] !== b[k]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  if (format === "png") return has(0x49, 0x45, 0x4e, 0x44); // "IEND"
+  if (format === "jpeg") return has(0xff, 0xd9);
+  if (format === "gif") return has(0x3b);
+  if (format === "webp") {
+    const riff = head[4] | (head[5] << 8) | (head[6] << 16) | (head[7] << 24);
+    return riff + 8 <= size;
+  }
+  return true;
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
@@ -182,14 +213,82 @@ async function readManifest(
   return rows;
 }
 
+const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function listRows(rows: RawEntry[]): string {
+  const shown = rows.slice(0, 5).map((r) => `${JSON.stringify(r.label)} at ${r.where}`);
+  return shown.join(", ") + (rows.length > 5 ? ` and ${rows.length - 5} more` : "");
+}
+
+/**
+ * The class names of manifest labels, or undefined when they are all integers >= 0 (used as
+ * they are). Labels that mix integers and names, or look like numbers but are not integers >= 0
+ * (`-1`, `2.5`), are a DatasetError naming the rows: renumbering them as sorted strings would
+ * silently change every label.
+ */
+function manifestClasses(rows: RawEntry[], where: string): string[] | undefined {
+  const ints: RawEntry[] = [], names: RawEntry[] = [], bad: RawEntry[] = [];
+  for (const r of rows) {
+    if (r.label === undefined) continue;
+    const l = r.label;
+    if (typeof l === "number") (Number.isInteger(l) && l >= 0 ? ints : bad).push(r);
+    else if (/^\d+$/.test(l)) ints.push(r);
+    else if (NUMERIC.test(l.trim()) || !l.trim()) bad.push(r);
+    else names.push(r);
+  }
+  if (bad.length > 0) {
+    throw new DatasetError(
+      `Cannot load ${where}: labels must be integers >= 0 or class names, received ${
+        listRows(bad)
+      }`,
+    );
+  }
+  if (ints.length > 0 && names.length > 0) {
+    const [few, kind] = ints.length <= names.length ? [ints, "integer"] : [names, "name"];
+    throw new DatasetError(
+      `Cannot load ${where}: labels must be all integers >= 0 or all class names, received ${ints.length} integer and ${names.length} name labels; the ${kind} ones: ${
+        listRows(few)
+      }`,
+    );
+  }
+  return names.length > 0 ? [...new Set(names.map((r) => String(r.label)))].sort() : undefined;
+}
+
+/** A path listed twice is a DatasetError naming both rows (with different labels it is ambiguous). */
+function rejectDuplicates(rows: RawEntry[], where: string): void {
+  const seen = new Map<string, RawEntry>();
+  const dups: string[] = [];
+  for (const r of rows) {
+    const key = resolve(r.path);
+    const first = seen.get(key);
+    if (first) {
+      dups.push(
+        `${r.path} at ${first.where} (label ${JSON.stringify(first.label)}) and ${r.where} (label ${
+          JSON.stringify(r.label)
+        })`,
+      );
+    } else seen.set(key, r);
+  }
+  if (dups.length > 0) {
+    throw new DatasetError(
+      `Cannot load ${where}: each path must be listed once, received ${dups.length} duplicate${
+        dups.length > 1 ? "s" : ""
+      }: ${dups.slice(0, 3).join("; ")}`,
+    );
+  }
+}
+
 /**
  * A folder of JPEG/PNG/WebP/GIF/TIFF images decoded and resized with sharp to a fixed
  * `[height, width, channels]`. Labels come from class subfolders (`dir/cat/1.png` has the label
  * of `"cat"` in the sorted `classes`) or from a CSV/JSONL manifest (label and/or text transcript);
  * a folder without subfolders loads unlabeled. Only paths are kept: images are decoded when
- * `get` is called. Zero-byte, truncated, corrupt, unsupported and non-image files and manifest
- * rows naming missing files are skipped with a warning and counted in `skipped`; a
- * {@linkcode DatasetError} is thrown when nothing usable remains. Hidden files are ignored.
+ * `get` is called. Zero-byte, truncated, corrupt and fake image files and manifest rows naming
+ * missing files are skipped with one warning each and counted in `skipped` (by reason in
+ * `skippedBy`); files that are not images by their extension (`README.md`) or lie outside the
+ * class folders are ignored and counted in `ignored`. Manifest labels must be all integers >= 0
+ * or all class names, and each path may be listed once. A {@linkcode DatasetError} is thrown
+ * when nothing usable remains. Hidden files are ignored.
  *
  * @param dir the folder
  * @param options size, channels, fit, labels, manifest, verification
@@ -207,7 +306,8 @@ async function readManifest(
  * await Deno.writeTextFile(`${dir}/red/notes.txt`, "not an image");
  * const ds = await imageFolder(dir, { size: 4, onWarning: () => {} });
  * assert.equal(ds.length, 1);
- * assert.equal(ds.skipped, 1);
+ * assert.equal(ds.skipped, 0);
+ * assert.equal(ds.ignored, 1); // notes.txt is no image
  * const { image, label } = await ds.get(0);
  * assert.deepEqual([image[0], image[1], image[2], label], [255, 0, 0, 0]);
  * await Deno.remove(dir, { recursive: true });
@@ -265,9 +365,12 @@ export async function imageFolder(
   const root = resolve(dir);
   const warnings: string[] = [];
   let skipped = 0;
-  const skip = (where: string, reason: string) => {
+  let ignored = 0;
+  const skippedBy: Record<string, number> = {};
+  const skip = (where: string, reason: string, kind = reason) => {
     const m = `${where}: skipped, ${reason}`;
     skipped++;
+    skippedBy[kind] = (skippedBy[kind] ?? 0) + 1;
     warnings.push(m);
     onWarning(m);
   };
@@ -298,41 +401,34 @@ export async function imageFolder(
       const parts = relative(root, f).split(sep);
       return { path: f, label: byFolder && parts.length > 1 ? parts[0] : undefined, where: f };
     });
-    if (byFolder) {
-      raw = raw.filter((r) => {
-        if (r.label !== undefined) return true;
-        skip(r.path, "not inside a class folder");
-        return false;
-      });
-    }
+    // Not images (README.md, notes.txt) and files beside the class folders are no data: they
+    // are ignored, not reported as bad images.
+    raw = raw.filter((r) => {
+      const keep = EXTENSIONS.has(extname(r.path).toLowerCase()) &&
+        (!byFolder || r.label !== undefined);
+      if (!keep) ignored++;
+      return keep;
+    });
   }
 
   // 2. Labels to integers, never guessing one for a row that lacks it.
   const entriesRaw = raw;
-  warnings.filter((w) => w.includes("not inside a class folder")).length;
   const labeled = entriesRaw.some((r) => r.label !== undefined);
   let labelOf: (r: RawEntry) => number | undefined = () => undefined;
+  if (labeled && !classes) classes = manifestClasses(entriesRaw, manifestPath ?? dir);
   if (labeled) {
-    const allInts = entriesRaw.every((r) =>
-      r.label === undefined ||
-      (typeof r.label === "number" ? Number.isInteger(r.label) : /^\d+$/.test(r.label))
-    );
-    if (!classes && !allInts) {
-      classes = [
-        ...new Set(entriesRaw.filter((r) => r.label !== undefined).map((r) => String(r.label))),
-      ].sort();
-    }
     const index = new Map((classes ?? []).map((c, i) => [c, i]));
     labelOf = (r) => (classes ? index.get(String(r.label)) : Number(r.label));
   }
   const candidates: RawEntry[] = [];
   for (const r of entriesRaw) {
     if (labeled && r.label === undefined) {
-      skip(r.where, "no label while other entries have one");
+      skip(r.where, "no label while other entries have one", "no label");
     } else if (!EXTENSIONS.has(extname(r.path).toLowerCase())) {
-      skip(r.where, `unsupported file type ${JSON.stringify(extname(r.path))}`);
+      skip(r.where, `unsupported file type ${JSON.stringify(extname(r.path))}`, "unsupported type");
     } else candidates.push(r);
   }
+  rejectDuplicates(candidates, manifestPath ?? dir);
 
   // 3. Check files (bounded concurrency; nothing is kept but the verdict).
   const decodeOne = (path: string) =>
@@ -343,34 +439,49 @@ export async function imageFolder(
       .toColourspace(channels === 1 ? "b-w" : "srgb")
       .raw()
       .toBuffer({ resolveWithObject: true });
-  const check = async (r: RawEntry): Promise<string | null> => {
+  type Verdict = [reason: string, kind: string] | null;
+  const check = async (r: RawEntry): Promise<Verdict> => {
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(r.path);
     } catch {
-      return "file not found";
+      return ["file not found", "missing"];
     }
-    if (!info.isFile) return "not a file";
-    if (info.size === 0) return "zero-byte file";
+    if (!info.isFile) return ["not a file", "not a file"];
+    if (info.size === 0) return ["zero-byte file", "empty"];
     if (verify === "none") return null;
     const head = new Uint8Array(16);
+    const tail = new Uint8Array(Math.min(32, info.size));
     const f = await Deno.open(r.path);
     try {
       await f.read(head);
+      await f.seek(info.size - tail.length, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < tail.length) {
+        const n = await f.read(tail.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+    } catch (e) {
+      return [`cannot read (${(e as Error).message})`, "unreadable"];
     } finally {
       f.close();
     }
-    if (!sniff(head)) return "not a JPEG, PNG, WebP, GIF or TIFF image";
+    const format = sniff(head);
+    if (!format) return ["not a JPEG, PNG, WebP, GIF or TIFF image", "not an image"];
+    if (!intactEnd(format, tail, info.size, head)) {
+      return [`truncated ${format.toUpperCase()} (no end marker)`, "truncated"];
+    }
     try {
       const meta = await sharp(r.path).metadata();
-      if (!meta.width || !meta.height) return "image has no size";
+      if (!meta.width || !meta.height) return ["image has no size", "undecodable"];
       if (verify === "decode") await decodeOne(r.path);
     } catch (e) {
-      return `cannot decode (${(e as Error).message.split("\n")[0]})`;
+      return [`cannot decode (${(e as Error).message.split("\n")[0]})`, "undecodable"];
     }
     return null;
   };
-  const verdicts: (string | null)[] = new Array(candidates.length);
+  const verdicts: Verdict[] = new Array(candidates.length);
   let next = 0;
   await Promise.all(Array.from({ length: 8 }, async () => {
     while (next < candidates.length) {
@@ -380,8 +491,9 @@ export async function imageFolder(
   }));
   const entries: Entry[] = [];
   candidates.forEach((r, i) => {
-    if (verdicts[i] !== null) {
-      skip(r.where, verdicts[i]!);
+    const v = verdicts[i];
+    if (v !== null) {
+      skip(r.where, v[0], v[1]);
       return;
     }
     const e: Entry = { path: r.path };
@@ -394,7 +506,7 @@ export async function imageFolder(
     throw new DatasetError(
       `Cannot load image folder ${dir}: no usable image (${skipped} skipped${
         warnings.length ? `; first: ${warnings[0]}` : ""
-      })`,
+      }${ignored ? `; ${ignored} non-image file${ignored > 1 ? "s" : ""} ignored` : ""})`,
     );
   }
   const numClasses = classes
@@ -409,6 +521,8 @@ export async function imageFolder(
     length: entries.length,
     shape: [height, width, channels],
     skipped,
+    skippedBy,
+    ignored,
     warnings,
     paths: entries.map((e) => e.path),
     async get(index: number): Promise<Sample> {

@@ -83,7 +83,8 @@ export interface LoaderOptions {
   /** Resume from a position saved by {@linkcode Loader.position}. */
   position?: LoaderPosition;
   /**
-   * Called for each skipped item.
+   * Called for each skipped item, once per index (a bad file fails again every epoch; it is
+   * reported the first time only, and still counted in `skipped` each time).
    * @default a `console.warn` line
    */
   onSkip?: (index: number, reason: unknown) => void;
@@ -161,6 +162,7 @@ export class Loader implements AsyncIterable<Batch> {
   #onSkip: (index: number, reason: unknown) => void;
   #iterating = false;
   #perms = new Map<number, Uint32Array>();
+  #warned = new Set<number>();
 
   /**
    * Builds a loader; nothing is read until the first `for await`.
@@ -227,7 +229,12 @@ export class Loader implements AsyncIterable<Batch> {
     this.prefetch = prefetch;
     this.concurrency = concurrency;
     this.epochs = epochs;
-    this.#onSkip = onSkip;
+    // a bad file fails again every epoch: report each index once per loader (once per run)
+    this.#onSkip = (index, reason) => {
+      if (this.#warned.has(index)) return;
+      this.#warned.add(index);
+      onSkip(index, reason);
+    };
     if (position) {
       const keys = ["epoch", "step", "cursor", "skipped"] as const;
       for (const k of keys) {

@@ -53,17 +53,18 @@ Deno.test("image folder: class folders load the good files, bad ones are skipped
     assert.deepEqual(ds.classes, ["cat", "dog"]);
     assert.equal(ds.numClasses, 2);
     assert.deepEqual(ds.shape, [8, 12, 3]);
-    // Header checks catch zero-byte, txt, fake, corrupt and loose; the truncated JPEG has a good
-    // header and fails at decode time, where the loader skips it.
-    assert.equal(ds.skipped, 5, warnings.join("\n"));
-    assert.equal(warnings.length, 5);
-    assert.equal(ds.length, 6);
+    // Header checks catch zero-byte, fake, corrupt and (by its missing end marker) the truncated
+    // JPEG; readme.txt is no image and loose.png lies outside the class folders: both ignored.
+    assert.equal(ds.skipped, 4, warnings.join("\n"));
+    assert.equal(warnings.length, 4);
+    assert.equal(ds.ignored, 2);
+    assert.deepEqual(ds.skippedBy, { empty: 1, "not an image": 1, undecodable: 1, truncated: 1 });
+    assert.equal(ds.length, 5);
     const loader = new Loader(ds, { batchSize: 5, shuffle: false, onSkip: () => {} });
     const batches = [];
     for await (const b of loader) batches.push(b);
     assert.equal(batches.length, 1);
-    assert.equal(loader.skipped, 1);
-    assert.equal(ds.skipped + loader.skipped, 6);
+    assert.equal(loader.skipped, 0);
     const b = batches[0];
     const byName = new Map<string, [number[], number]>();
     for (let k = 0; k < 5; k++) {
@@ -76,9 +77,12 @@ Deno.test("image folder: class folders load the good files, bad ones are skipped
     assert.deepEqual(byName.get("black.gif"), [[0, 0, 0], 1]);
     const [g, gl] = byName.get("green.jpg")!;
     assert.ok(g[0] < 10 && g[1] > 245 && g[2] < 10 && gl === 0, `green ${g}`);
-    // A full decode at scan time counts the truncated file too.
+    // Without the end-marker check (verify none) the truncated file reaches the loader, which
+    // skips it; a full decode at scan time gives the same counts as the header check.
+    const listed = await imageFolder(dir, { size: 8, verify: "none", ...quiet });
+    assert.equal(listed.skipped, 1); // only the zero-byte file
     const strict = await imageFolder(dir, { size: 8, verify: "decode", ...quiet });
-    assert.equal(strict.skipped, 6);
+    assert.equal(strict.skipped, 4);
     assert.equal(strict.length, 5);
   });
 });
@@ -126,5 +130,98 @@ Deno.test("image folder: nothing usable is a DatasetError", async () => {
     );
     await assert.rejects(() => imageFolder(`${dir}/nonexistent`, quiet), DatasetError);
     await assert.rejects(() => imageFolder(dir, { size: 0 }), RangeError);
+  });
+});
+
+/** The held-out-style folder of issue 13: 12 decodable images in two classes, 6 bad ones. */
+export async function badFolder(dir: string): Promise<void> {
+  for (const [cls, color] of [["a", "#ff0000"], ["b", "#0000ff"]]) {
+    await Deno.mkdir(`${dir}/${cls}`, { recursive: true });
+    for (let i = 0; i < 6; i++) await solid(color, 16 + i).png().toFile(`${dir}/${cls}/${i}.png`);
+  }
+  const png = await solid("#123456", 48).png({ compressionLevel: 0 }).toBuffer();
+  await Deno.writeFile(`${dir}/a/bad_truncated.png`, png.subarray(0, png.length >> 1));
+  await Deno.writeFile(`${dir}/a/bad_empty.png`, new Uint8Array(0));
+  await Deno.writeTextFile(`${dir}/b/bad_fake.jpg`, "not a jpeg");
+  const jpeg = await solid("#00ff00", 48).jpeg().toBuffer();
+  await Deno.writeFile(`${dir}/b/bad_truncated.jpg`, jpeg.subarray(0, jpeg.length - 40));
+  const garbled = png.slice();
+  garbled.fill(0x5a, 8, 40);
+  await Deno.writeFile(`${dir}/b/bad_header.png`, garbled);
+  // intact header and end marker, garbage pixel data: only a decode finds it
+  const noisy = await sharp({
+    create: {
+      width: 48,
+      height: 48,
+      channels: 3,
+      background: "#000000",
+      noise: { type: "gaussian", mean: 128, sigma: 40 },
+    },
+  }).png().toBuffer();
+  const broken = noisy.slice();
+  broken.fill(0x00, noisy.length >> 1, (noisy.length >> 1) + 200);
+  await Deno.writeFile(`${dir}/a/bad_data.png`, broken);
+  await Deno.writeTextFile(`${dir}/README.md`, "# my images\n");
+  await Deno.writeTextFile(`${dir}/a/notes.txt`, "notes");
+}
+
+Deno.test("image folder: a truncated PNG with an intact header is skipped by the default check, README.md is ignored", async () => {
+  await withDir(async (dir) => {
+    await badFolder(dir);
+    const warnings: string[] = [];
+    const ds = await imageFolder(dir, { size: 8, onWarning: (m) => warnings.push(m) });
+    assert.ok(
+      warnings.some((w) => /bad_truncated\.png: skipped, truncated PNG/.test(w)),
+      warnings.join("\n"),
+    );
+    assert.ok(!warnings.some((w) => /README|notes/.test(w)));
+    assert.equal(ds.ignored, 2);
+    // bad_data.png passes every check short of a decode
+    assert.equal(ds.length, 13);
+    assert.equal(ds.skipped, 5);
+    const full = await imageFolder(dir, { size: 8, verify: "decode", ...quiet });
+    assert.equal(full.length, 12);
+    assert.equal(full.skipped, 6);
+    await assert.rejects(
+      () => ds.get(ds.paths.findIndex((p) => p.endsWith("bad_data.png"))),
+      DatasetError,
+    );
+  });
+});
+
+Deno.test("image folder: manifest labels must be all integers >= 0 or all names, paths listed once", async () => {
+  await withDir(async (dir) => {
+    for (const n of ["a", "b", "c"]) await solid("#808080", 8).png().toFile(`${dir}/${n}.png`);
+    const load = async (text: string, name = "m.csv") => {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+      return imageFolder(dir, { manifest: name, size: 4, ...quiet });
+    };
+    const ints = await load("path,label\na.png,0\nb.png,2\nc.png,1\n");
+    assert.deepEqual([(await ints.get(0)).label, (await ints.get(1)).label], [0, 2]);
+    assert.equal(ints.classes, undefined);
+    for (const bad of ["-1", "2.5"]) {
+      await assert.rejects(
+        () => load(`path,label\na.png,0\nb.png,${bad}\nc.png,1\n`),
+        (e: Error) =>
+          e instanceof DatasetError &&
+          e.message.includes(`"${bad}" at ${dir}/m.csv:3`),
+      );
+    }
+    await assert.rejects(
+      () => load('{"path":"a.png","label":0}\n{"path":"b.png","label":-1}\n', "m.jsonl"),
+      (e: Error) => e instanceof DatasetError && /-1 at .*m\.jsonl:2/.test(e.message),
+    );
+    await assert.rejects(
+      () => load("path,label\na.png,0\nb.png,1\nc.png,cat\n"),
+      (e: Error) =>
+        e instanceof DatasetError && /all integers >= 0 or all class names/.test(e.message) &&
+        e.message.includes('"cat" at'),
+    );
+    await assert.rejects(
+      () => load("path,label\na.png,0\nb.png,1\na.png,1\n"),
+      (e: Error) => e instanceof DatasetError && /listed once.*a\.png/.test(e.message),
+    );
+    const names = await load("path,label\na.png,zebra\nb.png,ant\n");
+    assert.deepEqual(names.classes, ["ant", "zebra"]);
   });
 });

@@ -154,6 +154,21 @@ Deno.test("loader: a loop that breaks continues where it stopped, skipped items 
   assert.equal(loader.skipped, 4);
 });
 
+Deno.test("loader: a bad item is reported once per loader, however many epochs fail on it", async () => {
+  const bad = new Set([3, 7]);
+  const reported: number[] = [];
+  const loader = new Loader(counting(20, { bad }), {
+    batchSize: 4,
+    seed: 1,
+    epochs: 5,
+    onSkip: (i) => reported.push(i),
+  });
+  const batches = await collect(loader);
+  assert.equal(batches.length, 5 * 4); // 18 good items: 4 full batches per epoch
+  assert.equal(loader.skipped, 10); // counted every epoch
+  assert.deepEqual(reported.sort((x, y) => x - y), [3, 7]); // reported once each
+});
+
 Deno.test("loader: wrong-size images are skipped, all-bad data is a DatasetError", async () => {
   const ds: Dataset = {
     name: "odd",
