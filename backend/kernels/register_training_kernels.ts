@@ -3,6 +3,7 @@ import { registerMissingGradients } from "./_gradients.ts";
 import { trainingKernels } from "./_kernels.ts";
 import { batchTransform, isBatchTransform } from "./_transform.ts";
 import { resizeNearestNeighborGrad } from "./_resize_nearest_grad.ts";
+import { cropAndResize } from "./_crop_and_resize.ts";
 
 const done = new Set<string>();
 
@@ -21,6 +22,8 @@ const done = new Set<string>();
  *   and a correct `ResizeNearestNeighborGrad` (the gradient of `upSampling2d`), whose stock cpu
  *   kernel reads the wrong `dy` pixels for every image after the first (wasm gets it too: its
  *   stock kernel ignores `halfPixelCenters`).
+ * - `wasm`: a correct `CropAndResize` (`tf.image.cropAndResize`), whose stock kernel starts some
+ *   crops at column 0 instead of the box's left edge (the cpu kernel's sampling, pixel for pixel).
  * - any other backend (`webgpu`, `tensorflow`): the gradients only, which every backend shares.
  *
  * `useBackend` calls it; call it yourself only when selecting a backend with `tf.setBackend`.
@@ -47,6 +50,7 @@ export function registerTrainingKernels(backend: string): void {
   registerMissingGradients();
   if (backend === "cpu" || backend === "native" || backend === "wasm") fixResizeGrad(backend);
   if (backend === "cpu" || backend === "native") fixTransform(backend);
+  if (backend === "wasm") fixCropAndResize(backend);
   if (backend !== "cpu" && backend !== "wasm") return;
   if (done.has(backend)) return;
   done.add(backend);
@@ -69,6 +73,19 @@ function fixResizeGrad(backend: string): void {
     kernelName: "ResizeNearestNeighborGrad",
     backendName: backend,
     kernelFunc: resizeNearestNeighborGrad as unknown as tf.KernelFunc,
+  });
+}
+
+const cropFixed = new Set<string>();
+
+function fixCropAndResize(backend: string): void {
+  if (cropFixed.has(backend)) return;
+  cropFixed.add(backend);
+  if (tf.getKernel("CropAndResize", backend)) tf.unregisterKernel("CropAndResize", backend);
+  tf.registerKernel({
+    kernelName: "CropAndResize",
+    backendName: backend,
+    kernelFunc: cropAndResize as unknown as tf.KernelFunc,
   });
 }
 
