@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Dataset, Sample } from "../data/mod.ts";
+import { type Dataset, DatasetError, type Sample } from "../data/mod.ts";
 import { imageFolder, mnistLines, pcg32, syntheticTextLines } from "../data/mod.ts";
 import { UsageError } from "./_args.ts";
 
@@ -35,6 +35,28 @@ export interface ProtocolData {
   label: string;
   /** How the three sets are kept apart. */
   split: string;
+  /** An image folder's counts: usable images, skipped ones by reason, ignored non-images. */
+  images?: ImageCounts;
+}
+
+/** What an image folder held: the figures of the one summary line and of `config.json`. */
+export interface ImageCounts {
+  /** Images that decoded (or passed the scan and were not needed in memory). */
+  loaded: number;
+  /** Image files skipped: at the scan, or when they failed to decode. */
+  skipped: number;
+  /** Skipped files by reason. */
+  reasons: Record<string, number>;
+  /** Files that are no images (README.md) or lie outside the class folders. */
+  ignored: number;
+}
+
+/** `12 images, 6 skipped (truncated 2, undecodable 4), 1 non-image file ignored`. */
+export function formatCounts(c: ImageCounts): string {
+  const reasons = Object.entries(c.reasons).map(([k, v]) => `${k} ${v}`).join(", ");
+  return `${c.loaded} images, ${c.skipped} skipped${reasons ? ` (${reasons})` : ""}${
+    c.ignored ? `, ${c.ignored} non-image file${c.ignored > 1 ? "s" : ""} ignored` : ""
+  }`;
 }
 
 /** The sizes of the three sets. */
@@ -47,21 +69,60 @@ export interface ProtocolSizes {
 /** Memory budget for holding the unlabeled set in memory instead of re-rendering it each epoch. */
 const IN_MEMORY_BYTES = 512 * 1024 * 1024;
 
-/** Loads `indices` of `ds` into memory, a few samples in flight at a time. */
+/** Decode failures met while loading sets into memory: each bad index is tried and reported once. */
+export interface SkipLog {
+  /** Indices whose `get` failed, with the reason. */
+  readonly bad: Map<number, string>;
+  /** Called once per bad index. */
+  warn: (message: string) => void;
+}
+
+/** A skip log that warns on stderr (`selfsup: ...`). */
+export function skipLog(warn = (m: string) => console.warn(`selfsup: ${m}`)): SkipLog {
+  return { bad: new Map(), warn };
+}
+
+/**
+ * Loads samples of `ds` into memory in the order of `indices`, a few in flight at a time. An
+ * item whose `get` fails (a file that passed the scan but does not decode) is skipped, warned
+ * about once through `log` and counted; with `count`, loading stops once that many samples are
+ * held, so a skipped item is replaced by the next index.
+ */
 export async function materialize(
   ds: Dataset,
   indices: readonly number[],
   name: string,
   charset?: string,
-): Promise<MemorySet> {
-  const samples: Sample[] = new Array(indices.length);
+  options: { count?: number; log?: SkipLog } = {},
+): Promise<MemorySet & { skipped: number; used: number }> {
+  const { count = indices.length, log = skipLog() } = options;
+  const samples: Sample[] = [];
   const inFlight = 16;
-  for (let start = 0; start < indices.length; start += inFlight) {
+  let used = 0, skipped = 0;
+  for (let start = 0; start < indices.length && samples.length < count; start += inFlight) {
     const chunk = indices.slice(start, start + inFlight);
-    const got = await Promise.all(chunk.map((i) => ds.get(i)));
-    got.forEach((s, k) => {
-      samples[start + k] = { image: s.image, label: s.label, text: s.text };
-    });
+    const got = await Promise.all(chunk.map(async (i) => {
+      if (log.bad.has(i)) return null;
+      try {
+        return await ds.get(i);
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        if (!log.bad.has(i)) {
+          log.bad.set(i, reason);
+          log.warn(`skipped ${ds.name}[${i}]: ${reason}`);
+        }
+        return null;
+      }
+    }));
+    for (const s of got) {
+      if (samples.length >= count) break;
+      used++;
+      if (s === null) {
+        skipped++;
+        continue;
+      }
+      samples.push({ image: s.image, label: s.label, text: s.text });
+    }
   }
   return {
     name,
@@ -71,6 +132,8 @@ export async function materialize(
     ...(ds.numClasses !== undefined ? { numClasses: ds.numClasses } : {}),
     samples,
     get: (i: number) => samples[i],
+    skipped,
+    used,
   };
 }
 
@@ -78,10 +141,14 @@ function range(start: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => start + i);
 }
 
-async function maybeInMemory(ds: Dataset, name: string): Promise<Dataset> {
+async function maybeInMemory(ds: Dataset, name: string, log?: SkipLog): Promise<Dataset> {
   const [h, w, c] = ds.shape;
   if (ds.length * h * w * c > IN_MEMORY_BYTES) return ds;
-  return await materialize(ds, range(0, ds.length), name, ds.charset);
+  const set = await materialize(ds, range(0, ds.length), name, ds.charset, { log });
+  if (set.length === 0) {
+    throw new DatasetError(`Cannot load ${ds.name}: none of its ${ds.length} images decodes`);
+  }
+  return set;
 }
 
 /**
@@ -135,31 +202,38 @@ export async function loadProtocolData(
   const dir = dataset.slice("folder:".length);
   if (!dir) throw new UsageError('--dataset folder:<dir> needs a folder, received "folder:"');
   const ds = await imageFolder(dir, {});
+  const log = skipLog();
   const order = range(0, ds.length);
   const prng = pcg32(seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(prng() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  if (sizes.test + sizes.labeled > ds.length) {
-    throw new UsageError(
-      `${dir} holds ${ds.length} usable images, fewer than --test ${sizes.test} plus --labeled ${sizes.labeled}`,
+  const tooFew = (usable: number) =>
+    new UsageError(
+      `${dir} holds ${usable} usable images, fewer than --test ${sizes.test} plus --labeled ${sizes.labeled}`,
     );
+  if (sizes.test + sizes.labeled > ds.length) throw tooFew(ds.length);
+  // test first, then the labeled images, each filled past any image that fails to decode
+  const test = await materialize(ds, order, "test", undefined, { count: sizes.test, log });
+  const afterTest = order.slice(test.used);
+  const labeled = await materialize(ds, afterTest, "labeled", undefined, {
+    count: sizes.labeled,
+    log,
+  });
+  if (test.length < sizes.test || labeled.length < sizes.labeled) {
+    throw tooFew(ds.length - log.bad.size);
   }
-  const testIdx = order.slice(0, sizes.test);
-  const labeledIdx = order.slice(sizes.test, sizes.test + sizes.labeled);
-  const rest = order.slice(
-    sizes.test,
-    sizes.test + Math.min(sizes.unlabeled, ds.length - sizes.test),
+  const rest = afterTest.filter((i) => !log.bad.has(i)).slice(
+    0,
+    Math.min(sizes.unlabeled, ds.length - sizes.test),
   );
-  const probe = await ds.get(labeledIdx[0]);
+  const probe = labeled.samples[0];
   const task = probe.text !== undefined ? "sequence" : "class";
   if (task === "class" && probe.label === undefined) {
     throw new UsageError(`${dir} has no labels (class folders or a manifest with labels or text)`);
   }
   let charset: string | undefined;
-  const labeled = await materialize(ds, labeledIdx, "labeled");
-  const test = await materialize(ds, testIdx, "test");
   if (task === "sequence") {
     const chars = new Set<string>();
     for (const s of [...labeled.samples, ...test.samples]) {
@@ -177,8 +251,15 @@ export async function loadProtocolData(
   };
   const numClasses = ds.numClasses ?? ds.classes?.length ??
     1 + Math.max(...[...labeled.samples, ...test.samples].map((s) => s.label ?? 0));
+  // a failure while loading the pretraining set is warned about once; the in-memory set
+  // leaves it out (a set too big for memory goes to the loader, which skips it)
+  const unlabeled = await maybeInMemory(unlabeledView, "unlabeled", skipLog(log.warn));
+  const decodeFailures = log.bad.size +
+    ("skipped" in unlabeled ? (unlabeled as { skipped: number }).skipped : 0);
+  const reasons: Record<string, number> = { ...ds.skippedBy };
+  if (decodeFailures > 0) reasons.undecodable = (reasons.undecodable ?? 0) + decodeFailures;
   return {
-    unlabeled: await maybeInMemory(unlabeledView, "unlabeled"),
+    unlabeled,
     labeled,
     test,
     task,
@@ -187,6 +268,12 @@ export async function loadProtocolData(
     label: dir,
     split:
       `seeded permutation (seed ${seed}): ${sizes.test} test images, then ${sizes.labeled} labeled; pretraining on images outside the test set`,
+    images: {
+      loaded: ds.length - decodeFailures,
+      skipped: ds.skipped + decodeFailures,
+      reasons,
+      ignored: ds.ignored,
+    },
   };
 }
 

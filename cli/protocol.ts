@@ -25,6 +25,7 @@
 import { tf } from "../backend/tf.ts";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import { withSeed } from "../backend/with_seed.ts";
 import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import { Loader } from "../data/mod.ts";
@@ -42,6 +43,7 @@ import {
 import { mlpHead, sequenceEncoder } from "../models/mod.ts";
 import { camelCase, type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import {
+  formatCounts,
   loadProtocolData,
   type MemorySet,
   prefix,
@@ -513,10 +515,12 @@ async function initialModels(ctx: Context): Promise<{ featureDim: number; sequen
   const { p, data } = ctx;
   const encDir = `${p.dir}/init/encoder`, headDir = `${p.dir}/init/head`;
   if (!(await exists(`${headDir}/model.json`))) {
-    const encoder = buildEncoder(p, data.shape);
+    // every initializer seeded: the same --seed gives the same nets, hence the same results
+    const seed = p.o.seed as number;
+    const encoder = withSeed(seed, () => buildEncoder(p, data.shape));
     const shape = encoder.outputs[0].shape;
     const featureDim = shape[shape.length - 1] as number;
-    const head = buildHead(p, data, featureDim);
+    const head = withSeed(seed + 1, () => buildHead(p, data, featureDim));
     if (data.task === "sequence" && shape.length !== 3) {
       throw new UsageError(
         `--encoder ${p.encoder} gives [B, D] features; text lines need the sequence encoder`,
@@ -846,6 +850,10 @@ export async function runProtocol(cli: ParsedOptions): Promise<ProtocolResults> 
       ((performance.now() - tData) / 1000).toFixed(1)
     } s: ${data.label} [${data.shape}]`,
   );
+  if (data.images) {
+    console.error(`${data.label}: ${formatCounts(data.images)}`);
+    (config.resolved as Record<string, unknown>).images = data.images;
+  }
   await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
   if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
   say(
