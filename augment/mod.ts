@@ -30,6 +30,12 @@ export { gaussianNoise, type GaussianNoiseOptions } from "./gaussian_noise.ts";
 export { horizontalFlip, type HorizontalFlipOptions } from "./horizontal_flip.ts";
 export { type CropGroup, multiCrop, type MultiCropOptions } from "./multi_crop.ts";
 export { mnistAugment, type MnistAugmentOptions } from "./mnist_augment.ts";
+export {
+  PAPER_AUGMENT_NAMES,
+  paperAugment,
+  type PaperAugmentName,
+  type PaperAugmentOptions,
+} from "./paper_augment.ts";
 export { randomAffine, type RandomAffineOptions } from "./random_affine.ts";
 export { randomGrayscale, type RandomGrayscaleOptions } from "./random_grayscale.ts";
 export { randomResizedCrop, type RandomResizedCropOptions } from "./random_resized_crop.ts";

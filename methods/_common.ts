@@ -1,7 +1,8 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { featureFlat } from "../losses/mod.ts";
-import { simclrAugment, textAugment, twoViews } from "../augment/mod.ts";
+import { paperAugment, simclrAugment, textAugment, twoViews } from "../augment/mod.ts";
+import { pcg32 } from "../data/prng.ts";
 import { applyHead, convNet, resnet18, sequenceEncoder } from "../models/mod.ts";
 import type { BaseMethodOptions, HeadStyle, StepResult, ViewAugmentation } from "./types.ts";
 
@@ -73,6 +74,26 @@ export function twoViewBuilder(
 ): (images: tf.Tensor4D, seed: number) => tf.Tensor4D[] {
   const pipeline = augment ?? (sequence ? textAugment() : simclrAugment());
   return (images, seed) => twoViews(images, pipeline, seed);
+}
+
+/**
+ * The paper's two views when the user gives no augmentation: MoCo v1's, MoCo v2's (also
+ * SimSiam's) or BYOL's asymmetric pair (also MoCo v3's, Barlow Twins' and VICReg's), see
+ * `paperAugment`; the user's augmentation (both views) or the text preset otherwise.
+ */
+export function paperViewBuilder(
+  paper: "moco-v1" | "moco-v2" | "byol",
+  augment: ViewAugmentation | undefined,
+  sequence: boolean,
+): (images: tf.Tensor4D, seed: number) => tf.Tensor4D[] {
+  if (augment || sequence) return twoViewBuilder(augment, sequence);
+  if (paper !== "byol") return twoViewBuilder(paperAugment(paper), false);
+  const first = paperAugment("byol-1"), second = paperAugment("byol-2");
+  return (images, seed) => {
+    const prng = pcg32(seed);
+    const s1 = Math.floor(prng() * 2 ** 31), s2 = Math.floor(prng() * 2 ** 31);
+    return [first(images, s1), second(images, s2)];
+  };
 }
 
 /**

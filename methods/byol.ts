@@ -8,9 +8,9 @@ import {
   embed,
   embedBoth,
   headStyle,
+  paperViewBuilder,
   regularization,
   tidyStep,
-  twoViewBuilder,
   variablesOf,
   zStd,
 } from "./_common.ts";
@@ -88,7 +88,7 @@ export function byol(options: ByolOptions): MethodSetup<ByolNets, ByolState> {
   };
   const method: Method<ByolNets, ByolState> = {
     name: "byol",
-    views: twoViewBuilder(options.augment, built.sequence),
+    views: paperViewBuilder("byol", options.augment, built.sequence),
     step(n, views, state) {
       return tidyStep(() => {
         const [z1, p1] = embedBoth(n.encoder, n.projector, n.predictor, views[0]);

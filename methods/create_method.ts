@@ -11,6 +11,8 @@ import { jigsaw, type JigsawOptions } from "./jigsaw.ts";
 import { colorization, type ColorizationOptions } from "./colorization.ts";
 import { denoisingAutoencoder, type DenoisingAutoencoderOptions } from "./denoising_autoencoder.ts";
 import { gan, type GanOptions } from "./gan.ts";
+import { barlowTwins, type BarlowTwinsOptions } from "./barlow_twins.ts";
+import { vicreg, type VicregOptions } from "./vicreg.ts";
 
 /** The methods `createMethod` builds, as `--method` spells them. */
 export const METHOD_NAMES: string[] = [
@@ -21,6 +23,8 @@ export const METHOD_NAMES: string[] = [
   "swav",
   "simsiam",
   "byol",
+  "barlow-twins",
+  "vicreg",
   "rotation",
   "relative-patch",
   "jigsaw",
@@ -46,7 +50,9 @@ export type CreateMethodOptions =
   & Omit<JigsawOptions, keyof BaseMethodOptions>
   & Omit<ColorizationOptions, keyof BaseMethodOptions | "loss">
   & Omit<DenoisingAutoencoderOptions, keyof BaseMethodOptions | "loss">
-  & Omit<GanOptions, keyof BaseMethodOptions>;
+  & Omit<GanOptions, keyof BaseMethodOptions>
+  & Omit<BarlowTwinsOptions, keyof BaseMethodOptions>
+  & Omit<VicregOptions, keyof BaseMethodOptions>;
 
 const COMMON = [
   "encoder",
@@ -69,6 +75,14 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
     "moco-v2": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 2 }) as MethodSetup },
     "moco-v3": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 3 }) as MethodSetup },
     byol: { keys: ["momentum"], build: (o) => byol(o) as MethodSetup },
+    "barlow-twins": {
+      keys: ["lambda", "scaledProjector"],
+      build: (o) => barlowTwins(o) as MethodSetup,
+    },
+    vicreg: {
+      keys: ["invariance", "variance", "covariance", "scaledProjector"],
+      build: (o) => vicreg(o) as MethodSetup,
+    },
     rotation: { keys: [], build: (o) => rotation(o) as MethodSetup },
     "relative-patch": {
       keys: ["tileSize", "colorDropping"],

@@ -20,9 +20,9 @@ import {
   embed,
   headStyle,
   l2Normalize,
+  paperViewBuilder,
   regularization,
   tidyStep,
-  twoViewBuilder,
   variablesOf,
   zStd,
 } from "./_common.ts";
@@ -210,7 +210,11 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
 
   const method: Method<MocoNets, MocoState> = {
     name: `moco-v${version}`,
-    views: twoViewBuilder(options.augment, built.sequence),
+    views: paperViewBuilder(
+      version === 1 ? "moco-v1" : version === 2 ? "moco-v2" : "byol",
+      options.augment,
+      built.sequence,
+    ),
     step(n, views, s, context) {
       const b = views[0].shape[0];
       if (b % shuffleBnSplits !== 0) {

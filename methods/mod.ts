@@ -1,5 +1,5 @@
 /**
- * selfsup methods: SimCLR, MoCo v1/v2/v3, SwAV, SimSiam and BYOL, the pretext tasks (rotation,
+ * selfsup methods: SimCLR, MoCo v1/v2/v3, SwAV, SimSiam, BYOL, Barlow Twins and VICReg, the pretext tasks (rotation,
  * relative patch, jigsaw, colorization, denoising autoencoder, GAN), each data plus a pure step
  * (`views`, `step`, `trainable`, `afterUpdate`), and `createMethod` to build one by name.
  *
@@ -23,6 +23,9 @@ export * from "./simclr.ts";
 export * from "./simsiam.ts";
 export * from "./moco.ts";
 export * from "./byol.ts";
+export * from "./barlow_twins.ts";
+export * from "./vicreg.ts";
+export * from "./recipes.ts";
 export * from "./swav.ts";
 export * from "./rotation.ts";
 export * from "./relative_patch.ts";

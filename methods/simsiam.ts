@@ -12,8 +12,8 @@ import {
   embedBoth,
   headStyle,
   l2Normalize,
+  paperViewBuilder,
   regularization,
-  twoViewBuilder,
   variablesOf,
   zStd,
 } from "./_common.ts";
@@ -87,7 +87,7 @@ export function simsiam(options: SimsiamOptions): MethodSetup<SimsiamNets, Simsi
       );
   const method: Method<SimsiamNets, SimsiamState> = {
     name: "simsiam",
-    views: twoViewBuilder(options.augment, built.sequence),
+    views: paperViewBuilder("moco-v2", options.augment, built.sequence),
     step(nets, views, state) {
       return tf.tidy(() => {
         const [z1, p1] = embedBoth(nets.encoder, nets.projector, nets.predictor, views[0]);

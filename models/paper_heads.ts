@@ -14,11 +14,19 @@ export interface PaperHeadOptions {
 /** Options for {@linkcode simclrHead}. */
 export interface SimclrHeadOptions extends PaperHeadOptions {
   /**
-   * 2: SimCLR v1's Dense -> ReLU -> Dense; 3: SimCLR v2's three Dense layers with BatchNorm after
-   * each and ReLU between.
+   * 2: SimCLR v1's Dense -> BatchNorm -> ReLU -> Dense -> BatchNorm; 3: SimCLR v2's three Dense
+   * layers with BatchNorm after each and ReLU between (google-research/simclr `projection_head`).
    * @default {2}
    */
   layers?: 2 | 3;
+  /**
+   * BatchNorm after each Dense layer (Dense without bias), as the official code's
+   * `linear_layer(..., use_bn=True)`; false: the paper's text, Dense -> ReLU -> Dense with biases.
+   * The official last BatchNorm has no shift (center=False); tfjs-layers' BatchNormalization
+   * cannot run without one, so it is affine here.
+   * @default {true}
+   */
+  batchNorm?: boolean;
 }
 
 /**
@@ -37,13 +45,28 @@ export interface SimclrHeadOptions extends PaperHeadOptions {
  * ```
  */
 export function simclrHead(inputDim: number, options: SimclrHeadOptions = {}): tfl.LayersModel {
-  const { layers = 2, hiddenDim: h = inputDim, projectionDim: p = 128, name = "simclr_head" } =
-    options;
+  const {
+    layers = 2,
+    hiddenDim: h = inputDim,
+    projectionDim: p = 128,
+    name = "simclr_head",
+    batchNorm = true,
+  } = options;
   if (layers !== 2 && layers !== 3) {
     throw new RangeError(`Cannot build simclrHead: layers must be 2 or 3, received ${layers}`);
   }
+  if (!batchNorm) {
+    const hidden = Array.from(
+      { length: layers - 1 },
+      () => ({ units: h, after: ["relu" as const] }),
+    );
+    return mlpHead(inputDim, [...hidden, { units: p }], { name });
+  }
   return layers === 2
-    ? mlpHead(inputDim, [{ units: h, after: ["relu"] }, { units: p }], { name })
+    ? mlpHead(inputDim, [
+      { units: h, useBias: false, after: ["bn", "relu"] },
+      { units: p, useBias: false, after: ["bn"] },
+    ], { name })
     : mlpHead(inputDim, [
       { units: h, useBias: false, after: ["bn", "relu"] },
       { units: h, useBias: false, after: ["bn", "relu"] },
@@ -91,8 +114,10 @@ export function mocoV2Head(inputDim: number, options: PaperHeadOptions = {}): tf
 }
 
 /**
- * MoCo v3's projector (Chen, Xie, He 2021, arXiv:2104.02057): three Dense layers (no bias), each
- * followed by BatchNorm, ReLU between, and a non-affine BatchNorm last. 4096 hidden, 256 out.
+ * MoCo v3's ResNet projector (Chen, Xie, He 2021, arXiv:2104.02057; facebookresearch/moco-v3
+ * `MoCo_ResNet._build_projector_and_predictor_mlps`): two Dense layers (no bias), BatchNorm and
+ * ReLU after the first, a non-affine BatchNorm after the last. 4096 hidden, 256 out. (The ViT
+ * projector has three layers.)
  *
  * @param inputDim feature size D
  * @param options sizes
@@ -110,14 +135,14 @@ export function mocoV3Projector(inputDim: number, options: PaperHeadOptions = {}
   const { hiddenDim: h = 4096, projectionDim: p = 256, name = "moco_v3_projector" } = options;
   return mlpHead(inputDim, [
     { units: h, useBias: false, after: ["bn", "relu"] },
-    { units: h, useBias: false, after: ["bn", "relu"] },
     { units: p, useBias: false, after: ["bn-nonaffine"] },
   ], { name });
 }
 
 /**
- * MoCo v3's predictor: Dense -> BatchNorm -> ReLU -> Dense -> non-affine BatchNorm (no bias),
- * 4096 hidden, 256 out (arXiv:2104.02057).
+ * MoCo v3's predictor: Dense -> BatchNorm -> ReLU -> Dense (no bias, no BatchNorm on the output:
+ * `_build_mlp(2, dim, mlp_dim, dim, last_bn=False)` in facebookresearch/moco-v3), 4096 hidden,
+ * 256 out (arXiv:2104.02057).
  *
  * @param inputDim projection size
  * @param options sizes
@@ -134,7 +159,7 @@ export function mocoV3Predictor(inputDim: number, options: PaperHeadOptions = {}
   const { hiddenDim: h = 4096, projectionDim: p = 256, name = "moco_v3_predictor" } = options;
   return mlpHead(inputDim, [
     { units: h, useBias: false, after: ["bn", "relu"] },
-    { units: p, useBias: false, after: ["bn-nonaffine"] },
+    { units: p, useBias: false },
   ], { name });
 }
 

@@ -8,6 +8,7 @@
 export {
   type BatchSource,
   type BatchSourceFactory,
+  type LrGroup,
   OPTIMIZER_NAMES,
   type OptimizerName,
   train,

@@ -21,8 +21,11 @@ export interface Optimizer {
   readonly variables: readonly tf.Variable[];
   /** Updates applied so far. */
   readonly iterations: number;
-  /** Applies one update with learning rate `lr`; `grads[i]` belongs to `variables[i]` (or null). */
-  apply(grads: (tf.Tensor | null)[], lr: number): void;
+  /**
+   * Applies one update with learning rate `lr`; `grads[i]` belongs to `variables[i]` (or null).
+   * An array gives each variable its own rate (`lr[i]` for `variables[i]`: parameter groups).
+   */
+  apply(grads: (tf.Tensor | null)[], lr: number | readonly number[]): void;
   /** A copy of the state (new tensors owned by the caller). */
   getState(): OptimizerState;
   /** Replaces the state with a copy of `state` (shapes must match the variables). */
@@ -78,21 +81,29 @@ export abstract class SlotOptimizer implements Optimizer {
     return this.iter;
   }
 
-  apply(grads: (tf.Tensor | null)[], lr: number): void {
+  apply(grads: (tf.Tensor | null)[], lr: number | readonly number[]): void {
     if (grads.length !== this.variables.length) {
       throw new TypeError(
         `Cannot apply ${this.name}: expected ${this.variables.length} gradients, received ${grads.length}`,
       );
     }
-    if (!Number.isFinite(lr) || lr < 0) {
-      throw new RangeError(`Cannot apply ${this.name}: lr must be finite and >= 0, received ${lr}`);
+    const rates = typeof lr === "number" ? this.variables.map(() => lr) : lr;
+    if (rates.length !== this.variables.length) {
+      throw new TypeError(
+        `Cannot apply ${this.name}: expected ${this.variables.length} learning rates, received ${rates.length}`,
+      );
+    }
+    for (const r of rates) {
+      if (!Number.isFinite(r) || r < 0) {
+        throw new RangeError(`Cannot apply ${this.name}: lr must be finite and >= 0, received ${r}`);
+      }
     }
     this.iter++;
     tf.tidy(() => {
       for (let i = 0; i < this.variables.length; i++) {
         const g = grads[i];
         if (g == null) continue;
-        this.update(i, this.variables[i], g, lr);
+        this.update(i, this.variables[i], g, rates[i]);
       }
     });
   }

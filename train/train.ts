@@ -78,6 +78,11 @@ export interface TrainOptions<Nets = unknown> {
    */
   warmupSteps?: number;
   /**
+   * Floor of the cosine schedule (SwAV, Barlow Twins and VICReg decay to 1/1000 of the peak).
+   * @default 0
+   */
+  minLr?: number;
+  /**
    * Weight decay (L2 for sgd/lars, decoupled for adamw); never on biases or normalization.
    * @default 0 for sgd, 0.01 for adamw, 1e-6 for lars
    */
@@ -96,6 +101,14 @@ export interface TrainOptions<Nets = unknown> {
    * Clip gradients to this global L2 norm; omitted: no clipping (the norm is still logged).
    */
   clipNorm?: number;
+  /**
+   * Parameter groups with their own learning rate: each group's variables get the scheduled
+   * rate times `scale`, or with `constant` the peak `lr` times `scale` at every step (SimSiam's
+   * fixed predictor lr, arXiv:2011.10566; Barlow Twins' bias lr, arXiv:2103.03230). A variable
+   * in no group follows the schedule; the first group that holds a variable wins.
+   * @default []
+   */
+  lrGroups?: LrGroup[];
   /**
    * Seed of the per-step view seeds.
    * @default 0
@@ -147,10 +160,12 @@ const TRAIN_OPTION_KEYS = [
   "lr",
   "schedule",
   "warmupSteps",
+  "minLr",
   "weightDecay",
   "momentum",
   "nesterov",
   "clipNorm",
+  "lrGroups",
   "seed",
   "outDir",
   "checkpointEvery",
@@ -163,6 +178,16 @@ const TRAIN_OPTION_KEYS = [
   "log",
   "onStep",
 ] as const;
+
+/** A parameter group of {@linkcode TrainOptions.lrGroups}. */
+export interface LrGroup {
+  /** The variables of the group (a subset of the method's trainable variables). */
+  variables: readonly tf.Variable[];
+  /** Multiplies the group's rate. @default 1 */
+  scale?: number;
+  /** The peak rate at every step instead of the schedule. @default false */
+  constant?: boolean;
+}
 
 /** What {@linkcode train} returns. */
 export interface TrainResult<State> {
@@ -337,7 +362,13 @@ export async function train<Nets, State>(
   if ((checkpointEvery > 0 || resume) && !outDir) {
     throw new TypeError("Cannot train: checkpointEvery and resume need outDir");
   }
-  const lrAt = lrSchedule({ name: schedule, lr, totalSteps: steps, warmupSteps });
+  const lrAt = lrSchedule({
+    name: schedule,
+    lr,
+    totalSteps: steps,
+    warmupSteps,
+    minLr: options.minLr ?? 0,
+  });
 
   const variables = method.trainable(nets);
   if (!Array.isArray(variables) || variables.length === 0) {
@@ -346,6 +377,17 @@ export async function train<Nets, State>(
     );
   }
   const optimizer = buildOptimizer(optimizerName, variables, options);
+  const groupOf = variables.map((v) =>
+    (options.lrGroups ?? []).find((g) => g.variables.includes(v)) ?? null
+  );
+  for (const g of options.lrGroups ?? []) {
+    if (g.scale !== undefined) checkNumber("lrGroups scale", g.scale, 0);
+  }
+  const ratesAt = (at: number): number | number[] => {
+    const scheduled = lrAt(at);
+    if (groupOf.every((g) => g === null)) return scheduled;
+    return groupOf.map((g) => g ? (g.constant ? lr : scheduled) * (g.scale ?? 1) : scheduled);
+  };
   let state = setup.state;
   let prng: Prng = pcg32(seed);
   let step = 0;
@@ -477,7 +519,7 @@ export async function train<Nets, State>(
         throw new TrainingDivergedError(step, bad.what, bad.value, lastCheckpoint);
       }
       const rate = lrAt(step);
-      optimizer.apply(clipped.grads, rate);
+      optimizer.apply(clipped.grads, ratesAt(step));
       tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
       disposeReplaced(state, next);
       state = next;

@@ -60,17 +60,33 @@ Deno.test("the source's heads are exactly as the source gives them", () => {
   ]);
 });
 
-Deno.test("paper heads: MoCo v3 ends in a non-affine BN, SimSiam's predictor has no output BN", () => {
-  assert.deepEqual(
-    describe(mocoV3Projector(8, { hiddenDim: 6, projectionDim: 4 })).at(-1),
-    "BN(nonaffine)",
-  );
-  assert.deepEqual(describe(mocoV3Predictor(4, { hiddenDim: 6, projectionDim: 4 })), [
+Deno.test("paper heads: MoCo v3 ResNet heads (2-layer projector, predictor without last BN), SimSiam's predictor has no output BN", () => {
+  // facebookresearch/moco-v3 MoCo_ResNet: _build_mlp(2, ...) and _build_mlp(2, ..., last_bn=False)
+  assert.deepEqual(describe(mocoV3Projector(8, { hiddenDim: 6, projectionDim: 4 })), [
     "Dense(6,nobias)",
     "BN",
     "ReLU",
     "Dense(4,nobias)",
     "BN(nonaffine)",
+  ]);
+  assert.deepEqual(describe(mocoV3Predictor(4, { hiddenDim: 6, projectionDim: 4 })), [
+    "Dense(6,nobias)",
+    "BN",
+    "ReLU",
+    "Dense(4,nobias)",
+  ]);
+  // google-research/simclr projection_head: linear_layer(use_bn=True) for both layers
+  assert.deepEqual(describe(simclrHead(8, { projectionDim: 4 })), [
+    "Dense(8,nobias)",
+    "BN",
+    "ReLU",
+    "Dense(4,nobias)",
+    "BN",
+  ]);
+  assert.deepEqual(describe(simclrHead(8, { projectionDim: 4, batchNorm: false })), [
+    "Dense(8)",
+    "ReLU",
+    "Dense(4)",
   ]);
   assert.deepEqual(describe(simsiamPredictor(2048)), [
     "Dense(512,nobias)",

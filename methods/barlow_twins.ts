@@ -1,0 +1,62 @@
+import { barlowTwinsLoss } from "../losses/mod.ts";
+import { checkRange } from "./_common.ts";
+import {
+  redundancyMethod,
+  type RedundancyNets,
+  type RedundancyOptions,
+  type RedundancyState,
+} from "./_redundancy.ts";
+import type { MethodSetup } from "./types.ts";
+
+/** Options for {@linkcode barlowTwins}. */
+export interface BarlowTwinsOptions extends RedundancyOptions {
+  /**
+   * Weight λ of the redundancy-reduction term.
+   * @default {5e-3} (Zbontar et al. 2021, arXiv:2103.03230)
+   */
+  lambda?: number;
+}
+
+/** Barlow Twins' networks: the encoder and the projector. */
+export type BarlowTwinsNets = RedundancyNets;
+
+/** Barlow Twins has no state between steps. */
+export type BarlowTwinsState = RedundancyState;
+
+/**
+ * Barlow Twins (Zbontar et al. 2021, arXiv:2103.03230): two views through the encoder and a
+ * projector of 8192-8192-8192 (Dense without bias -> BatchNorm -> ReLU twice, then Dense without
+ * bias, facebookresearch/barlowtwins), and {@linkcode barlowTwinsLoss}: the cross-correlation
+ * of the batch-standardized projections pushed to the identity. `scaledProjector` sizes the
+ * projector 4x the encoder's features for small encoders. Views: BYOL's asymmetric pair unless
+ * `augment` is given. Metrics: `zStd`.
+ *
+ * @param options encoder, input shape, seed, lambda, projector sizes
+ * @returns the method, its nets and (empty) state
+ *
+ * @example
+ * ```ts
+ * import { barlowTwins } from "./mod.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import assert from "node:assert/strict";
+ * const { method, nets, state } = barlowTwins({
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 1, widths: [4], scaledProjector: true,
+ * });
+ * assert.deepEqual(nets.projector.outputs[0].shape, [null, 16]);
+ * const views = method.views(tf.randomUniform([4, 8, 8, 1]) as tf.Tensor4D, 0);
+ * const { loss } = method.step(nets, views, state, { progress: 0, step: 0, epoch: 0 });
+ * assert.ok(loss.dataSync()[0] > 0);
+ * ```
+ */
+export function barlowTwins(
+  options: BarlowTwinsOptions,
+): MethodSetup<BarlowTwinsNets, BarlowTwinsState> {
+  const { lambda = 5e-3 } = options;
+  checkRange("barlow-twins", "lambda", lambda, 0, Infinity);
+  return redundancyMethod(
+    "barlow-twins",
+    options,
+    false,
+    (z1, z2) => barlowTwinsLoss(z1, z2, { lambda }),
+  );
+}
