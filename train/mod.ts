@@ -32,7 +32,18 @@ export {
   serializeTree,
   treeTensors,
 } from "./serialize.ts";
-export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export {
+  checkpointLeftovers,
+  hasCheckpoint,
+  loadCheckpoint,
+  readCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
+export type {
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  SaveCheckpointOptions,
+} from "./checkpoint.ts";
 export { MetricsLog, type MetricsRecord } from "./metrics_log.ts";
 export {
   formatDuration,
@@ -41,4 +52,4 @@ export {
   progressReporter,
 } from "./progress.ts";
 export { type KnnHeldOut, knnMonitor, type KnnMonitorOptions } from "./knn_monitor.ts";
-export { TrainingDivergedError } from "./errors.ts";
+export { CheckpointError, NonFiniteStateError, TrainingDivergedError } from "./errors.ts";

@@ -8,6 +8,8 @@ export interface SerializedTensor {
   shape: number[];
   /** Values, row-major. */
   data: Float32Array | Int32Array | Uint8Array;
+  /** Where it was found in the tree (`nets.encoder/conv1/kernel`), when serialized. */
+  where?: string;
 }
 
 /** A tree turned into JSON (`spec`) plus the tensors it refers to by index. */
@@ -68,7 +70,7 @@ function pushTensor(t: tf.Tensor, tensors: SerializedTensor[], where: string): n
     : t.dtype === "int32"
     ? Int32Array.from(raw as Int32Array)
     : Uint8Array.from(raw as Uint8Array);
-  tensors.push({ dtype: t.dtype, shape: [...t.shape], data });
+  tensors.push({ dtype: t.dtype, shape: [...t.shape], data, where: where || "the tree" });
   return tensors.length - 1;
 }
 

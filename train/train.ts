@@ -7,11 +7,11 @@ import { sgd } from "./sgd.ts";
 import type { Optimizer, OptimizerState } from "./optimizer.ts";
 import { lrSchedule, type ScheduleName } from "./schedule.ts";
 import { clipByGlobalNorm } from "./clip.ts";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { hasCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { treeTensors } from "./serialize.ts";
 import { MetricsLog, type MetricsRecord } from "./metrics_log.ts";
 import { type ProgressReporter, progressReporter } from "./progress.ts";
-import { TrainingDivergedError } from "./errors.ts";
+import { CheckpointError, NonFiniteStateError, TrainingDivergedError } from "./errors.ts";
 import { rejectUnknownKeys } from "./_validate.ts";
 
 /** The optimizers `train` can build by name. */
@@ -124,10 +124,23 @@ export interface TrainOptions<Nets = unknown> {
    */
   checkpointEvery?: number;
   /**
-   * Continue from `outDir/checkpoint` when it exists (same losses as an uninterrupted run).
+   * Continue from `outDir/checkpoint` when it exists (same losses as an uninterrupted run). The
+   * checkpoint's checksums are verified; a damaged one is replaced by the newest intact older
+   * one, which `onNotice` is told.
    * @default false
    */
   resume?: boolean;
+  /**
+   * Checkpoints kept on disk (the newest and the ones before it), to fall back to when the
+   * newest is found damaged.
+   * @default 2
+   */
+  keepCheckpoints?: number;
+  /**
+   * Told one-line notices (a checkpoint refused on resume and the one used instead).
+   * @default a `console.warn` line
+   */
+  onNotice?: (message: string) => void;
   /** The run's configuration, stored in each checkpoint. */
   config?: Record<string, unknown>;
   /** A monitor (e.g. kNN accuracy) run every `evaluateEvery` steps and at the end. */
@@ -170,6 +183,8 @@ const TRAIN_OPTION_KEYS = [
   "outDir",
   "checkpointEvery",
   "resume",
+  "keepCheckpoints",
+  "onNotice",
   "config",
   "evaluate",
   "evaluateEvery",
@@ -264,6 +279,37 @@ function toImages(batch: TrainBatch): tf.Tensor4D {
   );
 }
 
+/** Validates the fields of a loaded checkpoint (an edited or foreign file must not resume). */
+function checkSaved(saved: unknown, path: string, steps: number): unknown {
+  const s = saved as Record<string, unknown> | null;
+  const bad = (what: string, v: unknown) =>
+    new CheckpointError(
+      `Cannot resume from ${path}: ${what}, received ${JSON.stringify(v) ?? String(v)}`,
+    );
+  if (!s || typeof s !== "object") throw bad("expected a saved training state", s);
+  if (typeof s.step !== "number" || !Number.isInteger(s.step) || s.step < 0) {
+    throw bad("step must be an integer >= 0", s.step);
+  }
+  if (s.step > steps) {
+    throw new RangeError(
+      `Cannot resume from ${path}: it is at step ${s.step}, past the ${steps} steps asked for`,
+    );
+  }
+  const prng = s.prng as unknown[];
+  if (
+    !Array.isArray(prng) || prng.length !== 2 ||
+    !prng.every((v) => typeof v === "number" && Number.isInteger(v))
+  ) throw bad("prng must be two integers", prng);
+  const opt = s.optimizer as Record<string, unknown> | null;
+  if (!opt || typeof opt !== "object" || !opt.slots || typeof opt.slots !== "object") {
+    throw bad("optimizer must hold its slots", opt === null ? null : typeof opt);
+  }
+  if (s.loader !== null && s.loader !== undefined && typeof s.loader !== "object") {
+    throw bad("loader must be a position object or null", s.loader);
+  }
+  return s;
+}
+
 /** Disposes the tensors of `previous` that `next` does not hold. */
 function disposeReplaced(previous: unknown, next: unknown): void {
   const keep = new Set(treeTensors(next));
@@ -336,6 +382,8 @@ export async function train<Nets, State>(
     outDir,
     checkpointEvery = 0,
     resume = false,
+    keepCheckpoints = 2,
+    onNotice = (m: string) => console.warn(`selfsup: ${m}`),
     config = {},
     evaluate,
     evaluateAtStart = false,
@@ -349,6 +397,7 @@ export async function train<Nets, State>(
   const evaluateEvery = options.evaluateEvery ?? stepsPerEpoch;
   checkInt("evaluateEvery", evaluateEvery, 1);
   checkInt("checkpointEvery", checkpointEvery, 0);
+  checkInt("keepCheckpoints", keepCheckpoints, 1);
   checkInt("seed", Math.abs(seed), 0);
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizerName)) {
     throw new RangeError(
@@ -394,10 +443,14 @@ export async function train<Nets, State>(
   let loaderPosition: unknown = undefined;
   const checkpointDir = outDir ? `${outDir}/checkpoint` : null;
   let lastCheckpoint: string | null = null;
+  let lastCheckpointStep: number | null = null;
 
   try {
     if (resume && checkpointDir && (await hasCheckpoint(checkpointDir))) {
-      const saved = await loadCheckpoint(checkpointDir, { nets, state }) as {
+      const loaded = await readCheckpoint(checkpointDir, { nets, state }, {
+        onFallback: onNotice,
+      });
+      const saved = checkSaved(loaded.contents, loaded.path, steps) as {
         step: number;
         state: State;
         optimizer: OptimizerState;
@@ -411,7 +464,8 @@ export async function train<Nets, State>(
       prng = pcg32(0, saved.prng);
       step = saved.step;
       loaderPosition = saved.loader;
-      lastCheckpoint = checkpointDir;
+      lastCheckpointStep = step;
+      lastCheckpoint = loaded.path;
     }
     const metrics = outDir
       ? await (async () => {
@@ -457,11 +511,25 @@ export async function train<Nets, State>(
           loader: loaderPosition ?? null,
           config,
           method: method.name,
-        });
+        }, { keep: keepCheckpoints });
+      } catch (e) {
+        // weights, batch-norm statistics or optimizer slots went non-finite while the loss was
+        // still finite: nothing is written, the last checkpoint stays the last good one
+        if (e instanceof NonFiniteStateError) {
+          throw new TrainingDivergedError(
+            step,
+            `state (${e.count} values, first in ${e.where})`,
+            e.value,
+            lastCheckpoint,
+            lastCheckpointStep,
+          );
+        }
+        throw e;
       } finally {
         tf.dispose(Object.values(optimizerState.slots).flat());
       }
       lastCheckpoint = checkpointDir;
+      lastCheckpointStep = step;
     };
 
     if (evaluateAtStart && step === 0) await runEvaluation(0);
@@ -516,7 +584,13 @@ export async function train<Nets, State>(
       if (bad) {
         tf.dispose(clipped.grads.filter((g): g is tf.Tensor => g !== null));
         disposeReplaced(next, state);
-        throw new TrainingDivergedError(step, bad.what, bad.value, lastCheckpoint);
+        throw new TrainingDivergedError(
+          step,
+          bad.what,
+          bad.value,
+          lastCheckpoint,
+          lastCheckpointStep,
+        );
       }
       const rate = lrAt(step);
       optimizer.apply(clipped.grads, ratesAt(step));

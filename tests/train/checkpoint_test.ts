@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import {
+  CheckpointError,
+  checkpointLeftovers,
   hasCheckpoint,
   loadCheckpoint,
+  NonFiniteStateError,
+  readCheckpoint,
   restoreTree,
   saveCheckpoint,
   serializeTree,
@@ -79,9 +83,10 @@ Deno.test("saveCheckpoint is atomic: it replaces the old one, leaves no temporar
   await saveCheckpoint(`${dir}/c`, { step: 1 });
   await saveCheckpoint(`${dir}/c`, { step: 2 });
   assert.deepEqual((await loadCheckpoint(`${dir}/c`)) as object, { step: 2 });
-  const names = [...Deno.readDirSync(dir)].map((e) => e.name);
-  assert.deepEqual(names, ["c"]);
-  // simulate a kill after moving the previous checkpoint aside
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assert.deepEqual(names, ["c", "c.step-1"]); // the previous one is kept, no temporary left
+  // simulate a kill of an earlier version's save after moving the previous checkpoint aside
+  await Deno.remove(`${dir}/c.step-1`, { recursive: true });
   await Deno.rename(`${dir}/c`, `${dir}/c.old`);
   assert.equal(await hasCheckpoint(`${dir}/c`), true);
   assert.deepEqual((await loadCheckpoint(`${dir}/c`)) as object, { step: 2 });
@@ -98,7 +103,8 @@ Deno.test("a truncated tensors.bin or a shape mismatch is a clear TypeError", as
     /expected shape \[3\], received \[2,2\]/,
   );
   await Deno.writeFile(`${dir}/c/tensors.bin`, new Uint8Array(3));
-  await assert.rejects(() => loadCheckpoint(`${dir}/c`), /truncated/);
+  await assert.rejects(() => loadCheckpoint(`${dir}/c`), CheckpointError);
+  await assert.rejects(() => loadCheckpoint(`${dir}/c`), /tensors\.bin is truncated/);
   tf.dispose([v, wrong]);
   await Deno.remove(dir, { recursive: true });
 });
@@ -115,4 +121,91 @@ Deno.test("serializeTree rejects what it cannot store, saying where", async () =
   const saved = serializeTree({ m });
   assert.throws(() => restoreTree(saved), /needs a live model/);
   await assertNoLeak(() => serializeTree({ m }));
+});
+
+Deno.test("checkpoints: the last `keep` are kept, each with a manifest of SHA-256 checksums", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 4; step++) await saveCheckpoint(`${dir}/c`, { step });
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["c", "c.step-3"]);
+  await saveCheckpoint(`${dir}/c`, { step: 5 }, { keep: 3 });
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    ["c", "c.step-3", "c.step-4"],
+  );
+  const manifest = JSON.parse(await Deno.readTextFile(`${dir}/c/manifest.json`));
+  assert.equal(manifest.step, 5);
+  const json = await Deno.readFile(`${dir}/c/checkpoint.json`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", json));
+  assert.equal(
+    manifest.files["checkpoint.json"].sha256,
+    Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+  );
+  await assert.rejects(() => saveCheckpoint(`${dir}/c`, { step: 6 }, { keep: 0 }), RangeError);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoints: a zero-filled or bit-flipped file of the right size is refused and the previous intact one used, saying so", async () => {
+  const dir = await Deno.makeTempDir();
+  const v = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+  await saveCheckpoint(`${dir}/c`, { step: 1, v });
+  v.assign(tf.tensor1d([5, 6, 7, 8]));
+  await saveCheckpoint(`${dir}/c`, { step: 2, v });
+  const bin = `${dir}/c/tensors.bin`;
+  const size = (await Deno.stat(bin)).size;
+  await Deno.writeFile(bin, new Uint8Array(size)); // zero-filled, right length
+  const notes: string[] = [];
+  const target = tf.variable(tf.zeros([4]));
+  const got = await readCheckpoint(`${dir}/c`, { v: target }, { onFallback: (m) => notes.push(m) });
+  assert.equal(got.step, 1);
+  assert.equal(got.path, `${dir}/c.step-1`);
+  assert.deepEqual(Array.from(target.dataSync()), [1, 2, 3, 4]);
+  assert.equal(notes.length, 1);
+  assert.match(
+    notes[0],
+    /tensors\.bin does not match its SHA-256 checksum.*using the previous intact one/,
+  );
+  // a flipped bit in checkpoint.json is caught the same way
+  const older = `${dir}/c.step-1/checkpoint.json`;
+  const bytes = await Deno.readFile(older);
+  bytes[bytes.length >> 1] ^= 1;
+  await Deno.writeFile(older, bytes);
+  await assert.rejects(
+    () => loadCheckpoint(`${dir}/c`),
+    (e: Error) =>
+      e instanceof CheckpointError && /none is intact/.test(e.message) &&
+      /c\.step-1: checkpoint\.json does not match/.test(e.message),
+  );
+  await assert.rejects(() => loadCheckpoint(`${dir}/none`), /there is none at/);
+  tf.dispose([v, target]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoints: a state holding NaN or Infinity is never written", async () => {
+  const dir = await Deno.makeTempDir();
+  const w = tf.tensor1d([1]);
+  await saveCheckpoint(`${dir}/c`, { step: 1, w });
+  w.dispose();
+  const bad = tf.tensor1d([1, NaN, Infinity]);
+  await assert.rejects(
+    () => saveCheckpoint(`${dir}/c`, { step: 2, nets: { w: bad } }),
+    (e: Error) => e instanceof NonFiniteStateError && e.count === 2 && e.where === "nets.w",
+  );
+  assert.equal((await readCheckpoint(`${dir}/c`)).step, 1); // untouched
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["c"]);
+  // numbers outside tensors (a NaN metric in config) are not weights: they may be stored
+  await saveCheckpoint(`${dir}/c`, { step: 2, note: NaN });
+  bad.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpointLeftovers finds an interrupted save", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.deepEqual(await checkpointLeftovers(`${dir}/c`), []);
+  await Deno.mkdir(`${dir}/c.old`);
+  await Deno.mkdir(`${dir}/c.tmp-1-2`);
+  assert.deepEqual((await checkpointLeftovers(`${dir}/c`)).sort(), [
+    `${dir}/c.old`,
+    `${dir}/c.tmp-1-2`,
+  ]);
+  await Deno.remove(dir, { recursive: true });
 });
