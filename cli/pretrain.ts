@@ -13,7 +13,15 @@
  */
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
-import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
+import {
+  createMethod,
+  formatRecipe,
+  METHOD_NAMES,
+  RECIPE_NAMES,
+  recipeLrGroups,
+  type RecipeName,
+  resolveRecipe,
+} from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import {
   type Dataset,
@@ -97,18 +105,25 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     defaultText: "all (synthetic lines: 20000)",
   },
   {
+    name: "recipe",
+    type: "string",
+    description: "training recipe: the method's paper (lr x batch/256), the source's, or tuned",
+    choices: RECIPE_NAMES,
+    defaultText: "tuned for simclr, paper for methods with one, else tuned",
+  },
+  {
     name: "lr",
     type: "number",
     description: "peak learning rate",
     min: 0,
     minExclusive: true,
-    defaultText: "0.06 sgd, 1e-3 adamw, 0.3 lars",
+    defaultText: "the recipe's",
   },
   {
     name: "optimizer",
     type: "string",
     description: "optimizer",
-    default: "sgd",
+    defaultText: "the recipe's",
     choices: OPTIMIZER_NAMES,
   },
   {
@@ -117,14 +132,14 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     description: "optimizer momentum (sgd, lars)",
     min: 0,
     max: 0.999,
-    defaultText: "0.8 sgd (the source's), 0.9 lars",
+    defaultText: "the recipe's",
   },
   { name: "nesterov", type: "boolean", description: "Nesterov momentum (sgd)" },
   {
     name: "schedule",
     type: "string",
     description: "learning-rate schedule",
-    default: "cosine",
+    defaultText: "the recipe's",
     choices: SCHEDULE_NAMES,
   },
   {
@@ -132,14 +147,14 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     type: "integer",
     description: "linear warmup steps",
     min: 0,
-    defaultText: "5% of the steps",
+    defaultText: "the recipe's fraction of the steps",
   },
   {
     name: "weight-decay",
     type: "number",
     description: "weight decay (never on biases or BatchNorm)",
     min: 0,
-    defaultText: "5e-4 sgd, 0.05 adamw, 1e-6 lars",
+    defaultText: "the recipe's",
   },
   {
     name: "clip-norm",
@@ -267,9 +282,6 @@ const USAGE = "Usage: deno task pretrain [options]\n\n" +
   "Self-supervised pretraining of an encoder; writes <out>/<run-name>/{config.json, metrics.jsonl,\n" +
   "checkpoint/, results.json}. Example:\n" +
   "  deno task pretrain --method simsiam --dataset mnist --steps 500 --batch-size 128";
-
-const LR: Record<string, number> = { sgd: 0.06, adamw: 1e-3, lars: 0.3 };
-const WD: Record<string, number> = { sgd: 5e-4, adamw: 0.05, lars: 1e-6 };
 
 interface Data {
   train: Dataset;
@@ -411,9 +423,20 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
   const stepsPerEpoch = Math.floor(data.train.length / batchSize);
   const steps = (o.steps as number | undefined) ??
     (o.epochs !== undefined ? Math.max(1, Math.round((o.epochs as number) * stepsPerEpoch)) : 300);
-  const optimizer = o.optimizer as "sgd" | "adamw" | "lars";
-  const lr = (o.lr as number | undefined) ?? LR[optimizer];
-  const warmup = (o.warmup as number | undefined) ?? Math.round(0.05 * steps);
+  const recipe = resolveRecipe(method, {
+    batchSize,
+    steps,
+    recipe: o.recipe as RecipeName | undefined,
+    optimizer: o.optimizer as "sgd" | "adamw" | "lars" | undefined,
+    lr: o.lr as number | undefined,
+    momentum: o.momentum as number | undefined,
+    nesterov: o.nesterov ? true : undefined,
+    weightDecay: o.weightDecay as number | undefined,
+    schedule: o.schedule as "cosine" | undefined,
+    warmupSteps: o.warmup as number | undefined,
+    emaMomentum: o.emaMomentum as number | undefined,
+  });
+  const { optimizer, lr, warmupSteps: warmup } = recipe;
   if (warmup > steps) {
     throw new UsageError(`--warmup must be at most --steps (${steps}), received ${warmup}`);
   }
@@ -432,16 +455,21 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
+  // Digits: mnistAugment for every method (the papers' flips and color ops do not fit grayscale
+  // digits); text: the text preset; folders: each method's paper views.
   const augment = data.kind === "digits"
     ? mnistAugment()
     : data.kind === "text"
     ? textAugment()
-    : simclrAugment();
+    : recipe.augment === "simclr" || recipe.augment === "data"
+    ? simclrAugment()
+    : undefined;
+  if (data.kind !== "folder" && recipe.augment !== "method") recipe.augment = "data";
   const methodOptions: CreateMethodOptions = {
     encoder: encoder as "convnet",
     inputShape: [h, w, c],
     seed: o.seed as number,
-    augment,
+    ...(augment ? { augment } : {}),
   };
   const extra: Record<string, unknown> = {
     widths: o.widths === undefined
@@ -460,7 +488,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     hiddenDim: o.hiddenDim,
     heads: o.heads,
     queueSize: o.queueSize,
-    momentum: o.emaMomentum,
+    momentum: (method.startsWith("moco") || method === "byol") ? recipe.emaMomentum : undefined,
     prototypes: o.prototypes,
   };
   for (const [k, v] of Object.entries(extra)) {
@@ -478,6 +506,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       stepsPerEpoch,
       lr,
       warmup,
+      recipe,
       trainImages: data.train.length,
       inputShape: [h, w, c],
     },
@@ -506,10 +535,13 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     stepsPerEpoch,
     optimizer,
     lr,
-    schedule: o.schedule as "cosine",
+    schedule: recipe.schedule,
     warmupSteps: warmup,
-    weightDecay: (o.weightDecay as number | undefined) ?? WD[optimizer],
-    nesterov: !!o.nesterov,
+    minLr: recipe.minLr,
+    weightDecay: recipe.weightDecay,
+    momentum: recipe.momentum,
+    nesterov: recipe.nesterov,
+    lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
     seed: o.seed as number,
     outDir: runDir,
     checkpointEvery: o.checkpointEvery as number,
@@ -519,7 +551,6 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     evaluateAtStart: true,
     evaluateEvery: (o.evalEvery as number | undefined) ?? stepsPerEpoch,
   };
-  if (o.momentum !== undefined) trainOptions.momentum = o.momentum as number;
   if (o.clipNorm !== undefined) trainOptions.clipNorm = o.clipNorm as number;
   if (monitor) trainOptions.evaluate = () => monitor();
 
@@ -528,6 +559,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       `pretraining ${method} (${encoder} encoder) on ${data.label} [${h}x${w}x${c}], ${steps} steps of ${batchSize} ` +
         `on ${backend}; writing ${runDir}`,
     );
+    console.error(formatRecipe(recipe));
   }
   const t0 = performance.now();
   try {

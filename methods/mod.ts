@@ -26,6 +26,7 @@ export * from "./byol.ts";
 export * from "./barlow_twins.ts";
 export * from "./vicreg.ts";
 export * from "./recipes.ts";
+export * from "./recipe_lr_groups.ts";
 export * from "./swav.ts";
 export * from "./rotation.ts";
 export * from "./relative_patch.ts";
