@@ -117,6 +117,7 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
         "localCrops",
         "queueLength",
         "queueStartEpoch",
+        "freezePrototypesEpochs",
         "freezePrototypesIterations",
       ],
       build: (o) => swav(o) as MethodSetup,

@@ -2,7 +2,14 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
 import { swavLoss } from "../losses/mod.ts";
-import { colorJitter, compose, horizontalFlip, multiCrop } from "../augment/mod.ts";
+import {
+  colorJitter,
+  compose,
+  gaussianBlur,
+  horizontalFlip,
+  multiCrop,
+  randomGrayscale,
+} from "../augment/mod.ts";
 import { byolHead, normalizePrototypes, sourceProjector, swavPrototypes } from "../models/mod.ts";
 import {
   buildEncoder,
@@ -30,40 +37,53 @@ export interface SwavPreset {
   queueLength: number;
   /** Epoch from which the queue is used. */
   queueStartEpoch: number;
-  /** Iterations during which the prototypes stay frozen. */
-  freezePrototypesIterations: number;
+  /** Epochs during which the prototypes stay frozen (SwAV freezes them for the first epoch). */
+  freezePrototypesEpochs: number;
 }
 
 /**
- * SwAV presets: `imagenet` is the paper's (Caron et al. 2020, arXiv:2006.09882: 3000 prototypes,
- * 2x224 + 6x96 crops, a 3840 queue from epoch 15, prototypes frozen for 313 iterations);
- * `cifar` follows solo-learn's CIFAR recipe (queue from epoch 50, about 2 epochs frozen at batch
- * 128); `small` suits a few thousand images and short runs (100 prototypes, 2 local crops, no
- * queue, 50 frozen iterations).
+ * SwAV presets, each one published configuration:
+ * - `imagenet`: the paper's batch-256 run (Caron et al. 2020, arXiv:2006.09882;
+ *   facebookresearch/swav `swav_200ep_bs256_pretrain.sh`): 3000 prototypes, 2x224 + 6x96 crops,
+ *   a 3840 queue from epoch 15, prototypes frozen for the first epoch (5005 iterations there).
+ * - `imagenet-bs4096`: the paper's large-batch run (`swav_800ep_pretrain.sh`): 3000 prototypes,
+ *   2x224 + 6x96 crops, no queue, prototypes frozen for the first epoch (313 iterations there).
+ * - `cifar`: solo-learn's CIFAR config (`scripts/pretrain/cifar/swav.yaml`): 3000 prototypes,
+ *   2 crops, a 3840 queue from epoch 50, prototypes frozen for 2 epochs.
+ * - `small`: selfsup's own for a few thousand images and short runs (not published): 100
+ *   prototypes, 2 local crops, no queue, prototypes frozen for the first epoch.
  */
-export const SWAV_PRESETS: Record<"imagenet" | "cifar" | "small", SwavPreset> = {
-  imagenet: {
-    prototypes: 3000,
-    localCrops: 6,
-    queueLength: 3840,
-    queueStartEpoch: 15,
-    freezePrototypesIterations: 313,
-  },
-  cifar: {
-    prototypes: 3000,
-    localCrops: 4,
-    queueLength: 3840,
-    queueStartEpoch: 50,
-    freezePrototypesIterations: 782,
-  },
-  small: {
-    prototypes: 100,
-    localCrops: 2,
-    queueLength: 0,
-    queueStartEpoch: 0,
-    freezePrototypesIterations: 50,
-  },
-};
+export const SWAV_PRESETS: Record<"imagenet" | "imagenet-bs4096" | "cifar" | "small", SwavPreset> =
+  {
+    imagenet: {
+      prototypes: 3000,
+      localCrops: 6,
+      queueLength: 3840,
+      queueStartEpoch: 15,
+      freezePrototypesEpochs: 1,
+    },
+    "imagenet-bs4096": {
+      prototypes: 3000,
+      localCrops: 6,
+      queueLength: 0,
+      queueStartEpoch: 0,
+      freezePrototypesEpochs: 1,
+    },
+    cifar: {
+      prototypes: 3000,
+      localCrops: 0,
+      queueLength: 3840,
+      queueStartEpoch: 50,
+      freezePrototypesEpochs: 2,
+    },
+    small: {
+      prototypes: 100,
+      localCrops: 2,
+      queueLength: 0,
+      queueStartEpoch: 0,
+      freezePrototypesEpochs: 1,
+    },
+  };
 
 /** Options for {@linkcode swav}. */
 export interface SwavOptions extends BaseMethodOptions, Partial<SwavPreset> {
@@ -79,6 +99,12 @@ export interface SwavOptions extends BaseMethodOptions, Partial<SwavPreset> {
   globalCrops?: number;
   /** Side of the local crops. @default {round(height * 96 / 224)} */
   localSize?: number;
+  /**
+   * Freeze the prototypes for this many steps instead of `freezePrototypesEpochs` epochs (the
+   * official code's `freeze_prototypes_niters`, one epoch's worth of iterations there).
+   * @default {unset: freeze by epochs}
+   */
+  freezePrototypesIterations?: number;
 }
 
 /** SwAV's networks. */
@@ -105,7 +131,7 @@ export interface SwavState {
  * SwAV (Caron et al. 2020, arXiv:2006.09882): multi-crop views, normalized embeddings scored
  * against L2-normalized prototypes, Sinkhorn codes of each global crop predicted by every other
  * crop (swapped prediction, {@linkcode swavLoss}). The prototypes receive no gradient for the
- * first `freezePrototypesIterations` steps and are re-normalized after every update; from epoch
+ * first `freezePrototypesEpochs` epochs and are re-normalized after every update; from epoch
  * `queueStartEpoch` a feature queue of `queueLength` earlier embeddings joins the Sinkhorn
  * balancing once full. In sequence mode the views are two same-width augmentations (no local
  * crops) and frames are the instances. Metrics: `zStd`.
@@ -144,7 +170,7 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
     prototypes: k = p.prototypes,
     queueLength = p.queueLength,
     queueStartEpoch = p.queueStartEpoch,
-    freezePrototypesIterations = p.freezePrototypesIterations,
+    freezePrototypesEpochs = p.freezePrototypesEpochs,
     temperature = 0.1,
     epsilon = 0.05,
     sinkhornIterations = 3,
@@ -159,7 +185,10 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
   checkCount("swav", "prototypes", k);
   checkCount("swav", "queueLength", queueLength, true);
   checkCount("swav", "queueStartEpoch", queueStartEpoch, true);
-  checkCount("swav", "freezePrototypesIterations", freezePrototypesIterations, true);
+  checkCount("swav", "freezePrototypesEpochs", freezePrototypesEpochs, true);
+  if (options.freezePrototypesIterations !== undefined) {
+    checkCount("swav", "freezePrototypesIterations", options.freezePrototypesIterations, true);
+  }
   checkCount("swav", "globalCrops", globalCrops);
   checkCount("swav", "localCrops", localCrops, true);
   checkCount("swav", "localSize", localSize);
@@ -184,7 +213,15 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
     projector,
     prototypes: swavPrototypes(projectionDim, { prototypes: k, seed }),
   };
-  const crops = c === 3 ? compose(horizontalFlip(), [colorJitter(), 0.8]) : horizontalFlip();
+  // SwAV's crop pipeline: flip, color distortion (jitter 0.8 p 0.8, grayscale p 0.2), blur p 0.5
+  const crops = c === 3
+    ? compose(
+      horizontalFlip(),
+      [colorJitter(), 0.8],
+      randomGrayscale({ p: 0.2 }),
+      [gaussianBlur(), 0.5],
+    )
+    : compose(horizontalFlip(), [gaussianBlur(), 0.5]);
   const views = built.sequence
     ? twoViewBuilder(options.augment, true)
     : (images: tf.Tensor4D, viewSeed: number) =>
@@ -209,7 +246,9 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
       }
       return tidyStep(() => {
         const kernel = n.prototypes.trainableWeights[0].read() as tf.Tensor2D; // [d, K]
-        const frozen = context.step < freezePrototypesIterations;
+        const frozen = options.freezePrototypesIterations !== undefined
+          ? context.step < options.freezePrototypesIterations
+          : context.epoch < freezePrototypesEpochs;
         const c0 = frozen ? stopGradient(kernel) : kernel;
         const z = v.map((x) => l2Normalize(embed(n.encoder, [n.projector], x))); // [n, d] each
         const scores = z.map((zi) => tf.matMul(zi, c0) as tf.Tensor2D); // [n, K]

@@ -20,7 +20,7 @@ function setup(extra: Record<string, number> = {}) {
     hiddenDim: 16,
     prototypes: 6,
     localCrops: 0,
-    freezePrototypesIterations: 0,
+    freezePrototypesEpochs: 0,
     ...extra,
   });
 }
@@ -42,12 +42,20 @@ Deno.test("swav: Sinkhorn codes of the method's scores satisfy their marginals",
   assertTensorClose(tf.sum(q, 0), new Array(6).fill(16 / 6), { rtol: 1e-2, atol: 1e-2 });
 });
 
-Deno.test("swav: loss falls; prototypes stay unit-norm and frozen for the first iterations", () => {
+Deno.test("swav: loss falls; prototypes stay unit-norm and frozen for the first epoch", () => {
   const images = makeImages();
-  const s = setup({ freezePrototypesIterations: 3 });
+  const s = setup({ freezePrototypesEpochs: 1 });
   const w0 = s.nets.prototypes.getWeights()[0].dataSync().slice();
-  runSteps(s, images, 3, tf.train.sgd(0.5));
+  // 3 steps of epoch 0: frozen, however many steps the epoch has
+  runSteps(s, images, 3, tf.train.sgd(0.5), { epoch: () => 0 });
   assertTensorClose(s.nets.prototypes.getWeights()[0], w0, { rtol: 1e-6, atol: 1e-7 }, "frozen");
+  // a step of epoch 1 moves them
+  runSteps(s, images, 1, tf.train.sgd(0.5), { epoch: () => 1 });
+  const diff = tf.max(tf.abs(tf.sub(s.nets.prototypes.getWeights()[0], tf.tensor(w0, [8, 6]))));
+  assert.ok(
+    diff.dataSync()[0] > 1e-4,
+    `prototypes moved after the first epoch by ${diff.dataSync()[0]}`,
+  );
   const run = runSteps(setup(), images, 40, tf.train.adam(0.01));
   const [first, last] = firstLast(run.losses);
   assert.ok(last < first - 0.05, `loss ${first} -> ${last}`);
