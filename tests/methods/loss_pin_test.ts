@@ -1,0 +1,370 @@
+/**
+ * Each method's `step().loss` pinned to its documented loss, recomputed in float64 from the
+ * method's own networks applied to fixed views. Learning bars ("the loss falls") accept a step
+ * that uses the wrong views, ignores an option or skips the sequence pooling; these do not.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../../backend/tf.ts";
+import { byol, jigsaw, moco, rotation, simclr, simsiam, swav } from "../../methods/mod.ts";
+import type { StepContext } from "../../methods/mod.ts";
+import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
+import {
+  dot,
+  logSumExp,
+  type Matrix,
+  normalize,
+  refFeatureFlat,
+  refInfoNce,
+  refMoco,
+  refNegativeCosine,
+  refNtXent,
+  refSwav,
+} from "../losses/_reference.ts";
+import { toyEncoder, toySequenceEncoder } from "./_helpers.ts";
+
+await setupBackend();
+
+const AT: StepContext = { progress: 0, step: 0, epoch: 0 };
+const TOL = { rtol: 1e-4, atol: 1e-5 };
+
+/** Seeded uniform views `[b, h, w, c]`. */
+function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
+  const prng = pcg32(seed);
+  const n = shape.reduce((a, v) => a * v, 1);
+  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
+}
+
+/** A model's training-mode output as rows. */
+function rows(model: tfl.LayersModel, x: tf.Tensor | tf.Tensor[]): Matrix {
+  return tf.tidy(() => (model.apply(x, { training: true }) as tf.Tensor).arraySync() as Matrix);
+}
+
+/** `heads` applied after `encoder`, training mode; a plain forward pass, no method code. */
+function forward(encoder: tfl.LayersModel, heads: tfl.LayersModel[], x: tf.Tensor4D): Matrix {
+  return tf.tidy(() => {
+    let y = encoder.apply(x, { training: true }) as tf.Tensor;
+    for (const head of heads) y = head.apply(y, { training: true }) as tf.Tensor;
+    return y.arraySync() as Matrix;
+  });
+}
+
+function lossOf(r: { loss: tf.Scalar; metrics: Record<string, tf.Scalar>; state: unknown }) {
+  const value = r.loss.dataSync()[0];
+  tf.dispose([r.loss, ...Object.values(r.metrics)]);
+  return value;
+}
+
+/** Softmax cross-entropy of logits rows against integer labels, mean. */
+function refCrossEntropy(logits: Matrix, labels: number[]): number {
+  return logits.reduce((s, row, i) => s + logSumExp(row) - row[labels[i]], 0) / logits.length;
+}
+
+/** MoCo v3's ctr(q, k) = 2 tau CE(q k^T / tau, diagonal), q and k normalized here. */
+function refCtr(q: Matrix, k: Matrix, tau: number): number {
+  const qn = q.map(normalize), kn = k.map(normalize);
+  const logits = qn.map((qi) => kn.map((kj) => dot(qi, kj) / tau));
+  return 2 * tau * refCrossEntropy(logits, qn.map((_, i) => i));
+}
+
+const IMG: [number, number, number] = [6, 6, 1];
+
+Deno.test("simclr: the step's loss is NT-Xent or InfoNCE of its own projections at the asked temperature", () => {
+  for (
+    const [loss, temperature, ref] of [
+      ["nt-xent", 0.3, refNtXent],
+      ["info-nce", 0.7, refInfoNce],
+    ] as const
+  ) {
+    const setup = simclr({
+      encoder: toyEncoder(IMG, 8, 3),
+      inputShape: IMG,
+      seed: 1,
+      loss,
+      temperature,
+      projectionDim: 6,
+      hiddenDim: 12,
+    });
+    const v = [view([8, ...IMG], 1), view([8, ...IMG], 2)];
+    const { encoder, head } = setup.nets;
+    const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
+    const want = ref(forward(encoder, [head], v[0]), forward(encoder, [head], v[1]), temperature);
+    assertTensorClose(got, want, TOL, `simclr ${loss} tau ${temperature}:`);
+    tf.dispose(v);
+  }
+});
+
+Deno.test("simclr in sequence mode pools every 5 frames (featureFlat) before InfoNCE", () => {
+  const shape: [number, number, number] = [4, 12, 1];
+  const setup = simclr({
+    encoder: toySequenceEncoder(shape, 8),
+    inputShape: shape,
+    seed: 1,
+    projectionDim: 6,
+  });
+  const v = [view([3, ...shape], 3), view([3, ...shape], 4)];
+  const { encoder, head } = setup.nets;
+  // per frame: [B, L, D] -> rows [B * L, D] -> head -> [B, L, P] -> average pools of 5 (SAME)
+  const frames = (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const f = encoder.apply(x, { training: true }) as tf.Tensor3D;
+      const [b, l, d] = f.shape;
+      const z = head.apply(tf.reshape(f, [b * l, d]), { training: true }) as tf.Tensor2D;
+      return refFeatureFlat(tf.reshape(z, [b, l, -1]).arraySync() as number[][][], 5);
+    });
+  const [z1, z2] = [frames(v[0]), frames(v[1])];
+  assert.equal(z1.length, 3 * Math.ceil(12 / 5));
+  const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
+  assertTensorClose(got, refInfoNce(z1, z2, 0.1), TOL, "sequence simclr:");
+  tf.dispose(v);
+});
+
+/** Every split of 8 images into two BN groups of 4 (70 of them), as index lists. */
+function halves(n = 8): number[][] {
+  const out: number[][] = [];
+  for (let mask = 0; mask < 1 << n; mask++) {
+    const a = Array.from({ length: n }, (_, i) => i).filter((i) => mask & (1 << i));
+    if (a.length === n / 2 && a.includes(0)) out.push(a);
+  }
+  return out;
+}
+
+Deno.test("moco v1/v2: the loss is InfoNCE over [key, queue]; keys come back in image order after shuffle-BN", () => {
+  for (const version of [1, 2] as const) {
+    const temperature = version === 1 ? 0.11 : 0.3;
+    const setup = moco({
+      encoder: toyEncoder(IMG, 8, 5),
+      inputShape: IMG,
+      seed: 2,
+      version,
+      temperature,
+      queueSize: 16,
+      shuffleBnSplits: 2,
+      projectionDim: 6,
+      hiddenDim: 12,
+    });
+    const n = setup.nets;
+    const v = [view([8, ...IMG], 5), view([8, ...IMG], 6)];
+    const groups: string[] = [];
+    let state = setup.state;
+    for (let step = 0; step < 3; step++) {
+      const r = setup.method.step(n, v, state, { ...AT, step });
+      // queries: the batch in two BN groups of 4, in order
+      const q = [
+        ...forward(n.encoder, [n.projector], tf.slice(v[0], 0, 4)),
+        ...forward(n.encoder, [n.projector], tf.slice(v[0], 4, 4)),
+      ];
+      // keys: whichever split into two groups of 4 the shuffle chose, row i must be image i's key
+      const keys = r.state.keys!.arraySync();
+      const pick = (idx: number[]) =>
+        forward(n.keyEncoder, [n.keyProjector], tf.gather(v[1], idx) as tf.Tensor4D);
+      let found: number[] | undefined;
+      for (const a of halves()) {
+        const b = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !a.includes(i));
+        const [ka, kb] = [pick(a), pick(b)];
+        const ref: Matrix = [];
+        a.forEach((img, j) => ref[img] = normalize(ka[j]));
+        b.forEach((img, j) => ref[img] = normalize(kb[j]));
+        const close = ref.every((row, i) => row.every((x, d) => Math.abs(x - keys[i][d]) < 1e-5));
+        if (close) {
+          found = a;
+          break;
+        }
+      }
+      assert.ok(found, `moco v${version} step ${step}: keys are no image-ordered shuffle-BN keys`);
+      groups.push(found.join(""));
+      const want = refMoco(q, keys, state.queue!.arraySync(), temperature);
+      assertTensorClose(lossOf(r), want, TOL, `moco v${version} step ${step}:`);
+      r.state.keys!.dispose();
+      state = { ...state, keys: null };
+    }
+    // the shuffle changes the groups between steps (plain halves would be "0123" every step)
+    assert.ok(new Set(groups).size > 1 || groups[0] !== "0123", `groups ${groups}`);
+    tf.dispose([...v, state.queue!]);
+  }
+});
+
+Deno.test("moco v3: the loss is ctr(q1, k2) + ctr(q2, k1) with the predictor on the queries", () => {
+  const temperature = 0.4;
+  const setup = moco({
+    encoder: toyEncoder(IMG, 8, 7),
+    inputShape: IMG,
+    seed: 3,
+    version: 3,
+    temperature,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+  const n = setup.nets;
+  // move the key nets away from the query nets, so a query/key mix-up shows
+  n.keyEncoder.setWeights(n.keyEncoder.getWeights().map((w) => tf.mul(w, 0.8)));
+  const v = [view([6, ...IMG], 7), view([6, ...IMG], 8)];
+  const q1 = forward(n.encoder, [n.projector, n.predictor!], v[0]);
+  const q2 = forward(n.encoder, [n.projector, n.predictor!], v[1]);
+  const k1 = forward(n.keyEncoder, [n.keyProjector], v[0]);
+  const k2 = forward(n.keyEncoder, [n.keyProjector], v[1]);
+  const got = lossOf(setup.method.step(n, v, setup.state, AT));
+  const want = refCtr(q1, k2, temperature) + refCtr(q2, k1, temperature);
+  assertTensorClose(got, want, TOL, "moco v3:");
+  tf.dispose(v);
+});
+
+Deno.test("simsiam: the loss is D(p1, z2) / 2 + D(p2, z1) / 2 with D the negative cosine", () => {
+  const setup = simsiam({
+    encoder: toyEncoder(IMG, 8, 9),
+    inputShape: IMG,
+    seed: 4,
+    projectionDim: 6,
+    hiddenDim: 3,
+  });
+  const { encoder, projector, predictor } = setup.nets;
+  const v = [view([6, ...IMG], 9), view([6, ...IMG], 10)];
+  const z1 = forward(encoder, [projector], v[0]), z2 = forward(encoder, [projector], v[1]);
+  const p1 = forward(encoder, [projector, predictor], v[0]);
+  const p2 = forward(encoder, [projector, predictor], v[1]);
+  const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
+  const want = refNegativeCosine(p1, z2) / 2 + refNegativeCosine(p2, z1) / 2;
+  assertTensorClose(got, want, TOL, "simsiam:");
+  tf.dispose(v);
+});
+
+Deno.test("byol: the loss is 2 - 2 cos(p1, t2) plus 2 - 2 cos(p2, t1), targets from the target nets", () => {
+  const setup = byol({
+    encoder: toyEncoder(IMG, 8, 11),
+    inputShape: IMG,
+    seed: 5,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+  const n = setup.nets;
+  // targets differ from the online nets, as after a few EMA steps
+  n.targetEncoder.setWeights(n.targetEncoder.getWeights().map((w) => tf.mul(w, 0.7)));
+  n.targetProjector.setWeights(n.targetProjector.getWeights().map((w) => tf.mul(w, 1.3)));
+  const v = [view([6, ...IMG], 11), view([6, ...IMG], 12)];
+  const p1 = forward(n.encoder, [n.projector, n.predictor], v[0]);
+  const p2 = forward(n.encoder, [n.projector, n.predictor], v[1]);
+  const t1 = forward(n.targetEncoder, [n.targetProjector], v[0]);
+  const t2 = forward(n.targetEncoder, [n.targetProjector], v[1]);
+  const got = lossOf(setup.method.step(n, v, setup.state, AT));
+  const want = 2 + 2 * refNegativeCosine(p1, t2) + 2 + 2 * refNegativeCosine(p2, t1);
+  assertTensorClose(got, want, TOL, "byol:");
+  tf.dispose(v);
+});
+
+function swavSetup(freeze = 0) {
+  return swav({
+    encoder: toyEncoder(IMG, 8, 13),
+    inputShape: IMG,
+    seed: 6,
+    preset: "small",
+    prototypes: 5,
+    globalCrops: 2,
+    localCrops: 1,
+    localSize: IMG[0],
+    temperature: 0.2,
+    epsilon: 0.07,
+    sinkhornIterations: 4,
+    freezePrototypesIterations: freeze,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+}
+
+Deno.test("swav: the loss is the swapped prediction over its own prototype scores (temperature, epsilon, iterations honoured)", () => {
+  const setup = swavSetup();
+  const n = setup.nets;
+  const v = [view([8, ...IMG], 13), view([8, ...IMG], 14), view([8, ...IMG], 15)];
+  const c = n.prototypes.getWeights()[0].arraySync() as Matrix; // [d, K]
+  const scores = v.map((x) =>
+    forward(n.encoder, [n.projector], x).map(normalize).map((z) =>
+      c[0].map((_, k) => z.reduce((s, zd, d) => s + zd * c[d][k], 0))
+    )
+  );
+  const got = lossOf(setup.method.step(n, v, setup.state, AT));
+  const want = refSwav(scores.slice(0, 2), scores.slice(2), 0.2, 4, 0.07);
+  assertTensorClose(got, want, TOL, "swav:");
+  tf.dispose(v);
+});
+
+Deno.test("swav: prototypes are renormalized after each update and frozen for the first iterations", () => {
+  const setup = swavSetup(2);
+  const n = setup.nets;
+  const kernel = n.prototypes.trainableWeights[0].read() as tf.Variable;
+  // a kernel whose columns are far from unit norm, as an optimizer step leaves it
+  const raw = tf.tidy(() => tf.mul(tf.randomNormal([6, 5], 0, 1, "float32", 3), 2.5));
+  const before = raw.arraySync() as Matrix;
+  kernel.assign(raw);
+  setup.method.afterUpdate!(n, setup.state, AT);
+  const after = kernel.arraySync() as Matrix;
+  for (let k = 0; k < 5; k++) {
+    const col = before.map((r) => r[k]);
+    const unit = normalize(col);
+    assertTensorClose(after.map((r) => r[k]), unit, TOL, `prototype ${k}:`);
+  }
+  const v = [view([8, ...IMG], 16), view([8, ...IMG], 17), view([8, ...IMG], 18)];
+  const gradNorm = (step: number) =>
+    tf.tidy(() => {
+      const { grads, value } = tf.variableGrads(() => {
+        const r = setup.method.step(n, v, setup.state, { ...AT, step });
+        tf.dispose(Object.values(r.metrics));
+        return r.loss;
+      }, [kernel]);
+      value.dispose();
+      return tf.norm(grads[kernel.name]).dataSync()[0];
+    });
+  assert.equal(gradNorm(0), 0, "step 0: prototypes frozen");
+  assert.equal(gradNorm(1), 0, "step 1: prototypes frozen");
+  assert.ok(gradNorm(2) > 1e-6, "step 2: prototypes learn");
+  tf.dispose([raw, ...v]);
+});
+
+Deno.test("rotation: the view is the batch turned by 0, 90, 180 and 270 degrees; the loss is CE against the turn", () => {
+  const shape: [number, number, number] = [4, 4, 1];
+  const setup = rotation({ encoder: toyEncoder(shape, 8, 15), inputShape: shape, seed: 7 });
+  const x = view([3, ...shape], 19);
+  const [v] = setup.method.views(x, 0);
+  // counterclockwise: turned[i][j] = image[j][w - 1 - i]
+  const img = x.arraySync() as number[][][][];
+  const turn = (m: number[][][]) => m.map((_, i) => m.map((_, j) => m[j][m.length - 1 - i]));
+  const expected: number[][][][] = [];
+  for (let k = 0; k < 4; k++) {
+    for (const im of img) {
+      let t = im;
+      for (let r = 0; r < k; r++) t = turn(t);
+      expected.push(t);
+    }
+  }
+  assertTensorClose(v, expected.flat(3), { rtol: 0, atol: 0 }, "rotation views:");
+  const logits = forward(setup.nets.encoder, [setup.nets.head], v);
+  const got = lossOf(setup.method.step(setup.nets, [v], setup.state, AT));
+  const want = refCrossEntropy(logits, logits.map((_, i) => Math.floor(i / 3)));
+  assertTensorClose(got, want, TOL, "rotation:");
+  tf.dispose([x, v]);
+});
+
+Deno.test("jigsaw: the loss is CE of the head over the 9 tile features in position order against the permutation", () => {
+  const shape: [number, number, number] = [12, 12, 1];
+  const setup = jigsaw({
+    encoder: toyEncoder([3, 3, 1], 8, 17),
+    inputShape: shape,
+    seed: 8,
+    permutations: 6,
+    tileSize: 3,
+    tileUnits: 4,
+    hiddenDim: 8,
+  });
+  const x = view([4, ...shape], 21);
+  const [tiles, labelView] = setup.method.views(x, 5);
+  const labels = Array.from(labelView.dataSync());
+  const features = rows(setup.nets.encoder, tiles); // [9B, D], puzzle-major
+  const byPosition = Array.from(
+    { length: 9 },
+    (_, p) => tf.tensor2d(labels.map((_, b) => features[b * 9 + p])),
+  );
+  const logits = rows(setup.nets.head, byPosition);
+  const got = lossOf(setup.method.step(setup.nets, [tiles, labelView], setup.state, AT));
+  assertTensorClose(got, refCrossEntropy(logits, labels), TOL, "jigsaw:");
+  tf.dispose([x, tiles, labelView, ...byPosition]);
+});
