@@ -5,7 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { TrainingDivergedError } from "../train/errors.ts";
+import { CheckpointError, TrainingDivergedError } from "../train/errors.ts";
+import { DatasetError } from "../data/dataset.ts";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -53,6 +54,7 @@ export function camelCase(name: string): string {
 export function parseOptions(args: string[], specs: readonly OptionSpec[]): ParsedOptions {
   const options: Record<string, { type: "string" | "boolean" }> = {
     help: { type: "boolean" },
+    verbose: { type: "boolean" },
   };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
   let parsed;
@@ -86,6 +88,7 @@ export function parseOptions(args: string[], specs: readonly OptionSpec[]): Pars
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const out: ParsedOptions = { help: values.help === true };
+  if (values.verbose === true) out.verbose = true;
   for (const s of specs) {
     const raw = values[s.name];
     out[camelCase(s.name)] = raw === undefined ? s.default : convert(s, raw);
@@ -160,6 +163,7 @@ export function formatHelp(usage: string, specs: readonly OptionSpec[]): string 
       (s.default === undefined || s.default === false ? "" : String(s.default));
     return [`  --${s.name}${value}`, `${s.description}${def ? ` (default: ${def})` : ""}`];
   });
+  rows.push(["  --verbose", "print the stack trace of an error"]);
   rows.push(["  --help", "print this help and exit"]);
   const width = Math.min(40, Math.max(...rows.map((r) => r[0].length)) + 2);
   return `${usage}\n\nOptions:\n${
@@ -169,9 +173,51 @@ export function formatHelp(usage: string, specs: readonly OptionSpec[]): string 
 }
 
 /**
+ * The options given explicitly in `args` (camelCase names), as opposed to defaults: `--resume`
+ * compares exactly these with the saved run.
+ *
+ * @param args the command-line arguments
+ * @param specs the command's options
+ * @returns the names given
+ */
+export function givenOptions(args: string[], specs: readonly OptionSpec[]): Set<string> {
+  const bare = specs.map((s) => ({ ...s, default: undefined }));
+  const parsed = parseOptions(args, bare);
+  return new Set(
+    specs.map((s) => camelCase(s.name)).filter((k) => parsed[k] !== undefined),
+  );
+}
+
+const ENGINE_TYPE_ERROR =
+  /^Cannot (read|set) properties of|is not a function|is not iterable|is not a constructor|Assignment to constant/;
+
+/**
+ * Whether `e` is a user, data or file-system error (printed as one line, exit 2) rather than a
+ * bug: bad usage and validation (`UsageError`, `TypeError`, `RangeError`), unusable data
+ * (`DatasetError`), a damaged checkpoint (`CheckpointError`), and the operating system's
+ * refusals (`Deno.errors.*`: not found, permission denied, not a directory, disk full...).
+ *
+ * @param e the error
+ * @returns true when it is the user's to fix
+ */
+export function isUserError(e: unknown): e is Error {
+  // the engine's own TypeErrors are bugs, not validation: they keep their stack
+  if (e instanceof TypeError && ENGINE_TYPE_ERROR.test(e.message)) return false;
+  if (
+    e instanceof UsageError || e instanceof TypeError || e instanceof RangeError ||
+    e instanceof DatasetError || e instanceof CheckpointError
+  ) return true;
+  if (!(e instanceof Error)) return false;
+  if (Object.values(Deno.errors).some((k) => e instanceof (k as typeof Error))) return true;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code); // ENOSPC, EROFS, EACCES...
+}
+
+/**
  * The shell of a command: parses `args` against `specs`, prints `--help`, runs `run`, and maps
- * errors to exit codes: 2 for bad usage (unknown options, bad values, `TypeError`/`RangeError`
- * from validation), 1 for a diverged run, anything else rethrown.
+ * errors to exit codes: 2 and one `error: ...` line for every user, data and file-system error
+ * ({@linkcode isUserError}), 1 for a diverged run, anything else (a bug) rethrown. `--verbose`
+ * also prints the stack.
  *
  * @param args the command-line arguments
  * @param specs the command's options
@@ -202,13 +248,15 @@ export async function runCommand(
   try {
     return await run(options);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TypeError || e instanceof RangeError) {
-      console.error(`error: ${e.message}`);
-      return 2;
-    }
     if (e instanceof TrainingDivergedError) {
       console.error(`error: ${e.message}`);
+      if (options.verbose) console.error(e.stack);
       return 1;
+    }
+    if (isUserError(e)) {
+      console.error(`error: ${e.message.split("\n")[0]}`);
+      if (options.verbose) console.error(e.stack);
+      return 2;
     }
     throw e;
   }

@@ -7,6 +7,7 @@
 import { type Dataset, DatasetError, type Sample } from "../data/mod.ts";
 import { imageFolder, mnistLines, pcg32, syntheticTextLines } from "../data/mod.ts";
 import { UsageError } from "./_args.ts";
+import type { ImageCounts } from "./_runs.ts";
 
 /** A set held in memory: `get` is synchronous and costs nothing. */
 export interface MemorySet extends Dataset {
@@ -37,26 +38,6 @@ export interface ProtocolData {
   split: string;
   /** An image folder's counts: usable images, skipped ones by reason, ignored non-images. */
   images?: ImageCounts;
-}
-
-/** What an image folder held: the figures of the one summary line and of `config.json`. */
-export interface ImageCounts {
-  /** Images that decoded (or passed the scan and were not needed in memory). */
-  loaded: number;
-  /** Image files skipped: at the scan, or when they failed to decode. */
-  skipped: number;
-  /** Skipped files by reason. */
-  reasons: Record<string, number>;
-  /** Files that are no images (README.md) or lie outside the class folders. */
-  ignored: number;
-}
-
-/** `12 images, 6 skipped (truncated 2, undecodable 4), 1 non-image file ignored`. */
-export function formatCounts(c: ImageCounts): string {
-  const reasons = Object.entries(c.reasons).map(([k, v]) => `${k} ${v}`).join(", ");
-  return `${c.loaded} images, ${c.skipped} skipped${reasons ? ` (${reasons})` : ""}${
-    c.ignored ? `, ${c.ignored} non-image file${c.ignored > 1 ? "s" : ""} ignored` : ""
-  }`;
 }
 
 /** The sizes of the three sets. */

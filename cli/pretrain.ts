@@ -42,7 +42,21 @@ import {
   type TrainOptions,
   treeTensors,
 } from "../train/mod.ts";
-import { type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
+import {
+  givenOptions,
+  type OptionSpec,
+  type ParsedOptions,
+  runCommand,
+  UsageError,
+} from "./_args.ts";
+import {
+  checkRunName,
+  formatCounts,
+  guardFreshRun,
+  type ImageCounts,
+  readRunJson,
+  resumeOptions,
+} from "./_runs.ts";
 
 /** The datasets `--dataset` accepts (`folder:<dir>` names an image folder). */
 export const PRETRAIN_DATASETS = [
@@ -289,6 +303,7 @@ interface Data {
   test?: InMemoryDataset;
   kind: "digits" | "text" | "folder";
   label: string;
+  images?: ImageCounts;
 }
 
 async function loadData(name: string, o: ParsedOptions): Promise<Data> {
@@ -324,7 +339,14 @@ async function loadData(name: string, o: ParsedOptions): Promise<Data> {
   const dir = name.slice("folder:".length);
   if (!dir) throw new UsageError('--dataset folder:<dir> needs a folder, received "folder:"');
   const ds = await imageFolder(dir);
-  return { train: head(ds), kind: "folder", label: dir };
+  const images = {
+    loaded: ds.length,
+    skipped: ds.skipped,
+    reasons: { ...ds.skippedBy },
+    ignored: ds.ignored,
+  };
+  console.error(`${dir}: ${formatCounts(images)}`);
+  return { train: head(ds), kind: "folder", label: dir, images };
 }
 
 function subset<T extends Dataset>(ds: T, n: number): T {
@@ -371,38 +393,36 @@ export interface PretrainResults {
  * ```
  */
 export function pretrainMain(args: string[]): Promise<number> {
-  return runCommand(args, PRETRAIN_OPTIONS, USAGE, async (o) => (await pretrain(o)) ? 0 : 1);
+  return runCommand(
+    args,
+    PRETRAIN_OPTIONS,
+    USAGE,
+    async (o) => (await pretrain(o, givenOptions(args, PRETRAIN_OPTIONS))) ? 0 : 1,
+  );
 }
 
-async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
+/** Settings `--resume` may change (applied with a notice); any other given flag must match. */
+const RESUME_MUTABLE = ["steps", "lr", "clipNorm", "warmup"];
+
+async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise<PretrainResults> {
   let o = cli;
+  if (o.runName !== undefined) checkRunName(String(o.runName));
   if (o.resume) {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
     const dir = `${o.out}/${o.runName}`;
-    let saved: ParsedOptions;
-    let savedBackend: string | undefined;
-    try {
-      const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
-      saved = config.options;
-      savedBackend = config.resolved?.backend; // the same kernels give the same losses
-    } catch {
-      throw new UsageError(`--resume: no run to continue at ${dir} (config.json missing)`);
-    }
-    try {
-      const done = JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as PretrainResults;
+    o = await resumeOptions(dir, "pretrain", cli, given, {
+      runtime: ["resume", "quiet", "backend", "out", "runName", "verbose"],
+      mutable: RESUME_MUTABLE,
+      checkpoint: `${dir}/checkpoint`,
+    });
+    // the same kernels give the same losses
+    const saved = await readRunJson<{ resolved?: { backend?: string } }>(`${dir}/config.json`);
+    o.backend = cli.backend ?? saved?.resolved?.backend;
+    const done = await readRunJson<PretrainResults>(`${dir}/results.json`);
+    if (done && !(given.has("steps") && (o.steps as number) > done.steps)) {
       console.log(`run ${dir} is already complete (${done.steps} steps); nothing to resume`);
       return done;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    o = {
-      ...saved,
-      resume: true,
-      quiet: cli.quiet,
-      backend: cli.backend ?? savedBackend,
-      out: cli.out,
-      runName: cli.runName,
-    };
   }
   // no --backend: useBackend reads SELFSUP_BACKEND, else auto
   const backend = await useBackend(o.backend as BackendName | undefined, {
@@ -446,14 +466,8 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
     }`;
   const runDir = `${o.out}/${runName}`;
   if (!o.resume) {
-    try {
-      await Deno.stat(`${runDir}/checkpoint`);
-      throw new UsageError(
-        `${runDir} already holds a run: pass --resume to continue it or choose another --run-name`,
-      );
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    // nothing lost: not another task's run, not a checkpoint (an interrupted save's included)
+    await guardFreshRun(runDir, [`${runDir}/checkpoint`]);
   }
   // Digits: mnistAugment for every method (the papers' flips and color ops do not fit grayscale
   // digits); text: the text preset; folders: each method's paper views.
@@ -508,6 +522,7 @@ async function pretrain(cli: ParsedOptions): Promise<PretrainResults> {
       warmup,
       recipe,
       trainImages: data.train.length,
+      ...(data.images ? { images: data.images } : {}),
       inputShape: [h, w, c],
     },
   };

@@ -41,15 +41,22 @@ import {
   trainSupervised,
 } from "../eval/mod.ts";
 import { mlpHead, sequenceEncoder } from "../models/mod.ts";
-import { camelCase, type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import {
-  formatCounts,
+  camelCase,
+  givenOptions,
+  type OptionSpec,
+  type ParsedOptions,
+  runCommand,
+  UsageError,
+} from "./_args.ts";
+import {
   loadProtocolData,
   type MemorySet,
   prefix,
   type ProtocolData,
   type ProtocolSizes,
 } from "./_protocol_data.ts";
+import { checkRunName, formatCounts, guardFreshRun, resumeOptions } from "./_runs.ts";
 import {
   type ArmRecord,
   compareAtSmallest,
@@ -794,7 +801,7 @@ async function umapStage(ctx: Context): Promise<ProtocolResults["umap"]> {
  */
 export function protocolMain(args: string[]): Promise<number> {
   return runCommand(args, PROTOCOL_OPTIONS, USAGE, async (o) => {
-    await runProtocol(o);
+    await runProtocol(o, givenOptions(args, PROTOCOL_OPTIONS));
     return 0;
   });
 }
@@ -804,26 +811,26 @@ export function protocolMain(args: string[]): Promise<number> {
  * `<out>/<run-name>/results.json` with `report.md` and `plots/`).
  *
  * @param cli options as {@linkcode parseOptions} returns them for {@linkcode PROTOCOL_OPTIONS}
+ * @param given the options given explicitly (with `--resume`, any that differs from the saved
+ *   run is refused)
  * @returns the results
  */
-export async function runProtocol(cli: ParsedOptions): Promise<ProtocolResults> {
+export async function runProtocol(
+  cli: ParsedOptions,
+  given: ReadonlySet<string> = new Set(),
+): Promise<ProtocolResults> {
   let o = cli;
+  if (o.runName !== undefined) checkRunName(String(o.runName));
   if (o.resume) {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
-    const saved = await readJson<{ options: ParsedOptions }>(`${o.out}/${o.runName}/config.json`);
-    if (!saved) {
-      throw new UsageError(
-        `--resume: no run to continue at ${o.out}/${o.runName} (config.json missing)`,
-      );
-    }
-    o = { ...saved.options };
-    for (const k of RUNTIME_OPTIONS) o[k] = cli[k];
+    o = await resumeOptions(`${o.out}/${o.runName}`, "protocol", cli, given, {
+      runtime: [...RUNTIME_OPTIONS, "verbose"],
+      mutable: [],
+    });
   }
   const p = plan(o);
-  if (!o.resume && (await exists(`${p.dir}/config.json`))) {
-    throw new UsageError(
-      `${p.dir} already holds a run: pass --resume to continue it or choose another --run-name`,
-    );
+  if (!o.resume) {
+    await guardFreshRun(p.dir, p.methods.map((m) => `${p.dir}/pretrain-${m}/checkpoint`));
   }
   const quiet = !!o.quiet;
   const say = (line: string) => {
