@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { tf } from "../../backend/tf.ts";
+import {
+  createMethod,
+  defaultRecipeName,
+  formatRecipe,
+  PAPER_RECIPES,
+  recipeLrGroups,
+  resolveRecipe,
+} from "../../methods/mod.ts";
+import { setupBackend } from "../_utils.ts";
+
+await setupBackend();
+
+/**
+ * Each method's paper recipe, written from the paper / official code (not from recipes.ts):
+ * base lr per 256 images, optimizer, momentum, weight decay, schedule, warm-up epochs over
+ * epochs, cosine floor, momentum encoder, parameter groups, views.
+ */
+const PAPERS: {
+  method: string;
+  cite: string;
+  optimizer: string;
+  baseLr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: string;
+  warmup: [number, number];
+  floor: number;
+  ema?: [number, string];
+  constantPredictorLr?: boolean;
+  biasLr?: number;
+  augment: string;
+  nesterov?: boolean;
+  baseBatch?: number;
+}[] = [
+  // Chen et al. 2020, arXiv:2002.05709, Section B.1: LARS, lr 0.3 x B/256, wd 1e-6, 10 of 100
+  // warm-up epochs, cosine.
+  {
+    method: "simclr",
+    cite: "arXiv:2002.05709",
+    optimizer: "lars",
+    baseLr: 0.3,
+    momentum: 0.9,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmup: [10, 100],
+    floor: 0,
+    augment: "simclr",
+  },
+  // He et al. 2019, arXiv:1911.05722 Section 4 / main_moco.py: SGD 0.03 at batch 256, momentum
+  // 0.9, wd 1e-4, x0.1 at 120 and 160 of 200 epochs, m 0.999.
+  {
+    method: "moco-v1",
+    cite: "arXiv:1911.05722",
+    optimizer: "sgd",
+    baseLr: 0.03,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    schedule: "step",
+    warmup: [0, 200],
+    floor: 0,
+    ema: [0.999, "constant"],
+    augment: "moco-v1",
+  },
+  // Chen et al. 2020, arXiv:2003.04297: MoCo v1's optimizer, cosine (--cos), aug-plus.
+  {
+    method: "moco-v2",
+    cite: "arXiv:2003.04297",
+    optimizer: "sgd",
+    baseLr: 0.03,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    schedule: "cosine",
+    warmup: [0, 200],
+    floor: 0,
+    ema: [0.999, "constant"],
+    augment: "moco-v2",
+  },
+  // Chen, Xie, He 2021, arXiv:2104.02057 / moco-v3 CONFIG.md, ResNet-50 100 epochs: LARS lr 0.6
+  // x B/256, wd 1e-6, 10 warm-up epochs, m 0.99 to 1 on a cosine.
+  {
+    method: "moco-v3",
+    cite: "arXiv:2104.02057",
+    optimizer: "lars",
+    baseLr: 0.6,
+    momentum: 0.9,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmup: [10, 100],
+    floor: 0,
+    ema: [0.99, "cosine"],
+    augment: "byol",
+  },
+  // Caron et al. 2020, arXiv:2006.09882, swav_200ep_bs256: LARS base lr 0.6, final 0.0006, no
+  // warm-up, wd 1e-6.
+  {
+    method: "swav",
+    cite: "arXiv:2006.09882",
+    optimizer: "lars",
+    baseLr: 0.6,
+    momentum: 0.9,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmup: [0, 200],
+    floor: 0.001,
+    augment: "swav",
+  },
+  // Chen & He 2020, arXiv:2011.10566 Section 4.1: SGD 0.05 x B/256, momentum 0.9, wd 1e-4,
+  // cosine, no warm-up, predictor at a fixed lr.
+  {
+    method: "simsiam",
+    cite: "arXiv:2011.10566",
+    optimizer: "sgd",
+    baseLr: 0.05,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    schedule: "cosine",
+    warmup: [0, 100],
+    floor: 0,
+    constantPredictorLr: true,
+    augment: "moco-v2",
+  },
+  // Grill et al. 2020, arXiv:2006.07733 Appendix C: LARS 0.2 x B/256, wd 1.5e-6, 10 of 1000
+  // warm-up epochs, cosine, tau 0.996 to 1.
+  {
+    method: "byol",
+    cite: "arXiv:2006.07733",
+    optimizer: "lars",
+    baseLr: 0.2,
+    momentum: 0.9,
+    weightDecay: 1.5e-6,
+    schedule: "cosine",
+    warmup: [10, 1000],
+    floor: 0,
+    ema: [0.996, "cosine"],
+    augment: "byol",
+  },
+  // Zbontar et al. 2021, arXiv:2103.03230 Section 4: LARS, lr 0.2 weights / 0.0048 biases and BN
+  // (x B/256), wd 1.5e-6, 10 of 1000 warm-up epochs, cosine down by a factor 1000.
+  {
+    method: "barlow-twins",
+    cite: "arXiv:2103.03230",
+    optimizer: "lars",
+    baseLr: 0.2,
+    momentum: 0.9,
+    weightDecay: 1.5e-6,
+    schedule: "cosine",
+    warmup: [10, 1000],
+    floor: 0.001,
+    biasLr: 0.0048,
+    augment: "byol",
+  },
+  // Bardes et al. 2022, arXiv:2105.04906 Appendix C / main_vicreg.py: LARS base lr 0.2 x B/256,
+  // wd 1e-6, 10 of 1000 warm-up epochs, cosine to 0.001 x lr.
+  {
+    method: "vicreg",
+    cite: "arXiv:2105.04906",
+    optimizer: "lars",
+    baseLr: 0.2,
+    momentum: 0.9,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmup: [10, 1000],
+    floor: 0.001,
+    augment: "byol",
+  },
+  // Gidaris et al. 2018, arXiv:1803.07728: SGD Nesterov, lr 0.1 at batch 128, momentum 0.9, wd
+  // 5e-4, step decay.
+  {
+    method: "rotation",
+    cite: "arXiv:1803.07728",
+    optimizer: "sgd",
+    baseLr: 0.1,
+    baseBatch: 128,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    schedule: "step",
+    warmup: [0, 100],
+    floor: 0,
+    nesterov: true,
+    augment: "method",
+  },
+];
+
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`);
+
+for (const p of PAPERS) {
+  Deno.test(`recipe: ${p.method}'s paper recipe at batch 64, 1000 steps (${p.cite})`, () => {
+    const r = resolveRecipe(p.method, { batchSize: 64, steps: 1000, recipe: "paper" });
+    assert.ok(r.cite.includes(p.cite), `${p.method} cites ${p.cite}: ${r.cite}`);
+    assert.equal(r.optimizer, p.optimizer);
+    close(r.lr, p.baseLr * 64 / (p.baseBatch ?? 256), `${p.method} lr`);
+    close(r.momentum, p.momentum, `${p.method} momentum`);
+    assert.equal(r.nesterov, p.nesterov ?? false);
+    close(r.weightDecay, p.weightDecay, `${p.method} weight decay`);
+    assert.equal(r.schedule, p.schedule);
+    assert.equal(r.warmupSteps, Math.round(1000 * p.warmup[0] / p.warmup[1]));
+    close(r.minLr, r.lr * p.floor, `${p.method} cosine floor`);
+    assert.equal(r.emaMomentum, p.ema?.[0]);
+    assert.equal(r.emaSchedule, p.ema?.[1]);
+    assert.equal(r.constantPredictorLr ?? false, p.constantPredictorLr ?? false);
+    if (p.biasLr === undefined) assert.equal(r.biasLrScale, undefined);
+    else close(r.lr * r.biasLrScale!, p.biasLr * 64 / 256, `${p.method} bias lr`);
+    assert.equal(r.augment, p.augment);
+    assert.deepEqual(r.overridden, []);
+  });
+}
+
+Deno.test("recipe: every paper recipe is covered by the table above", () => {
+  assert.deepEqual(Object.keys(PAPER_RECIPES).sort(), PAPERS.map((p) => p.method).sort());
+});
+
+Deno.test("recipe: defaults: simclr keeps the tuned recipe of the default run; pretext tasks without a paper recipe too", () => {
+  assert.equal(defaultRecipeName("simclr"), "tuned");
+  assert.equal(defaultRecipeName("simsiam"), "paper");
+  assert.equal(defaultRecipeName("jigsaw"), "tuned");
+  const t = resolveRecipe("simclr", { batchSize: 64, steps: 300 });
+  assert.deepEqual(
+    [t.recipe, t.optimizer, t.lr, t.momentum, t.weightDecay, t.schedule, t.warmupSteps],
+    ["tuned", "sgd", 0.06, 0.8, 5e-4, "cosine", 15],
+  );
+  const s = resolveRecipe("moco-v2", { batchSize: 96, steps: 50, recipe: "source" });
+  assert.deepEqual(
+    [s.optimizer, s.lr, s.momentum, s.weightDecay, s.schedule, s.warmupSteps],
+    ["sgd", 3e-4, 0.8, 0, "constant", 0],
+  );
+  // the momentum encoder keeps its paper schedule under every family
+  assert.deepEqual([s.emaMomentum, s.emaSchedule], [0.999, "constant"]);
+});
+
+Deno.test("recipe: the user's options replace the recipe's and are listed", () => {
+  const r = resolveRecipe("byol", {
+    batchSize: 128,
+    steps: 200,
+    lr: 0.5,
+    weightDecay: 0,
+    warmupSteps: 7,
+    emaMomentum: 0.99,
+  });
+  assert.deepEqual([r.optimizer, r.lr, r.weightDecay, r.warmupSteps, r.emaMomentum], [
+    "lars",
+    0.5,
+    0,
+    7,
+    0.99,
+  ]);
+  assert.deepEqual(r.overridden.sort(), ["emaMomentum", "lr", "warmupSteps", "weightDecay"]);
+  // another optimizer than the paper's takes that optimizer's library defaults
+  const a = resolveRecipe("byol", { batchSize: 128, steps: 200, optimizer: "adamw" });
+  assert.deepEqual([a.optimizer, a.lr, a.weightDecay], ["adamw", 1e-3, 0.05]);
+  assert.match(formatRecipe(a), /user set: optimizer/);
+  assert.throws(() => resolveRecipe("jigsaw", { batchSize: 8, steps: 1, recipe: "paper" }), {
+    name: "RangeError",
+    message: /expected one of .*received "jigsaw"/,
+  });
+  assert.throws(() => resolveRecipe("byol", { batchSize: 0, steps: 1 }), RangeError);
+  assert.throws(
+    () => resolveRecipe("byol", { batchSize: 8, steps: 1, recipe: "bogus" as "paper" }),
+    RangeError,
+  );
+});
+
+Deno.test("recipe: parameter groups: SimSiam's predictor at a constant lr, Barlow Twins' biases and BN scaled", () => {
+  const base = { encoder: "convnet" as const, inputShape: [8, 8, 1] as [number, number, number] };
+  const sim = createMethod("simsiam", { ...base, seed: 0, widths: [4], projectionDim: 8 });
+  const simVars = sim.method.trainable(sim.nets);
+  const [g] = recipeLrGroups(
+    resolveRecipe("simsiam", { batchSize: 32, steps: 10 }),
+    sim.nets,
+    simVars,
+  );
+  const predictor = (sim.nets as { predictor: { trainableWeights: unknown[] } }).predictor;
+  assert.equal(g.constant, true);
+  assert.equal(g.variables.length, predictor.trainableWeights.length);
+  assert.ok(g.variables.length > 0 && g.variables.length < simVars.length);
+  const bt = createMethod("barlow-twins", {
+    ...base,
+    seed: 0,
+    widths: [4],
+    scaledProjector: true,
+  });
+  const btVars = bt.method.trainable(bt.nets);
+  const [b] = recipeLrGroups(
+    resolveRecipe("barlow-twins", { batchSize: 32, steps: 10 }),
+    bt.nets,
+    btVars,
+  );
+  assert.ok(b.variables.length > 0 && b.variables.every((v) => v.rank <= 1));
+  assert.equal(b.variables.length, btVars.filter((v) => v.rank <= 1).length);
+  close(b.scale!, 0.0048 / 0.2, "bias scale");
+  assert.deepEqual(
+    recipeLrGroups(resolveRecipe("byol", { batchSize: 32, steps: 10 }), {}, btVars),
+    [],
+  );
+  tf.dispose([]);
+});
