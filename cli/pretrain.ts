@@ -36,6 +36,7 @@ import type { InMemoryDataset } from "../data/in_memory.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
 import {
   knnMonitor,
+  knnRawPixels,
   OPTIMIZER_NAMES,
   SCHEDULE_NAMES,
   train,
@@ -375,6 +376,8 @@ export interface PretrainResults {
   imagesPerSecond: number;
   knnTop1: number | null;
   knnTop1RandomInit: number | null;
+  /** The same kNN on the raw pixels of the same bank and queries (the trivial baseline). */
+  knnTop1RawPixels: number | null;
   runDir: string;
 }
 
@@ -535,14 +538,18 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
       queries: imagesOf(data.test, o.knnQueries as number),
     }
     : null;
-  const monitor = heldOut
-    ? knnMonitor(setup.encoder, {
+  const heldOutSets = heldOut
+    ? {
       trainImages: heldOut.bank.images,
       trainLabels: heldOut.bank.labels,
       testImages: heldOut.queries.images,
       testLabels: heldOut.queries.labels,
-    }, { k: o.knnK as number })
+    }
     : null;
+  const monitor = heldOutSets
+    ? knnMonitor(setup.encoder, heldOutSets, { k: o.knnK as number })
+    : null;
+  const rawPixels = heldOutSets ? knnRawPixels(heldOutSets, { k: o.knnK as number }) : null;
 
   const loaderSeed = o.seed as number;
   const trainOptions: TrainOptions<unknown> = {
@@ -607,6 +614,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
       imagesPerSecond: result.imagesPerSecond,
       knnTop1: final,
       knnTop1RandomInit: initial as number | null,
+      knnTop1RawPixels: rawPixels,
       runDir,
     };
     await Deno.writeTextFile(`${runDir}/results.json`, JSON.stringify(results, null, 2) + "\n");
@@ -624,7 +632,8 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
           `${(100 * final).toFixed(1)}%` +
           (initial !== null
             ? ` vs ${(100 * (initial as number)).toFixed(1)}% for the random-init encoder`
-            : ""),
+            : "") +
+          (rawPixels !== null ? ` and ${(100 * rawPixels).toFixed(1)}% for raw pixels` : ""),
       );
     }
     tf.dispose(treeTensors(result.state));

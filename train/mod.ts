@@ -52,4 +52,5 @@ export {
   progressReporter,
 } from "./progress.ts";
 export { type KnnHeldOut, knnMonitor, type KnnMonitorOptions } from "./knn_monitor.ts";
+export { knnRawPixels } from "./knn_raw_pixels.ts";
 export { CheckpointError, NonFiniteStateError, TrainingDivergedError } from "./errors.ts";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { PRETRAIN_OPTIONS, pretrainMain } from "../../cli/pretrain.ts";
 import { parseOptions } from "../../cli/_args.ts";
+import { mnist } from "../../data/mod.ts";
+import { knnTop1Reference } from "../train/_knn_reference.ts";
 
 async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [], err: string[] = [];
@@ -94,12 +96,27 @@ Deno.test("pretrain end to end: writes config, metrics, checkpoint and results; 
   assert.match(r.out, new RegExp(`run written to ${out}/tiny`));
   assert.match(
     r.out,
-    /kNN top-1 \(k=5\) on 20 held-out MNIST test images: [\d.]+% vs [\d.]+% for the random-init encoder/,
+    /kNN top-1 \(k=5\) on 20 held-out MNIST test images: [\d.]+% vs [\d.]+% for the random-init encoder and [\d.]+% for raw pixels/,
   );
   const results = JSON.parse(await Deno.readTextFile(`${out}/tiny/results.json`));
   assert.equal(results.steps, 3);
   assert.equal(typeof results.knnTop1, "number");
   assert.equal(typeof results.knnTop1RandomInit, "number");
+  // the raw-pixel baseline on the same bank (first 40 train) and queries (first 20 test), k 5
+  const [mnistTrain, mnistTest] = await Promise.all([mnist("train"), mnist("test")]);
+  const pixels = (ds: typeof mnistTrain, n: number) =>
+    Array.from({ length: n }, (_, i) => ds.images.subarray(i * 784, (i + 1) * 784));
+  assert.equal(
+    results.knnTop1RawPixels,
+    knnTop1Reference(
+      pixels(mnistTrain, 40),
+      mnistTrain.labels.slice(0, 40),
+      pixels(mnistTest, 20),
+      mnistTest.labels.slice(0, 20),
+      5,
+      0.1,
+    ),
+  );
   const config = JSON.parse(await Deno.readTextFile(`${out}/tiny/config.json`));
   assert.equal(config.options.batchSize, 16);
   const lines = (await Deno.readTextFile(`${out}/tiny/metrics.jsonl`)).trim().split("\n").map((l) =>
