@@ -66,7 +66,14 @@ function parentOf(dir: string): [string, string] {
   return slash >= 0 ? [trimmed.slice(0, slash) || "/", trimmed.slice(slash + 1)] : [".", trimmed];
 }
 
-/** The first non-finite float of the serialized tensors, with the number of them. */
+/**
+ * Beyond this magnitude a float32's square overflows (3.4e38): a batch-norm variance or an L2
+ * norm computed from it is already Infinity, so such a state is as diverged as a NaN one (a
+ * `--lr 1e6` run wrote weights of 2e37 one step before its statistics turned NaN).
+ */
+const OVERFLOW = 1.8e19;
+
+/** The first non-finite (or overflowing) float of the serialized tensors, with their number. */
 function checkFinite(tensors: SerializedTensor[]): void {
   let count = 0;
   let first: { where: string; value: number } | null = null;
@@ -74,7 +81,7 @@ function checkFinite(tensors: SerializedTensor[]): void {
     if (t.dtype !== "float32") continue;
     const d = t.data as Float32Array;
     for (let i = 0; i < d.length; i++) {
-      if (!Number.isFinite(d[i])) {
+      if (!(Math.abs(d[i]) < OVERFLOW)) {
         count++;
         first ??= { where: t.where ?? "the tree", value: d[i] };
       }
@@ -91,8 +98,8 @@ function checkFinite(tensors: SerializedTensor[]): void {
  * and only the newest `keep` are kept. A killed save leaves either the old or the new checkpoint,
  * and {@linkcode loadCheckpoint} verifies the checksums and falls back to an older intact one.
  *
- * A state holding a NaN or infinite float (a weight, a batch-norm statistic, an optimizer slot)
- * is never written: {@linkcode NonFiniteStateError} is thrown and the checkpoints on disk stay
+ * A state holding a NaN or infinite float (a weight, a batch-norm statistic, an optimizer slot),
+ * or one so large (>= 1.8e19) that its square overflows float32, is never written: {@linkcode NonFiniteStateError} is thrown and the checkpoints on disk stay
  * as they were.
  *
  * @param dir the checkpoint directory, e.g. `runs/x/checkpoint`

@@ -114,7 +114,7 @@ export class NonFiniteStateError extends Error {
    */
   constructor(where: string, value: number, count: number) {
     super(
-      `Cannot save a checkpoint: the state holds ${count} non-finite value${
+      `Cannot save a checkpoint: the state holds ${count} non-finite or overflowing value${
         count === 1 ? "" : "s"
       }, the first ${value} in ${where}`,
     );
