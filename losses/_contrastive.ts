@@ -15,6 +15,12 @@ export function validatePair(
   assertFloatTensor(loss, "z2", z2, ["n", "d"]);
   assertSameShape(loss, "z1", z1, "z2", z2);
   assertPositive(loss, "temperature", temperature);
+  if (z1.shape[0] < 2) {
+    // one pair has no negative: the loss would be log(1) = 0 and teach nothing
+    throw new RangeError(
+      `Cannot compute ${loss}: it needs at least 2 pairs (n >= 2) so each has a negative, received shape [${z1.shape}]`,
+    );
+  }
 }
 
 /** Checks MoCo's query, key and queue. */

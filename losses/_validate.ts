@@ -149,3 +149,24 @@ export function assertOneOf<T extends string>(
     );
   }
 }
+
+/**
+ * Asserts `options` is a plain object whose keys are all in `allowed`: a misspelled option
+ * (`{ temp: 0.1 }`) must not silently fall back to the default.
+ */
+export function assertOptions(loss: string, options: unknown, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(
+      `Cannot compute ${loss}: options must be an object, received ${describe(options)}`,
+    );
+  }
+  const unknown = Object.keys(options).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `Cannot compute ${loss}: unknown option${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => `"${k}"`).join(", ")
+      }; expected ${allowed.length ? `some of ${allowed.join(", ")}` : "none"}`,
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { assertFloatTensor, assertPositive, assertSameShape } from "./_validate.ts";
+import { assertFloatTensor, assertOptions, assertPositive, assertSameShape } from "./_validate.ts";
 
 /** Options for {@linkcode barlowTwinsLoss}. */
 export interface BarlowTwinsLossOptions {
@@ -36,6 +36,7 @@ export function barlowTwinsLoss(
   z2: tf.Tensor2D,
   options: BarlowTwinsLossOptions = {},
 ): tf.Scalar {
+  assertOptions("Barlow Twins loss", options, ["lambda"]);
   const { lambda = 5e-3 } = options;
   const loss = "Barlow Twins loss";
   assertFloatTensor(loss, "z1", z1, ["n", "d"]);

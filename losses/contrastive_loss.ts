@@ -1,6 +1,12 @@
 import { tf } from "../backend/tf.ts";
 import { type EmbeddingDistance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
-import { assertFinite, assertFloatTensor, assertLabels, assertOneOf } from "./_validate.ts";
+import {
+  assertFinite,
+  assertFloatTensor,
+  assertLabels,
+  assertOneOf,
+  assertOptions,
+} from "./_validate.ts";
 
 /** Options for {@linkcode contrastiveLoss}. */
 export interface ContrastiveLossOptions {
@@ -51,6 +57,7 @@ export function contrastiveLoss(
   labels: tf.Tensor1D,
   options: ContrastiveLossOptions = {},
 ): tf.Scalar {
+  assertOptions("contrastive loss", options, ["posMargin", "negMargin", "distance"]);
   const { posMargin = 0, negMargin = 1, distance = "euclidean" } = options;
   const loss = "contrastive loss";
   assertFloatTensor(loss, "embeddings", embeddings, ["n", "d"]);

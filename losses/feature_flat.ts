@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { assertFloatTensor, assertPositiveInteger } from "./_validate.ts";
+import { assertFloatTensor, assertOptions, assertPositiveInteger } from "./_validate.ts";
 
 /** Options for {@linkcode featureFlat}. */
 export interface FeatureFlatOptions {
@@ -38,6 +38,7 @@ export interface FeatureFlatOptions {
  * ```
  */
 export function featureFlat(features: tf.Tensor3D, options: FeatureFlatOptions = {}): tf.Tensor2D {
+  assertOptions("featureFlat", options, ["poolSize"]);
   const { poolSize = 5 } = options;
   const loss = "featureFlat";
   assertFloatTensor(loss, "features", features, ["B", "L", "D"]);

@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { meanCrossEntropy } from "./_ops.ts";
 import { infoNceLogits, validatePair } from "./_contrastive.ts";
 
@@ -41,6 +42,7 @@ export function infoNce(
   z2: tf.Tensor2D,
   options: InfoNceOptions = {},
 ): tf.Scalar {
+  assertOptions("InfoNCE", options, ["temperature"]);
   const { temperature = 0.1 } = options;
   validatePair("InfoNCE", z1, z2, temperature);
   return tf.tidy(() => {

@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { top1 } from "./_ops.ts";
 import { infoNceLogits, validatePair } from "./_contrastive.ts";
 import type { InfoNceOptions } from "./info_nce.ts";
@@ -32,6 +33,7 @@ export function infoNceAccuracy(
   z2: tf.Tensor2D,
   options: InfoNceOptions = {},
 ): tf.Scalar {
+  assertOptions("InfoNCE accuracy", options, ["temperature"]);
   const { temperature = 0.1 } = options;
   validatePair("InfoNCE accuracy", z1, z2, temperature);
   return tf.tidy(() => {

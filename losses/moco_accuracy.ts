@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { top1 } from "./_ops.ts";
 import { mocoLogits, validateMoco } from "./_contrastive.ts";
 import type { MocoInfoNceOptions } from "./moco_info_nce.ts";
@@ -32,6 +33,7 @@ export function mocoAccuracy(
   queue: tf.Tensor2D,
   options: MocoInfoNceOptions = {},
 ): tf.Scalar {
+  assertOptions("MoCo accuracy", options, ["temperature"]);
   const { temperature = 0.2 } = options;
   validateMoco("MoCo accuracy", q, k, queue, temperature);
   return tf.tidy(() => {

@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { noGrad } from "./_grad.ts";
 import { mocoLogits, validateMoco } from "./_contrastive.ts";
 
@@ -45,6 +46,7 @@ export function mocoInfoNce(
   queue: tf.Tensor2D,
   options: MocoInfoNceOptions = {},
 ): tf.Scalar {
+  assertOptions("MoCo InfoNCE", options, ["temperature"]);
   const { temperature = 0.2 } = options;
   validateMoco("MoCo InfoNCE", q, k, queue, temperature);
   return tf.tidy(() => {

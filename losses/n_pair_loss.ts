@@ -1,7 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import { meanCrossEntropy, rowDot } from "./_ops.ts";
 import { matMulT } from "./_grad.ts";
-import { assertFloatTensor, assertPositive, assertSameShape } from "./_validate.ts";
+import { assertFloatTensor, assertOptions, assertPositive, assertSameShape } from "./_validate.ts";
 
 /** Options for {@linkcode nPairLoss}. */
 export interface NPairLossOptions {
@@ -41,6 +41,7 @@ export function nPairLoss(
   positives: tf.Tensor2D,
   options: NPairLossOptions = {},
 ): tf.Scalar {
+  assertOptions("N-pair loss", options, ["l2Reg"]);
   const { l2Reg = 0 } = options;
   const loss = "N-pair loss";
   assertFloatTensor(loss, "anchors", anchors, ["n", "d"]);

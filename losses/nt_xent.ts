@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { l2Normalize } from "./_ops.ts";
 import { ntXentFromNormalized, validatePair } from "./_contrastive.ts";
 
@@ -45,6 +46,7 @@ export function ntXent(
   z2: tf.Tensor2D,
   options: NtXentOptions = {},
 ): tf.Scalar {
+  assertOptions("NT-Xent", options, ["temperature"]);
   const { temperature = 0.5 } = options;
   validatePair("NT-Xent", z1, z2, temperature);
   return tf.tidy(() => {

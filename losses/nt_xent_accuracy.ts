@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import { assertOptions } from "./_validate.ts";
 import { top1 } from "./_ops.ts";
 import { ntXentLogits, validatePair } from "./_contrastive.ts";
 import type { NtXentOptions } from "./nt_xent.ts";
@@ -28,6 +29,7 @@ export function ntXentAccuracy(
   z2: tf.Tensor2D,
   options: NtXentOptions = {},
 ): tf.Scalar {
+  assertOptions("NT-Xent accuracy", options, ["temperature"]);
   const { temperature = 0.5 } = options;
   validatePair("NT-Xent accuracy", z1, z2, temperature);
   return tf.tidy(() => {

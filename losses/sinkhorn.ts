@@ -1,7 +1,12 @@
 import { tf } from "../backend/tf.ts";
 import { noGrad } from "./_grad.ts";
 import { sinkhornCodes } from "./_sinkhorn.ts";
-import { assertFloatTensor, assertPositive, assertPositiveInteger } from "./_validate.ts";
+import {
+  assertFloatTensor,
+  assertOptions,
+  assertPositive,
+  assertPositiveInteger,
+} from "./_validate.ts";
 
 /** Options for {@linkcode sinkhorn}. */
 export interface SinkhornOptions {
@@ -47,6 +52,7 @@ export interface SinkhornOptions {
  * ```
  */
 export function sinkhorn(scores: tf.Tensor2D, options: SinkhornOptions = {}): tf.Tensor2D {
+  assertOptions("Sinkhorn", options, ["iterations", "epsilon"]);
   const { iterations = 3, epsilon = 0.05 } = options;
   const loss = "Sinkhorn codes";
   assertFloatTensor(loss, "scores", scores, ["B", "K"]);

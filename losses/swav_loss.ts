@@ -3,6 +3,7 @@ import { noGrad } from "./_grad.ts";
 import { sinkhornCodes } from "./_sinkhorn.ts";
 import {
   assertFloatTensor,
+  assertOptions,
   assertPositive,
   assertPositiveInteger,
   assertSameShape,
@@ -69,6 +70,7 @@ export function swavLoss(
   lowRes: tf.Tensor2D[],
   options: SwavLossOptions = {},
 ): tf.Scalar {
+  assertOptions("SwAV loss", options, ["temperature", "iterations", "epsilon", "queue"]);
   const { temperature = 0.1, iterations = 3, epsilon = 0.05, queue } = options;
   const loss = "SwAV loss";
   if (!Array.isArray(highRes) || !Array.isArray(lowRes)) {

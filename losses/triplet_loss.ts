@@ -1,6 +1,12 @@
 import { tf } from "../backend/tf.ts";
 import { type EmbeddingDistance, labelMasks, meanNonZero, pairwiseDistance } from "./_ops.ts";
-import { assertFinite, assertFloatTensor, assertLabels, assertOneOf } from "./_validate.ts";
+import {
+  assertFloatTensor,
+  assertLabels,
+  assertOneOf,
+  assertOptions,
+  assertPositive,
+} from "./_validate.ts";
 
 /** Which triplets {@linkcode tripletLoss} uses. */
 export type TripletMining = "all" | "hard" | "semihard";
@@ -63,11 +69,12 @@ export function tripletLoss(
   labels: tf.Tensor1D,
   options: TripletLossOptions = {},
 ): tf.Scalar {
+  assertOptions("triplet loss", options, ["margin", "mining", "distance"]);
   const { margin = 0.05, mining = "all", distance = "euclidean" } = options;
   const loss = "triplet loss";
   assertFloatTensor(loss, "embeddings", embeddings, ["n", "d"]);
   assertLabels(loss, labels, embeddings.shape[0]);
-  assertFinite(loss, "margin", margin);
+  assertPositive(loss, "margin", margin, true); // FaceNet's alpha: a margin, never negative
   assertOneOf(loss, "mining", mining, ["all", "hard", "semihard"] as const);
   assertOneOf(loss, "distance", distance, ["euclidean", "cosine"] as const);
   const n = embeddings.shape[0];

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import { assertFloatTensor, assertPositive, assertSameShape } from "./_validate.ts";
+import { assertFloatTensor, assertOptions, assertPositive, assertSameShape } from "./_validate.ts";
 
 /** Options for {@linkcode vicregLoss}. */
 export interface VicregLossOptions {
@@ -47,6 +47,7 @@ export function vicregLoss(
   z2: tf.Tensor2D,
   options: VicregLossOptions = {},
 ): tf.Scalar {
+  assertOptions("VICReg loss", options, ["invariance", "variance", "covariance"]);
   const { invariance = 25, variance = 25, covariance = 1 } = options;
   const loss = "VICReg loss";
   assertFloatTensor(loss, "z1", z1, ["n", "d"]);
