@@ -4,6 +4,7 @@ import { simclr, type SimclrOptions } from "./simclr.ts";
 import { simsiam, type SimsiamOptions } from "./simsiam.ts";
 import { swav, type SwavOptions } from "./swav.ts";
 import type { BaseMethodOptions, MethodSetup } from "./types.ts";
+import { tf } from "../backend/tf.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { rotation, type RotationOptions } from "./rotation.ts";
 import { relativePatch, type RelativePatchOptions } from "./relative_patch.ts";
@@ -168,5 +169,13 @@ export function createMethod(name: string, options: CreateMethodOptions): Method
   }
   // Seed every initializer that draws from Math.random (tfjs-layers' defaults), so the same seed
   // gives the same initial networks in every process.
-  return withSeed(options.seed ?? 0, () => builder.build(options));
+  const registered = tf.engine().state.registeredVariables;
+  const before = new Set(Object.keys(registered));
+  try {
+    return withSeed(options.seed ?? 0, () => builder.build(options));
+  } catch (e) {
+    // an option rejected after some nets were built: free their weights (they leaked before)
+    for (const [name, v] of Object.entries(registered)) if (!before.has(name)) v.dispose();
+    throw e;
+  }
 }
