@@ -364,8 +364,13 @@ interface Plan {
 }
 
 function list(text: string, flag: string): string[] {
-  const items = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (items.length === 0) throw new UsageError(`--${flag} must not be empty, received "${text}"`);
+  const items = text.split(",").map((s) => s.trim());
+  if (items.some((s) => s.length === 0)) {
+    // "simclr,,simsiam" or a trailing comma: a typo, not a list of two
+    throw new UsageError(
+      `--${flag} must be a comma-separated list without empty entries, received "${text}"`,
+    );
+  }
   return items;
 }
 

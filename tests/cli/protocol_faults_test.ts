@@ -84,3 +84,17 @@ Deno.test("protocol: the same command twice gives identical results.json (every 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("protocol: lists with empty entries and run names outside --out are refused", async () => {
+  for (
+    const [args, pattern] of [
+      [["--methods", "simclr,,simsiam"], /--methods must be a comma-separated list without empty/],
+      [["--fractions", "0.1,"], /--fractions must be a comma-separated list without empty/],
+      [["--run-name", "../.."], /--run-name must be a single folder name/],
+    ] as [string[], RegExp][]
+  ) {
+    const r = await capture([...args, "--quiet"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, pattern);
+  }
+});
