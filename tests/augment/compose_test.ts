@@ -37,14 +37,10 @@ Deno.test("compose applies a step to each sample independently with its probabil
   tf.dispose([x, y]);
 });
 
-Deno.test("compose runs steps in order and gives each its own seed", () => {
+// Per-step seeds and coins are pinned against an explicit composition in
+// seeded_reference_test.ts (an earlier "each step gets its own seed" check here could not fail).
+Deno.test("compose keeps a crop's output size and rejects shape changes under a probability", () => {
   const x = images([4, 8, 8, 1], 6, 0.2, 0.8);
-  // two identical random steps must not draw the same shift (seeds differ per step)
-  const y = compose(brightness({ delta: 0.05 }), brightness({ delta: 0.05 }))(x, 1);
-  const single = brightness({ delta: 0.05 });
-  const shifts = shiftPerSample(y, x);
-  const z = single(x, 1);
-  assert.notDeepEqual(shifts, shiftPerSample(z, x));
   // a crop first, then a shape-keeping step: the output has the crop's size
   const c = compose(randomResizedCrop({ size: 4 }), [horizontalFlip(), 0.5])(x, 2);
   assert.deepEqual(c.shape, [4, 4, 4, 1]);
@@ -52,5 +48,5 @@ Deno.test("compose runs steps in order and gives each its own seed", () => {
   assert.throws(() => compose([randomResizedCrop({ size: 4 }), 0.5])(x, 1), TypeError);
   assert.throws(() => compose([brightness(), 2]), RangeError);
   assert.throws(() => compose(42 as unknown as never), TypeError);
-  tf.dispose([x, y, z, c]);
+  tf.dispose([x, c]);
 });
