@@ -546,10 +546,13 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
       testLabels: heldOut.queries.labels,
     }
     : null;
-  const monitor = heldOutSets
-    ? knnMonitor(setup.encoder, heldOutSets, { k: o.knnK as number })
-    : null;
-  const rawPixels = heldOutSets ? knnRawPixels(heldOutSets, { k: o.knnK as number }) : null;
+  // k beyond the bank votes with the whole bank: report the k actually used
+  const knnK = Math.min(o.knnK as number, heldOut?.bank.labels.length ?? Infinity);
+  if (heldOut && knnK < (o.knnK as number) && !o.quiet) {
+    console.error(`--knn-k ${o.knnK} is more than the ${knnK} bank images: using k=${knnK}`);
+  }
+  const monitor = heldOutSets ? knnMonitor(setup.encoder, heldOutSets, { k: knnK }) : null;
+  const rawPixels = heldOutSets ? knnRawPixels(heldOutSets, { k: knnK }) : null;
 
   const loaderSeed = o.seed as number;
   const trainOptions: TrainOptions<unknown> = {
@@ -626,7 +629,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     );
     if (final !== null) {
       console.log(
-        `kNN top-1 (k=${o.knnK}) on ${
+        `kNN top-1 (k=${knnK}) on ${
           heldOut!.queries.labels.length
         } held-out ${data.label} test images: ` +
           `${(100 * final).toFixed(1)}%` +

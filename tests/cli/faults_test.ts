@@ -226,3 +226,19 @@ Deno.test("a diverging pretrain run (--lr 1e6) exits 1 naming a checkpoint that 
     }
   });
 });
+
+Deno.test("pretrain reports the k the kNN monitor used when --knn-k exceeds the bank", async () => {
+  const out = await Deno.makeTempDir({ prefix: "selfsup_knnk_" });
+  try {
+    const r = await pretrain([
+      ...["--dataset", "mnist", "--train-size", "32", "--batch-size", "16", "--steps", "1"],
+      ...["--widths", "4,8", "--projection-dim", "8", "--knn-bank", "20", "--knn-queries", "10"],
+      ...["--knn-k", "50", "--backend", "cpu", "--out", out, "--run-name", "k"],
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /--knn-k 50 is more than the 20 bank images: using k=20/);
+    assert.match(r.out, /kNN top-1 \(k=20\)/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
