@@ -6,6 +6,14 @@
 import { tf } from "../tf.ts";
 import type { Blas } from "./_blas.ts";
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./_conv.ts";
+import { dnnlOrUndefined } from "./_dnnl.ts";
+import {
+  dnnlActivation,
+  dnnlConvBackwardData,
+  dnnlConvBackwardWeights,
+  dnnlConvForward,
+  dnnlFits,
+} from "./_dnnl_conv.ts";
 import {
   activateInPlace,
   addBias,
@@ -59,7 +67,10 @@ export function makeConv2D(blas: Blas, fallback: KernelFn): KernelFn {
     const fv = f32(backend, filter);
     if (!xv || !fv || !nhwc(attrs) || x!.shape.length !== 4) return fallback(args);
     const info = convInfo(x!.shape, filter!.shape, attrs, attrs.dilations);
-    const out = conv2dForward(blas, xv, fv, info);
+    const dnnl = dnnlOrUndefined();
+    const out = dnnl && dnnlFits(info)
+      ? dnnlConvForward(dnnl, xv, fv, info)
+      : conv2dForward(blas, xv, fv, info);
     return backend.makeTensorInfo(info.outShape, "float32", out);
   };
 }
@@ -81,6 +92,14 @@ export function makeFusedConv2D(blas: Blas, fallback: KernelFn): KernelFn {
     }
     const info = convInfo(x!.shape, filter!.shape, attrs, attrs.dilations);
     if (bv && bv.length !== 1 && bv.length !== info.outChannels) return fallback(args);
+    const dnnl = dnnlOrUndefined();
+    if (
+      dnnl && dnnlFits(info) && dnnlActivation(attrs.activation) &&
+      (!bv || bv.length === info.outChannels)
+    ) {
+      const y = dnnlConvForward(dnnl, xv, fv, info, bv, attrs.activation, attrs.leakyreluAlpha);
+      return backend.makeTensorInfo(info.outShape, "float32", y);
+    }
     const out = conv2dForward(blas, xv, fv, info);
     if (bv) addBias(out, info.outChannels, bv);
     activateInPlace(out, attrs.activation, attrs.leakyreluAlpha);
@@ -98,7 +117,10 @@ export function makeConv2DBackpropInput(blas: Blas, fallback: KernelFn): KernelF
     const fv = f32(backend, filter);
     if (!dyv || !fv || !nhwc(attrs) || !attrs.inputShape) return fallback(args);
     const info = convInfo(attrs.inputShape, filter!.shape, attrs);
-    const dx = conv2dBackpropInput(blas, dyv, fv, info);
+    const dnnl = dnnlOrUndefined();
+    const dx = dnnl && dnnlFits(info)
+      ? dnnlConvBackwardData(dnnl, dyv, fv, info)
+      : conv2dBackpropInput(blas, dyv, fv, info);
     return backend.makeTensorInfo(info.inShape, "float32", dx);
   };
 }
@@ -113,7 +135,10 @@ export function makeConv2DBackpropFilter(blas: Blas, fallback: KernelFn): Kernel
     const dyv = f32(backend, dy);
     if (!xv || !dyv || !nhwc(attrs) || !attrs.filterShape) return fallback(args);
     const info = convInfo(x!.shape, attrs.filterShape, attrs);
-    const dw = conv2dBackpropFilter(blas, xv, dyv, info);
+    const dnnl = dnnlOrUndefined();
+    const dw = dnnl && dnnlFits(info)
+      ? dnnlConvBackwardWeights(dnnl, xv, dyv, info)
+      : conv2dBackpropFilter(blas, xv, dyv, info);
     return backend.makeTensorInfo(info.filterShape, "float32", dw);
   };
 }

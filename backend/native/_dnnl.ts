@@ -419,12 +419,24 @@ export function loadDnnl(): Dnnl {
  * kernels), for comparisons.
  */
 export function dnnlOrUndefined(): Dnnl | undefined {
-  if (env("SELFSUP_DNNL_PRIMITIVES") === "0") return undefined;
+  if (!enabled) return undefined;
   try {
     return loadDnnl();
   } catch {
     return undefined;
   }
+}
+
+let enabled = env("SELFSUP_DNNL_PRIMITIVES") !== "0";
+
+/**
+ * Turns the native kernels' use of oneDNN primitives on or off for this process (benches compare
+ * both in one run); returns the previous setting.
+ */
+export function setDnnlPrimitives(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
 }
 
 function open(): Dnnl {

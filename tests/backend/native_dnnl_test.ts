@@ -1,10 +1,40 @@
 import assert from "node:assert/strict";
+import { tf, useBackend } from "../../backend/mod.ts";
+import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { ALG, ARG, dnnlOrUndefined, PROP, TAG } from "../../backend/native/_dnnl.ts";
-import { type RefConv, refConv, refGeometry } from "./_conv_reference.ts";
-import { pcg32, randomNormal } from "../_utils.ts";
+import {
+  type RefConv,
+  refConv,
+  refConvFilterGrad,
+  refConvInputGrad,
+  refGeometry,
+} from "./_conv_reference.ts";
+import { assertNoLeak, assertTensorClose, pcg32, type Prng, randomNormal } from "../_utils.ts";
 
 const dnnl = dnnlOrUndefined();
 const ignore = dnnl === undefined;
+if (!ignore) await registerNativeBackend();
+
+// float32 primitives against float64 loops: sums of up to ~450 products of N(0, 1) values.
+const F32 = { rtol: 1e-4, atol: 1e-4 };
+
+/** Float64 values rounded to float32, so the reference sees exactly what the kernel sees. */
+function rounded(n: number, prng: Prng): Float64Array {
+  return Float64Array.from(Float32Array.from(randomNormal(n, prng)));
+}
+
+/** Strides 1 and 2, same and valid, odd and asymmetric paddings, batch 1 and > 1. */
+const CONV_CASES: (RefConv & { pad: "same" | "valid" })[] = [
+  { n: 3, h: 9, w: 7, ci: 17, co: 5, kh: 3, kw: 3, stride: [1, 1], pad: "same" },
+  { n: 1, h: 8, w: 11, ci: 16, co: 9, kh: 3, kw: 2, stride: [1, 1], pad: "valid" },
+  // kh 5, kw 2 'same': top 2 / left 0 / right 1 (asymmetric)
+  { n: 2, h: 7, w: 6, ci: 5, co: 4, kh: 5, kw: 2, stride: [1, 1], pad: "same" },
+  // stride 2 on even sizes: 'same' pads 0 on top, 1 at the bottom
+  { n: 2, h: 8, w: 10, ci: 3, co: 8, kh: 3, kw: 3, stride: [2, 2], pad: "same" },
+  { n: 1, h: 10, w: 9, ci: 5, co: 7, kh: 5, kw: 3, stride: [2, 1], pad: "valid" },
+  { n: 4, h: 7, w: 8, ci: 2, co: 3, kh: 1, kw: 1, stride: [1, 1], pad: "valid" },
+  { n: 2, h: 9, w: 9, ci: 6, co: 4, kh: 3, kw: 3, stride: [1, 1], dilation: [2, 2], pad: "same" },
+];
 
 Deno.test({
   name: "dnnl binding: a convolution primitive over user arrays matches the float64 loops",
@@ -82,5 +112,94 @@ Deno.test({
         ),
       /oneDNN dnnl_convolution_forward_desc_init: expected status success, received invalid_arguments/,
     );
+  },
+});
+
+Deno.test({
+  name: "native Conv2D and its input and filter gradients run on oneDNN and match float64 loops",
+  ignore,
+  async fn() {
+    await useBackend("native", { quiet: true });
+    const prng = pcg32(17);
+    for (const c of CONV_CASES) {
+      const label = JSON.stringify(c);
+      const { ho, wo } = refGeometry(c);
+      const x = rounded(c.n * c.h * c.w * c.ci, prng);
+      const f = rounded(c.kh * c.kw * c.ci * c.co, prng);
+      const dy = rounded(c.n * ho * wo * c.co, prng);
+      const before = dnnl!.cacheSize();
+      await assertNoLeak(() => {
+        const xt = tf.tensor4d(Float32Array.from(x), [c.n, c.h, c.w, c.ci]);
+        const ft = tf.tensor4d(Float32Array.from(f), [c.kh, c.kw, c.ci, c.co]);
+        const dyt = tf.tensor4d(Float32Array.from(dy), [c.n, ho, wo, c.co]);
+        const conv = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, "NHWC", c.dilation);
+        const y = conv(xt, ft);
+        assertTensorClose(y, refConv(c, x, f), F32, `y ${label}`);
+        // tfjs has no gradient for dilated convolutions: forward only.
+        if (c.dilation) return [xt, ft, dyt, y];
+        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dyt)))([
+          xt,
+          ft,
+        ]);
+        assertTensorClose(gx, refConvInputGrad(c, dy, f), F32, `dx ${label}`);
+        assertTensorClose(gf, refConvFilterGrad(c, x, dy), F32, `dfilter ${label}`);
+        return [xt, ft, dyt, y, gx, gf];
+      }, label);
+      // Forward, backward data and backward weights primitives were built for this shape.
+      const built = c.dilation ? 1 : 3;
+      assert.ok(dnnl!.cacheSize() >= before + built, `oneDNN primitives used for ${label}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "native FusedConv2D fuses bias and relu / leaky relu on oneDNN, gradients as on cpu",
+  ignore,
+  async fn() {
+    const prng = pcg32(19);
+    for (const c of CONV_CASES.filter((k) => !k.dilation).slice(0, 4)) {
+      for (const activation of ["relu", "leakyrelu", "linear"] as const) {
+        const label = `${JSON.stringify(c)} ${activation}`;
+        const { ho, wo } = refGeometry(c);
+        const x = Float32Array.from(randomNormal(c.n * c.h * c.w * c.ci, prng));
+        const f = Float32Array.from(randomNormal(c.kh * c.kw * c.ci * c.co, prng));
+        const b = Float32Array.from(randomNormal(c.co, prng));
+        const dy = Float32Array.from(randomNormal(c.n * ho * wo * c.co, prng));
+        const run = () => {
+          const xt = tf.tensor4d(x, [c.n, c.h, c.w, c.ci]);
+          const ft = tf.tensor4d(f, [c.kh, c.kw, c.ci, c.co]);
+          const bt = tf.tensor1d(b);
+          const dyt = tf.tensor4d(dy, [c.n, ho, wo, c.co]);
+          const conv = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+            tf.fused.conv2d({
+              x: p as tf.Tensor4D,
+              filter: q as tf.Tensor4D,
+              strides: c.stride,
+              pad: c.pad,
+              dilations: c.dilation,
+              bias: r,
+              activation,
+              leakyreluAlpha: 0.3,
+            });
+          const y = conv(xt, ft, bt);
+          const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+            tf.sum(tf.mul(conv(p, q, r), dyt))
+          )([xt, ft, bt]);
+          const out = [y, ...grads].map((t) => Float64Array.from(t.dataSync()));
+          tf.dispose([xt, ft, bt, dyt, y, ...grads]);
+          return out;
+        };
+        await useBackend("cpu", { quiet: true });
+        const want = run();
+        await useBackend("native", { quiet: true });
+        await assertNoLeak(() => {
+          const got = run();
+          ["y", "dx", "dfilter", "dbias"].forEach((name, i) =>
+            assertTensorClose(got[i], want[i], F32, `${name} ${label}`)
+          );
+        }, label);
+      }
+    }
   },
 });

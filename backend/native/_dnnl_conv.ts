@@ -1,0 +1,266 @@
+/**
+ * NHWC 2-D convolutions as oneDNN primitives: forward (bias and an eltwise post-op fused),
+ * backward data and backward weights. Activations stay in tfjs's NHWC (`acdb`) layout; the
+ * weights go through a cached reorder into the layout the primitive picked (`format_tag::any`),
+ * which lets oneDNN use its direct (brgemm) kernels instead of its im2col GEMM fallback.
+ *
+ * @module
+ */
+import { allocF32 } from "./_buffers.ts";
+import type { ConvInfo } from "./_conv.ts";
+import { ALG, ARG, type Dnnl, type MemoryDesc, type Primitive, PROP, TAG } from "./_dnnl.ts";
+import { scratch } from "./_util.ts";
+
+/** Eltwise post-ops a forward convolution fuses, by tfjs activation name. */
+const POST_OPS: Record<string, (alpha: number) => [number, number, number] | undefined> = {
+  linear: () => undefined,
+  relu: () => [ALG.eltwiseRelu, 0, 0],
+  leakyrelu: (alpha) => [ALG.eltwiseRelu, alpha, 0],
+  relu6: () => [ALG.eltwiseClip, 0, 6],
+  elu: () => [ALG.eltwiseElu, 1, 0],
+  sigmoid: () => [ALG.eltwiseLogistic, 0, 0],
+};
+
+/** Whether the primitives can run this activation as a post-op. */
+export function dnnlActivation(activation: unknown): boolean {
+  return activation === undefined || (typeof activation === "string" && activation in POST_OPS);
+}
+
+function geometryKey(c: ConvInfo): string {
+  const p = c.padInfo;
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    p.top,
+    p.bottom,
+    p.left,
+    p.right,
+  ].join(",");
+}
+
+/** Whether oneDNN can run this geometry (explicit non-negative paddings, consistent sizes). */
+export function dnnlFits(c: ConvInfo): boolean {
+  const { top, bottom, left, right } = c.padInfo;
+  if (!(top >= 0 && bottom >= 0 && left >= 0 && right >= 0)) return false;
+  const ekh = (c.filterHeight - 1) * c.dilationHeight + 1;
+  const ekw = (c.filterWidth - 1) * c.dilationWidth + 1;
+  return c.outHeight === Math.floor((c.inHeight + top + bottom - ekh) / c.strideHeight) + 1 &&
+    c.outWidth === Math.floor((c.inWidth + left + right - ekw) / c.strideWidth) + 1 &&
+    c.outHeight > 0 && c.outWidth > 0;
+}
+
+interface Mds {
+  src: Uint8Array<ArrayBuffer>;
+  weightsAny: Uint8Array<ArrayBuffer>;
+  weightsHwio: Uint8Array<ArrayBuffer>;
+  dst: Uint8Array<ArrayBuffer>;
+  strides: BigInt64Array<ArrayBuffer>;
+  dilates: BigInt64Array<ArrayBuffer>;
+  padL: BigInt64Array<ArrayBuffer>;
+  padR: BigInt64Array<ArrayBuffer>;
+}
+
+function descs(d: Dnnl, c: ConvInfo): Mds {
+  const w = [c.outChannels, c.inChannels, c.filterHeight, c.filterWidth];
+  return {
+    src: d.memoryDesc([c.batchSize, c.inChannels, c.inHeight, c.inWidth], TAG.acdb),
+    weightsAny: d.memoryDesc(w, TAG.any),
+    weightsHwio: d.memoryDesc(w, TAG.cdba),
+    dst: d.memoryDesc([c.batchSize, c.outChannels, c.outHeight, c.outWidth], TAG.acdb),
+    strides: d.dims([c.strideHeight, c.strideWidth]),
+    dilates: d.dims([c.dilationHeight - 1, c.dilationWidth - 1]),
+    padL: d.dims([c.padInfo.top, c.padInfo.left]),
+    padR: d.dims([c.padInfo.bottom, c.padInfo.right]),
+  };
+}
+
+/** A primitive with the reorder between tfjs's `hwio` weights and the layout it wants. */
+interface WithWeights {
+  p: Primitive;
+  /** hwio -> primitive layout (forward, backward data) or back (backward weights); none if equal. */
+  reorder?: Primitive;
+  weightFloats: number;
+}
+
+function withWeights(d: Dnnl, p: Primitive, arg: number, hwio: MemoryDesc, toUser: boolean) {
+  const md = p.argMd(arg);
+  const same = d.symbols.dnnl_memory_desc_equal(md, Deno.UnsafePointer.of(hwio)) === 1;
+  const reorder = same ? undefined : toUser ? d.reorder(md, hwio) : d.reorder(hwio, md);
+  return { p, reorder, weightFloats: p.argBytes(arg) / 4 };
+}
+
+function forwardPrimitive(
+  d: Dnnl,
+  c: ConvInfo,
+  bias: boolean,
+  postOp: [number, number, number] | undefined,
+): WithWeights {
+  const key = `conv fwd ${geometryKey(c)} ${bias} ${postOp ?? ""}`;
+  let cached = forwardCache.get(key);
+  if (cached) return cached;
+  const m = descs(d, c);
+  const op = d.opDesc();
+  d.check(
+    d.symbols.dnnl_dilated_convolution_forward_desc_init(
+      op,
+      PROP.forwardTraining,
+      ALG.convolutionDirect,
+      m.src,
+      m.weightsAny,
+      bias ? d.memoryDesc([c.outChannels], TAG.a) : null,
+      m.dst,
+      m.strides,
+      m.dilates,
+      m.padL,
+      m.padR,
+    ),
+    "dnnl_dilated_convolution_forward_desc_init",
+    key,
+  );
+  const attr = postOp ? d.postOpsAttr([postOp]) : null;
+  try {
+    const p = d.cached(key, () => d.primitive(op, { attr, what: key }));
+    cached = withWeights(d, p, ARG.weights, m.weightsHwio, false);
+  } finally {
+    if (attr) d.symbols.dnnl_primitive_attr_destroy(attr);
+  }
+  forwardCache.set(key, cached);
+  return cached;
+}
+
+const forwardCache = new Map<string, WithWeights>();
+const backwardCache = new Map<string, WithWeights>();
+
+/** Weights in the primitive's layout: reordered into a scratch slot unless already its own. */
+function weightsFor(w: WithWeights, filter: Float32Array, slot: string): Float32Array {
+  if (!w.reorder) return filter;
+  const out = scratch(slot, w.weightFloats);
+  w.reorder.execute({ [ARG.src]: filter, [ARG.dst]: out });
+  return out;
+}
+
+/**
+ * `y = act(conv(x, filter) + bias)` with `x` `[N, H, W, Ci]`, `filter` `[KH, KW, Ci, Co]`;
+ * returns `[N, OH, OW, Co]`.
+ */
+export function dnnlConvForward(
+  d: Dnnl,
+  x: Float32Array,
+  filter: Float32Array,
+  c: ConvInfo,
+  bias?: Float32Array,
+  activation?: string,
+  alpha = 0.2,
+): Float32Array {
+  const postOp = POST_OPS[activation ?? "linear"](alpha);
+  const w = forwardPrimitive(d, c, bias !== undefined, postOp);
+  const out = allocF32(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+  w.p.execute({
+    [ARG.src]: x,
+    [ARG.weights]: weightsFor(w, filter, "dnnl conv weights"),
+    [ARG.bias]: bias,
+    [ARG.dst]: out,
+  });
+  return out;
+}
+
+/** `dx` `[N, H, W, Ci]` from `dy` `[N, OH, OW, Co]` and `filter` `[KH, KW, Ci, Co]`. */
+export function dnnlConvBackwardData(
+  d: Dnnl,
+  dy: Float32Array,
+  filter: Float32Array,
+  c: ConvInfo,
+): Float32Array {
+  const key = `conv bwd data ${geometryKey(c)}`;
+  let w = backwardCache.get(key);
+  if (!w) {
+    const hint = forwardPrimitive(d, c, false, undefined).p;
+    const m = descs(d, c);
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_dilated_convolution_backward_data_desc_init(
+        op,
+        ALG.convolutionDirect,
+        m.src,
+        m.weightsAny,
+        m.dst,
+        m.strides,
+        m.dilates,
+        m.padL,
+        m.padR,
+      ),
+      "dnnl_dilated_convolution_backward_data_desc_init",
+      key,
+    );
+    const p = d.cached(key, () => d.primitive(op, { hint, what: key }));
+    w = withWeights(d, p, ARG.weights, m.weightsHwio, false);
+    backwardCache.set(key, w);
+  }
+  const dx = allocF32(c.batchSize * c.inHeight * c.inWidth * c.inChannels);
+  w.p.execute({
+    [ARG.diffDst]: dy,
+    [ARG.weights]: weightsFor(w, filter, "dnnl conv weights"),
+    [ARG.diffSrc]: dx,
+  });
+  return dx;
+}
+
+/**
+ * `dfilter` `[KH, KW, Ci, Co]` from `x` `[N, H, W, Ci]` and `dy` `[N, OH, OW, Co]`; with `dbias`
+ * (length `Co`) also the bias gradient, the sum of `dy` over N, OH, OW.
+ */
+export function dnnlConvBackwardWeights(
+  d: Dnnl,
+  x: Float32Array,
+  dy: Float32Array,
+  c: ConvInfo,
+  dbias?: Float32Array,
+): Float32Array {
+  const key = `conv bwd weights ${geometryKey(c)} ${dbias !== undefined}`;
+  let w = backwardCache.get(key);
+  if (!w) {
+    const hint = forwardPrimitive(d, c, dbias !== undefined, undefined).p;
+    const m = descs(d, c);
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_dilated_convolution_backward_weights_desc_init(
+        op,
+        ALG.convolutionDirect,
+        m.src,
+        m.weightsAny,
+        dbias ? d.memoryDesc([c.outChannels], TAG.a) : null,
+        m.dst,
+        m.strides,
+        m.dilates,
+        m.padL,
+        m.padR,
+      ),
+      "dnnl_dilated_convolution_backward_weights_desc_init",
+      key,
+    );
+    const p = d.cached(key, () => d.primitive(op, { hint, what: key }));
+    w = withWeights(d, p, ARG.diffWeights, m.weightsHwio, true);
+    backwardCache.set(key, w);
+  }
+  const dw = allocF32(c.filterHeight * c.filterWidth * c.inChannels * c.outChannels);
+  const target = w.reorder ? scratch("dnnl conv dweights", w.weightFloats) : dw;
+  w.p.execute({
+    [ARG.src]: x,
+    [ARG.diffDst]: dy,
+    [ARG.diffWeights]: target,
+    [ARG.diffBias]: dbias,
+  });
+  if (w.reorder) w.reorder.execute({ [ARG.src]: target, [ARG.dst]: dw });
+  return dw;
+}
