@@ -286,6 +286,13 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     min: 0,
   },
   {
+    name: "keep-checkpoints",
+    type: "integer",
+    description: "checkpoints kept on disk, to fall back to when the newest is damaged",
+    default: 2,
+    min: 1,
+  },
+  {
     name: "resume",
     type: "boolean",
     description: "continue runs/<run-name> from its checkpoint with its saved config",
@@ -405,7 +412,7 @@ export function pretrainMain(args: string[]): Promise<number> {
 }
 
 /** Settings `--resume` may change (applied with a notice); any other given flag must match. */
-const RESUME_MUTABLE = ["steps", "lr", "clipNorm", "warmup"];
+const RESUME_MUTABLE = ["steps", "lr", "clipNorm", "warmup", "keepCheckpoints"];
 
 async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise<PretrainResults> {
   let o = cli;
@@ -570,6 +577,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     seed: o.seed as number,
     outDir: runDir,
     checkpointEvery: o.checkpointEvery as number,
+    keepCheckpoints: (o.keepCheckpoints as number | undefined) ?? 2,
     resume: !!o.resume,
     config,
     progress: !o.quiet,

@@ -242,3 +242,17 @@ Deno.test("pretrain reports the k the kNN monitor used when --knn-k exceeds the 
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("pretrain --keep-checkpoints keeps that many checkpoints", async () => {
+  await withRoot(async (root) => {
+    const args = tinyArgs(`${root}/imgs`, `${root}/runs`, "keep");
+    args[args.indexOf("--steps") + 1] = "4";
+    const r = await pretrain([...args, "--keep-checkpoints", "3"]);
+    assert.equal(r.code, 0, r.err);
+    const names = [];
+    for await (const e of Deno.readDir(`${root}/runs/keep`)) {
+      if (e.name.startsWith("checkpoint")) names.push(e.name);
+    }
+    assert.deepEqual(names.sort(), ["checkpoint", "checkpoint.step-2", "checkpoint.step-3"]);
+  });
+});
