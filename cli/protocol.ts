@@ -30,7 +30,7 @@ import { createMethod, METHOD_NAMES } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import { Loader } from "../data/mod.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
-import { train, type TrainOptions, treeTensors } from "../train/mod.ts";
+import { hasCheckpoint, train, type TrainOptions, treeTensors } from "../train/mod.ts";
 import {
   ctcHead,
   exportEncoder,
@@ -591,7 +591,8 @@ async function pretrainStage(ctx: Context, method: string): Promise<PretrainReco
   const batchSize = p.o.pretrainBatch as number;
   const stepsPerEpoch = Math.floor(data.unlabeled.length / batchSize);
   const steps = Math.max(1, Math.round(p.epochs.pretrain * stepsPerEpoch));
-  const resumed = await exists(`${dir}/checkpoint`);
+  // any intact checkpoint, also one a save killed between its renames left as checkpoint.step-N
+  const resumed = await hasCheckpoint(`${dir}/checkpoint`);
   const augment = data.task === "sequence"
     ? textAugment()
     : data.shape[0] <= 28
