@@ -5,6 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { dirname } from "node:path";
+import { isUserError } from "./_args.ts";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
@@ -341,7 +343,17 @@ export async function pretextPreviewMain(args: string[]): Promise<number> {
     console.error(e instanceof Error ? e.message : String(e));
     return 2;
   }
-  const r = await previewPretext(options);
+  let r;
+  try {
+    // the output folder first: a bad --out must not surface from sharp after the work is done
+    if (options.out) await Deno.mkdir(dirname(options.out), { recursive: true });
+    r = await previewPretext(options);
+  } catch (e) {
+    // a bad --out (a file, a missing or read-only folder) is the user's to fix: one line, exit 2
+    if (!isUserError(e)) throw e;
+    console.error(`error: ${e.message.split("\n")[0]}`);
+    return 2;
+  }
   console.log(`wrote ${r.out} and ${r.out}.json`);
   return 0;
 }

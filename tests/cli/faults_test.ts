@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { pretrainMain } from "../../cli/pretrain.ts";
 import { protocolMain } from "../../cli/protocol.ts";
+import { pretextPreviewMain } from "../../cli/_preview_pretext.ts";
 import { badFolder } from "../data/_bad_folder.ts";
 
 async function capture(
@@ -255,4 +256,18 @@ Deno.test("pretrain --keep-checkpoints keeps that many checkpoints", async () =>
     }
     assert.deepEqual(names.sort(), ["checkpoint", "checkpoint.step-2", "checkpoint.step-3"]);
   });
+});
+
+Deno.test("preview --method <task> --out <under a file> is one error line, exit 2", async () => {
+  const root = await Deno.makeTempDir({ prefix: "selfsup_previewout_" });
+  try {
+    await Deno.writeTextFile(`${root}/afile`, "x");
+    const r = await capture(pretextPreviewMain, [
+      ...["--method", "rotation", "--out", `${root}/afile/x.png`, "--steps", "0", "--count", "2"],
+      ...["--backend", "cpu"],
+    ]);
+    assertUserError(r, /afile/, "preview --out");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
