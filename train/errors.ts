@@ -94,7 +94,7 @@ export class CheckpointError extends Error {
  * import { NonFiniteStateError } from "./errors.ts";
  * import assert from "node:assert/strict";
  * const e = new NonFiniteStateError("nets.encoder/bn/moving_variance", NaN, 135);
- * assert.match(e.message, /135 non-finite values/);
+ * assert.match(e.message, /135 non-finite or overflowing values/);
  * ```
  */
 export class NonFiniteStateError extends Error {
