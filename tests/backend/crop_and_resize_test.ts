@@ -2,7 +2,7 @@ import { tf } from "../../backend/tf.ts";
 import { useBackend } from "../../backend/use_backend.ts";
 import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
 
-await setupBackend();
+await setupBackend("cpu"); // each test picks its backends itself
 
 /** TensorFlow's crop_and_resize sampling in float64 loops, written from its documentation. */
 function reference(
@@ -88,5 +88,5 @@ Deno.test("CropAndResize matches a float64 reference on cpu, native and wasm", a
       }
     }
   }
-  await setupBackend();
+  await setupBackend("cpu");
 });
