@@ -186,6 +186,54 @@ Deno.test("moco v1/v2: the loss is InfoNCE over [key, queue]; keys come back in 
   }
 });
 
+Deno.test("moco in sequence mode: each image's pooled frame keys come back in frame order after shuffle-BN", () => {
+  const shape: [number, number, number] = [3, 12, 1];
+  const setup = moco({
+    encoder: toySequenceEncoder(shape, 8),
+    inputShape: shape,
+    seed: 9,
+    version: 2,
+    queueSize: 24,
+    shuffleBnSplits: 2,
+    projectionDim: 6,
+  });
+  const n = setup.nets;
+  const v = [view([4, ...shape], 23), view([4, ...shape], 24)];
+  const f = Math.ceil(12 / 5); // pooled frames per image
+  // the frames of the images in idx, as one BN group: encoder, projector per frame, pools of 5
+  const groupKeys = (idx: number[]) =>
+    tf.tidy(() => {
+      const frames = n.keyEncoder.apply(tf.gather(v[1], idx), { training: true }) as tf.Tensor3D;
+      const [b, l, d] = frames.shape;
+      const z = n.keyProjector.apply(tf.reshape(frames, [b * l, d]), { training: true });
+      const pooled = refFeatureFlat(
+        tf.reshape(z as tf.Tensor, [b, l, -1]).arraySync() as number[][][],
+        5,
+      );
+      return pooled.map(normalize);
+    });
+  for (let step = 0; step < 3; step++) {
+    const r = setup.method.step(n, v, setup.state, { ...AT, step });
+    const keys = r.state.keys!.arraySync();
+    assert.equal(keys.length, 4 * f);
+    const matches = [[0, 1], [0, 2], [0, 3]].filter((a) => {
+      const b = [0, 1, 2, 3].filter((i) => !a.includes(i));
+      const ref: Matrix = [];
+      for (const group of [a, b]) {
+        const rowsOf = groupKeys(group);
+        group.forEach((img, j) => {
+          for (let t = 0; t < f; t++) ref[img * f + t] = rowsOf[j * f + t];
+        });
+      }
+      return ref.every((row, i) => row.every((x, d) => Math.abs(x - keys[i][d]) < 1e-5));
+    });
+    assert.equal(matches.length, 1, `step ${step}: keys are no frame-ordered shuffle-BN keys`);
+    lossOf(r);
+    r.state.keys!.dispose();
+  }
+  tf.dispose([...v, setup.state.queue!]);
+});
+
 Deno.test("moco v3: the loss is ctr(q1, k2) + ctr(q2, k1) with the predictor on the queries", () => {
   const temperature = 0.4;
   const setup = moco({
