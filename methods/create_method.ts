@@ -70,7 +70,10 @@ const MOCO_KEYS = ["temperature", "queueSize", "momentum", "shuffleBnSplits"];
 
 const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions) => MethodSetup }> =
   {
-    simclr: { keys: ["loss", "temperature", "headLayers"], build: (o) => simclr(o) as MethodSetup },
+    simclr: {
+      keys: ["loss", "temperature", "headLayers", "sharedBatchNorm"],
+      build: (o) => simclr(o) as MethodSetup,
+    },
     simsiam: { keys: ["stopGradient"], build: (o) => simsiam(o) as MethodSetup },
     "moco-v1": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 1 }) as MethodSetup },
     "moco-v2": { keys: MOCO_KEYS, build: (o) => moco({ ...o, version: 2 }) as MethodSetup },

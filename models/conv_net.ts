@@ -1,5 +1,12 @@
 import * as tfl from "@tensorflow/tfjs-layers";
-import { apply, BN_MOMENTUM, checkInputShape, checkWidths, convBn } from "./_layers.ts";
+import {
+  apply,
+  BN_MOMENTUM,
+  checkInputShape,
+  checkWidths,
+  convBn,
+  type KernelInit,
+} from "./_layers.ts";
 
 /** Options for {@linkcode convNet}. */
 export interface ConvNetOptions {
@@ -13,6 +20,15 @@ export interface ConvNetOptions {
   widths?: number[];
   /** BatchNorm momentum (Keras convention). @default {0.9} */
   batchNormMomentum?: number;
+  /**
+   * How the convolution kernels are drawn: `"pytorch"`, PyTorch's `nn.Conv2d` default
+   * (U(±1/sqrt(fan_in)), std 0.577/sqrt(fan_in)), or `"he-normal"`, tfjs' `heNormal` (std
+   * 1.24/sqrt(fan_in), 2.15x larger). Before a BatchNorm the kernel's scale sets the effective
+   * learning rate (scale-invariant weights move by lr / |w|^2 in angle), so he-normal kernels
+   * learn ~4.6x slower at the same lr (bench/RESULTS.md, "Learning gap").
+   * @default {"pytorch"}
+   */
+  init?: KernelInit;
   /** Model name. @default {"convnet"} */
   name?: string;
 }
@@ -39,6 +55,7 @@ export function convNet(options: ConvNetOptions = {}): tfl.LayersModel {
     inputShape = [28, 28, 1],
     widths = [32, 64, 128],
     batchNormMomentum: momentum = BN_MOMENTUM,
+    init = "pytorch",
     name = "convnet",
   } = options;
   checkInputShape("convNet", inputShape);
@@ -46,8 +63,8 @@ export function convNet(options: ConvNetOptions = {}): tfl.LayersModel {
   const input = tfl.input({ shape: inputShape });
   let x = input;
   for (const w of widths) {
-    x = convBn(x, w, { momentum });
-    x = convBn(x, w, { strides: 2, momentum });
+    x = convBn(x, w, { momentum, init });
+    x = convBn(x, w, { strides: 2, momentum, init });
   }
   const out = apply(tfl.layers.globalAveragePooling2d({}), x);
   return tfl.model({ inputs: input, outputs: out, name });

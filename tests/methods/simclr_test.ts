@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
 import { createMethod, simclr } from "../../methods/mod.ts";
+import { ntXent } from "../../losses/mod.ts";
 import { assertNoLeak, setupBackend } from "../_utils.ts";
 import { firstLast, noiseAugment, runSteps, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
@@ -98,4 +99,52 @@ Deno.test("createMethod rejects unknown names and options", () => {
       }),
     TypeError,
   );
+});
+
+Deno.test("simclr normalizes both views in one BatchNorm batch of 2N (the official code), or one per view", () => {
+  // a real convnet has BatchNorm: the step's loss must equal NT-Xent of one forward over the
+  // concatenated views (shared batch statistics), and differ from two separate forwards
+  const images = makeImages();
+  const build = (sharedBatchNorm?: boolean) =>
+    createMethod("simclr", {
+      encoder: "convnet",
+      inputShape: [6, 6, 1],
+      seed: 4,
+      widths: [4],
+      projectionDim: 8,
+      augment: noiseAugment(0.1),
+      ...(sharedBatchNorm === undefined ? {} : { sharedBatchNorm }),
+    });
+  const ctx = { progress: 0, step: 0, epoch: 0 };
+  for (const shared of [undefined, true, false]) {
+    const setup = build(shared);
+    const nets = setup.nets as { encoder: tf.LayersModel; head: tf.LayersModel };
+    const views = setup.method.views(images, 3);
+    const forward = (x: tf.Tensor) =>
+      nets.head.apply(nets.encoder.apply(x, { training: true }), { training: true }) as tf.Tensor2D;
+    const expected = tf.tidy(() => {
+      if (shared === false) {
+        return ntXent(forward(views[0]), forward(views[1]), { temperature: 0.5 });
+      }
+      const z = forward(tf.concat(views, 0));
+      return ntXent(tf.slice(z, [0, 0], [8, -1]), tf.slice(z, [8, 0], [8, -1]), {
+        temperature: 0.5,
+      });
+    });
+    const other = tf.tidy(() => {
+      if (shared !== false) {
+        return ntXent(forward(views[0]), forward(views[1]), { temperature: 0.5 });
+      }
+      const z = forward(tf.concat(views, 0));
+      return ntXent(tf.slice(z, [0, 0], [8, -1]), tf.slice(z, [8, 0], [8, -1]), {
+        temperature: 0.5,
+      });
+    });
+    const { loss, metrics } = setup.method.step(nets, views, setup.state, ctx);
+    const [l, e, o] = [loss.dataSync()[0], expected.dataSync()[0], other.dataSync()[0]];
+    assert.ok(Math.abs(l - e) <= 1e-5 * Math.abs(e), `shared ${shared}: loss ${l} vs ${e}`);
+    assert.ok(Math.abs(l - o) > 1e-3, `shared ${shared}: the other BN batching gives ${o} too`);
+    tf.dispose([loss, expected, other, ...Object.values(metrics), ...views]);
+  }
+  images.dispose();
 });
