@@ -8,11 +8,21 @@
  */
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
+import { dnnlOrUndefined } from "./_dnnl.ts";
+import { dnnlBatchNormBackward, dnnlBatchNormForward } from "./_dnnl_batch_norm.ts";
 import type { NativeGradient } from "./_gradients.ts";
+import { areBatchMoments, knownZeros } from "./_lineage.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 /** The native-only kernel computing every batch-norm input gradient in one pass. */
 export const BATCH_NORM_GRAD = "SelfsupFusedBatchNormGrad";
+
+/**
+ * The native-only kernel for training-mode batch norm (mean and variance are `tf.moments` of `x`):
+ * outputs `[dx, dscale, doffset]` from one oneDNN primitive, `dx` including the paths through the
+ * batch statistics.
+ */
+export const BATCH_NORM_TRAIN_GRAD = "SelfsupBatchNormTrainGrad";
 
 /** Per-channel parameters as Float32Arrays of length `c`, or `undefined` when they are not. */
 function perChannel(
@@ -44,6 +54,11 @@ export function makeFusedBatchNorm(fallback: KernelFn): KernelFn {
     if (!xv || !params || !params[0] || !params[1]) return fallback(args);
     const [m, v, o, s] = params as [Float32Array, Float32Array, Float32Array?, Float32Array?];
     const eps = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+    const dnnl = dnnlOrUndefined();
+    if (dnnl) {
+      const y = dnnlBatchNormForward(dnnl, xv, x!.shape, m, v, eps, s, o);
+      return backend.makeTensorInfo(x!.shape.slice(), "float32", y);
+    }
     const a = new Float64Array(c);
     const b = new Float64Array(c);
     for (let j = 0; j < c; j++) {
@@ -108,6 +123,30 @@ export function batchNormGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo[] {
   ];
 }
 
+/** `SelfsupBatchNormTrainGrad`: inputs `dy`, `x`, `mean`, `variance`, `scale` (optional). */
+export function batchNormTrainGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo[] {
+  const backend = args.backend as CpuLikeBackend;
+  const { dy, x, mean, variance, scale } = args.inputs;
+  const c = x!.shape[x!.shape.length - 1];
+  const [m, v, s] = perChannel(backend, c, mean, variance, scale)!;
+  const eps = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+  const { dx, dscale, doffset } = dnnlBatchNormBackward(
+    dnnlOrUndefined()!,
+    f32(backend, x)!,
+    f32(backend, dy)!,
+    x!.shape,
+    m!,
+    v!,
+    eps,
+    s,
+  );
+  return [
+    backend.makeTensorInfo(x!.shape.slice(), "float32", dx),
+    backend.makeTensorInfo([c], "float32", dscale),
+    backend.makeTensorInfo([c], "float32", doffset),
+  ];
+}
+
 /**
  * The `FusedBatchNorm` gradient as one pass ({@linkcode BATCH_NORM_GRAD}) when the parameters are
  * per-channel float32 vectors; installed over the registered gradient by `installGradient`.
@@ -126,6 +165,22 @@ export const BATCH_NORM_GRADIENT: NativeGradient = {
   gradFunc: (dy, [x, mean, variance, scale], attrs) => {
     const inputs: Record<string, tf.Tensor> = { dy, x, mean, variance };
     if (scale != null) inputs.scale = scale;
+    if (dnnlOrUndefined() && areBatchMoments(x.dataId, mean.dataId, variance.dataId)) {
+      // Training mode: the statistics' gradients are folded into dx, theirs are zero, and the
+      // gradients of tf.moments' kernels pass the known zeros through without a pass over x.
+      const [dx, dscale, doffset] = tf.engine().runKernel(
+        BATCH_NORM_TRAIN_GRAD,
+        inputs as unknown as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+      return {
+        x: () => dx,
+        mean: () => knownZeros(mean.shape),
+        variance: () => knownZeros(variance.shape),
+        scale: () => dscale,
+        offset: () => doffset,
+      };
+    }
     const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(
       BATCH_NORM_GRAD,
       inputs as unknown as tf.NamedTensorMap,

@@ -7,6 +7,7 @@
  */
 import { tf } from "../tf.ts";
 import { BROADCAST_DIV, RELU_GRAD, SQUARE_GRAD } from "./_elementwise.ts";
+import { isKnownZero, knownZeros } from "./_lineage.ts";
 
 /** A gradient that runs on `native` when `fits` says the inputs suit its kernel. */
 export interface NativeGradient {
@@ -64,6 +65,7 @@ function reductionGradient(kernelName: "Mean" | "Sum"): NativeGradient {
     inputsToSave: ["x"],
     fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32",
     gradFunc: (dy, [x], attrs) => {
+      if (isKnownZero(dy)) return { x: () => knownZeros(x.shape) };
       const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
       const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
       const count = axes.reduce((p, a) => p * x.shape[a], 1);
@@ -96,6 +98,17 @@ export const SQUARE_GRADIENT: NativeGradient = {
     dy.dtype === "float32" && x.dtype === "float32" && dy.shape.length === x.shape.length &&
     dy.shape.every((d, i) => d === x.shape[i]),
   gradFunc: (dy, [x]) => ({
-    x: () => tf.engine().runKernel(SQUARE_GRAD, { a: x, b: dy }) as tf.Tensor,
+    x: () =>
+      isKnownZero(dy)
+        ? knownZeros(x.shape)
+        : tf.engine().runKernel(SQUARE_GRAD, { a: x, b: dy }) as tf.Tensor,
   }),
+};
+
+/** `Sub`'s gradient when `dy` is a known zero (batch norm's folded statistics): known zeros. */
+export const SUB_GRADIENT: NativeGradient = {
+  kernelName: "Sub",
+  inputsToSave: ["a", "b"],
+  fits: (dy) => isKnownZero(dy),
+  gradFunc: (_, [a, b]) => ({ a: () => knownZeros(a.shape), b: () => knownZeros(b.shape) }),
 };

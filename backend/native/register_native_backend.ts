@@ -22,15 +22,19 @@ import {
 import {
   BATCH_NORM_GRAD,
   BATCH_NORM_GRADIENT,
+  BATCH_NORM_TRAIN_GRAD,
   batchNormGrad,
+  batchNormTrainGrad,
   makeFusedBatchNorm,
 } from "./_batch_norm.ts";
+import { KNOWN_ZEROS, knownZerosKernel, withGraphHooks } from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
 import {
   installGradient,
   MEAN_GRADIENT,
   RELU_GRADIENT,
   SQUARE_GRADIENT,
+  SUB_GRADIENT,
   SUM_GRADIENT,
 } from "./_gradients.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
@@ -149,13 +153,18 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
   }, 0);
   for (const config of tf.getKernelsForBackend("cpu")) {
     const make = OVERRIDES[config.kernelName];
-    const kernelFunc = make
-      ? make(blas, config.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc
-      : config.kernelFunc;
+    const kernelFunc = withGraphHooks(
+      config.kernelName,
+      make
+        ? make(blas, config.kernelFunc as unknown as KernelFn)
+        : config.kernelFunc as unknown as KernelFn,
+    ) as unknown as tf.KernelFunc;
     tf.registerKernel({ ...config, backendName: "native", kernelFunc });
   }
   const own: [string, KernelFn][] = [
     [BATCH_NORM_GRAD, batchNormGrad],
+    [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
+    [KNOWN_ZEROS, knownZerosKernel],
     [RELU_GRAD, reluGrad],
     [BROADCAST_DIV, broadcastDiv],
     [
@@ -185,5 +194,7 @@ function installGradients(): void {
   // The shared gradients first (idempotent), so that ours end up on top of them.
   registerTrainingKernels("native");
   installGradient(BATCH_NORM_GRADIENT);
-  for (const g of [RELU_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, SQUARE_GRADIENT]) installGradient(g);
+  for (const g of [RELU_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, SQUARE_GRADIENT, SUB_GRADIENT]) {
+    installGradient(g);
+  }
 }

@@ -210,3 +210,90 @@ Deno.test({
     }
   },
 });
+
+/** Runs `f` on `backend` and returns every output's values (float64). */
+async function valuesOn(backend: "cpu" | "native", f: () => tf.Tensor[]): Promise<Float64Array[]> {
+  await useBackend(backend, { quiet: true });
+  let values: Float64Array[] = [];
+  tf.tidy(() => {
+    values = f().map((t) => Float64Array.from(t.dataSync()));
+  });
+  return values;
+}
+
+const BN_SHAPES: number[][] = [[3, 5, 7, 6], [1, 4, 3, 5], [9, 4], [2, 1, 1, 3]];
+
+Deno.test({
+  name: "native training-mode batch norm: one oneDNN backward primitive, values and grads as cpu",
+  ignore,
+  async fn() {
+    const prng = pcg32(29);
+    // tfjs's own batch-norm gradient needs both scale and offset (it saves and walks them).
+    for (const shape of BN_SHAPES) {
+      const c = shape[shape.length - 1];
+      const size = shape.reduce((p, v) => p * v, 1);
+      const x = Float32Array.from(randomNormal(size, prng)).map((v, i) => v * 3 + (i % c));
+      const dy = Float32Array.from(randomNormal(size, prng));
+      const gamma = Float32Array.from(randomNormal(c, prng));
+      const beta = Float32Array.from(randomNormal(c, prng));
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const run = () => {
+        const dyt = tf.tensor(dy, shape);
+        const f = (xt: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(xt, axes);
+          const y = tf.batchNorm(xt, mean, variance, b, g, 1e-3);
+          return tf.sum(tf.mul(tf.relu(y), dyt)) as tf.Scalar;
+        };
+        const { value, grads } = tf.valueAndGrads(f)([
+          tf.tensor(x, shape),
+          tf.tensor1d(gamma),
+          tf.tensor1d(beta),
+        ]);
+        return [value, ...grads];
+      };
+      const label = `[${shape}]`;
+      const want = await valuesOn("cpu", run);
+      await useBackend("native", { quiet: true });
+      const profile = await tf.profile(() => {
+        tf.tidy(() => {
+          run();
+        });
+      });
+      const names = profile.kernels.map((k) => k.name);
+      assert.ok(names.includes("SelfsupBatchNormTrainGrad"), `one primitive for ${label}`);
+      // tf.moments' Square gradient never ran: the known zeros passed through.
+      assert.ok(!names.includes("SelfsupSquareGrad"), `no moments gradient for ${label}`);
+      await assertNoLeak(async () => {
+        const got = await valuesOn("native", run);
+        got.forEach((g, i) =>
+          assertTensorClose(g, want[i], { rtol: 1e-4, atol: 1e-4 }, `${i} ${label}`)
+        );
+      }, label);
+    }
+  },
+});
+
+Deno.test({
+  name: "native batch norm whose statistics also feed the loss keeps every gradient path",
+  ignore,
+  async fn() {
+    const prng = pcg32(31);
+    const shape = [4, 3, 5, 6];
+    const x = Float32Array.from(randomNormal(4 * 3 * 5 * 6, prng));
+    const u = Float32Array.from(randomNormal(6, prng));
+    const run = () => {
+      const f = (xt: tf.Tensor, g: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xt, [0, 1, 2]);
+        const y = tf.batchNorm(xt, mean, variance, tf.onesLike(g), g, 1e-5);
+        const extra = tf.add(tf.sum(tf.mul(mean, u)), tf.sum(tf.square(variance)));
+        return tf.add(tf.sum(tf.square(tf.sin(y))), extra) as tf.Scalar;
+      };
+      return tf.grads(f)([tf.tensor(x, shape), tf.tensor1d(u.map((v) => 1 + v / 4))]);
+    };
+    const want = await valuesOn("cpu", run);
+    await assertNoLeak(async () => {
+      const got = await valuesOn("native", run);
+      got.forEach((g, i) => assertTensorClose(g, want[i], { rtol: 1e-4, atol: 1e-4 }, `grad ${i}`));
+    });
+  },
+});

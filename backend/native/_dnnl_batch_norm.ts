@@ -1,0 +1,123 @@
+/**
+ * Batch normalization as oneDNN primitives over channels-last data: the forward pass with given
+ * statistics (tfjs's `FusedBatchNorm`) and the training-mode backward pass (data, scale and shift
+ * gradients in one primitive, the mean and variance gradients folded into the data gradient).
+ *
+ * @module
+ */
+import { allocF32 } from "./_buffers.ts";
+import { ARG, BN_FLAGS, type Dnnl, type Primitive, PROP, TAG } from "./_dnnl.ts";
+
+/** The data as oneDNN sees it: `[N, C, H, W]` in `nhwc` for rank 4, else `[rows, C]`. */
+function dataDesc(d: Dnnl, shape: readonly number[]): Uint8Array<ArrayBuffer> {
+  const c = shape[shape.length - 1];
+  if (shape.length === 4) return d.memoryDesc([shape[0], c, shape[1], shape[2]], TAG.acdb);
+  return d.memoryDesc([shape.reduce((p, v) => p * v, 1) / c, c], TAG.ab);
+}
+
+function forwardPrimitive(
+  d: Dnnl,
+  shape: readonly number[],
+  eps: number,
+  flags: number,
+  prop: number,
+): Primitive {
+  const key = `bnorm fwd ${shape} ${eps} ${flags} ${prop}`;
+  return d.cached(key, () => {
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_batch_normalization_forward_desc_init(
+        op,
+        prop,
+        dataDesc(d, shape),
+        eps,
+        flags,
+      ),
+      "dnnl_batch_normalization_forward_desc_init",
+      key,
+    );
+    return d.primitive(op, { what: key });
+  });
+}
+
+/**
+ * `y = (x - mean) / sqrt(variance + eps) * scale + offset` per channel (the last axis of `x`,
+ * shape `shape`); `scale` and `offset` may be absent.
+ */
+export function dnnlBatchNormForward(
+  d: Dnnl,
+  x: Float32Array,
+  shape: readonly number[],
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  scale?: Float32Array,
+  offset?: Float32Array,
+): Float32Array {
+  const flags = BN_FLAGS.useGlobalStats | (scale ? BN_FLAGS.useScale : 0) |
+    (offset ? BN_FLAGS.useShift : 0);
+  const p = forwardPrimitive(d, shape, eps, flags, PROP.forwardInference);
+  const y = allocF32(x.length);
+  p.execute({
+    [ARG.src]: x,
+    [ARG.mean]: mean,
+    [ARG.variance]: variance,
+    [ARG.scale]: scale,
+    [ARG.shift]: offset,
+    [ARG.dst]: y,
+  });
+  return y;
+}
+
+const ones = new Map<number, Float32Array>();
+const zeros = new Map<number, Float32Array>();
+
+/**
+ * The training-mode batch-norm gradient, `mean` and `variance` being the batch statistics of `x`
+ * (shape `shape`, channels last): `dx`, `dscale` and `doffset` from one primitive.
+ */
+export function dnnlBatchNormBackward(
+  d: Dnnl,
+  x: Float32Array,
+  dy: Float32Array,
+  shape: readonly number[],
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  scale?: Float32Array,
+): { dx: Float32Array; dscale: Float32Array; doffset: Float32Array } {
+  const c = shape[shape.length - 1];
+  const flags = BN_FLAGS.useScale | BN_FLAGS.useShift;
+  const key = `bnorm bwd ${shape} ${eps}`;
+  const p = d.cached(key, () => {
+    const hint = forwardPrimitive(d, shape, eps, flags, PROP.forwardTraining);
+    const op = d.opDesc();
+    const md = dataDesc(d, shape);
+    d.check(
+      d.symbols.dnnl_batch_normalization_backward_desc_init(op, PROP.backward, md, md, eps, flags),
+      "dnnl_batch_normalization_backward_desc_init",
+      key,
+    );
+    return d.primitive(op, { hint, what: key });
+  });
+  let one = ones.get(c);
+  if (!one) ones.set(c, one = new Float32Array(c).fill(1));
+  let zero = zeros.get(c);
+  if (!zero) zeros.set(c, zero = new Float32Array(c));
+  const dx = allocF32(x.length);
+  const dscale = new Float32Array(c);
+  const doffset = new Float32Array(c);
+  p.execute({
+    [ARG.src]: x,
+    [ARG.diffDst]: dy,
+    [ARG.mean]: mean,
+    [ARG.variance]: variance,
+    [ARG.scale]: scale ?? one,
+    // With the shift flag oneDNN 2.6 wants the shift as an input even backward (it is not read).
+    [ARG.shift]: zero,
+    [ARG.diffSrc]: dx,
+    [ARG.diffScale]: dscale,
+    [ARG.diffShift]: doffset,
+  });
+  return { dx, dscale, doffset };
+}
