@@ -1,0 +1,142 @@
+/**
+ * Mutation testing (`deno task mutate [source files...]`): runs Stryker (npm
+ * `@stryker-mutator/core`, its command test runner) once per source file, with that file's own
+ * test file (`losses/nt_xent.ts` -> `tests/losses/nt_xent_test.ts`) as the command, so each
+ * mutant costs one small `deno test` run. Prints one row per file (mutants, killed, survived,
+ * score, score without string-literal mutants, which are mostly error messages) and every
+ * surviving mutant; the JSON reports land in `runs/mutation/`. Not part of CI: a file of ~50
+ * mutants takes minutes on two cores.
+ *
+ * Default files: the public files of `losses/`. Score = (killed + timed out) / (those +
+ * survived + no coverage), Stryker's definition.
+ *
+ * @module
+ */
+
+const STRYKER = "@stryker-mutator/core@9.6.1";
+const OUT = "runs/mutation";
+
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number } };
+}
+
+interface Row {
+  file: string;
+  total: number;
+  killed: number;
+  survived: Mutant[];
+  score: number;
+  scoreNoStrings: number;
+}
+
+function testFileOf(source: string): string {
+  return `tests/${source.replace(/\.ts$/, "_test.ts")}`;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function defaultFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir("losses")) {
+    if (e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_") && e.name !== "mod.ts") {
+      files.push(`losses/${e.name}`);
+    }
+  }
+  return files.sort();
+}
+
+function score(mutants: Mutant[]): number {
+  const detected = mutants.filter((m) => m.status === "Killed" || m.status === "Timeout").length;
+  const valid =
+    mutants.filter((m) => ["Killed", "Timeout", "Survived", "NoCoverage"].includes(m.status))
+      .length;
+  return valid === 0 ? NaN : detected / valid;
+}
+
+async function mutateFile(file: string): Promise<Row | null> {
+  const test = testFileOf(file);
+  if (!exists(test)) {
+    console.warn(`mutate: ${file} has no ${test}, skipped`);
+    return null;
+  }
+  const name = file.replace(/[/.]/g, "_");
+  const report = `${OUT}/${name}.json`;
+  const config = {
+    testRunner: "command",
+    commandRunner: { command: `deno test -A --no-check ${test}` },
+    mutate: [file],
+    coverageAnalysis: "off",
+    concurrency: 1,
+    timeoutMS: 120_000,
+    reporters: ["progress", "json"],
+    jsonReporter: { fileName: report },
+    tempDirName: `${OUT}/tmp-${name}`,
+    ignorePatterns: ["runs", "docs", ".notes", "bench", ".git"],
+    cleanTempDir: true,
+  };
+  const configPath = `${OUT}/${name}.conf.json`;
+  await Deno.writeTextFile(configPath, JSON.stringify(config, null, 2));
+  const status = await new Deno.Command("npx", {
+    args: ["-y", "-p", STRYKER, "stryker", "run", configPath],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!exists(report)) {
+    console.error(`mutate: Stryker failed on ${file} (exit ${status.code})`);
+    return null;
+  }
+  const json = JSON.parse(await Deno.readTextFile(report)) as {
+    files: Record<string, { mutants: Mutant[] }>;
+  };
+  const mutants = Object.values(json.files).flatMap((f) => f.mutants);
+  return {
+    file,
+    total: mutants.length,
+    killed: mutants.filter((m) => m.status === "Killed" || m.status === "Timeout").length,
+    survived: mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage"),
+    score: score(mutants),
+    scoreNoStrings: score(mutants.filter((m) => m.mutatorName !== "StringLiteral")),
+  };
+}
+
+if (import.meta.main) {
+  const files = Deno.args.length > 0 ? Deno.args : await defaultFiles();
+  await Deno.mkdir(OUT, { recursive: true });
+  const rows: Row[] = [];
+  for (const file of files) {
+    const row = await mutateFile(file);
+    if (row) rows.push(row);
+  }
+  const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
+  console.log("\n| file | mutants | killed | survived | score | score without StringLiteral |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.file} | ${r.total} | ${r.killed} | ${r.survived.length} | ${pct(r.score)} | ${
+        pct(r.scoreNoStrings)
+      } |`,
+    );
+  }
+  const all = rows.reduce((a, r) => [a[0] + r.killed, a[1] + r.killed + r.survived.length], [0, 0]);
+  console.log(`\nall files: ${all[0]} of ${all[1]} mutants killed (${pct(all[0] / all[1])})`);
+  for (const r of rows) {
+    for (const m of r.survived) {
+      console.log(
+        `survived ${r.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${
+          (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)
+        }`,
+      );
+    }
+  }
+}
