@@ -326,7 +326,7 @@ export interface Primitive {
    * Runs the primitive on the given arrays, each in the layout of {@linkcode argMd} (for
    * explicit tags that is the caller's layout). Synchronous: returns when the outputs are written.
    */
-  execute(args: Record<number, Float32Array | undefined>): void;
+  execute(args: Record<number, ArrayBufferView | undefined>): void;
 }
 
 /** A loaded oneDNN 2.x with its CPU engine and stream. */
@@ -587,7 +587,10 @@ function open(): Dnnl {
           const mem = memoryFor(ids[i]);
           const array = args[ids[i]]!;
           check(
-            s.dnnl_memory_set_data_handle(mem, Deno.UnsafePointer.of(array)),
+            s.dnnl_memory_set_data_handle(
+              mem,
+              Deno.UnsafePointer.of(array as ArrayBufferView<ArrayBuffer>),
+            ),
             "dnnl_memory_set_data_handle",
             what,
           );

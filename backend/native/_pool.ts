@@ -10,6 +10,8 @@
  */
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
+import { dnnlOrUndefined } from "./_dnnl.ts";
+import { dnnlMaxPool, dnnlMaxPoolBackward, dnnlPoolFits } from "./_dnnl_pool.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 interface PoolAttrs {
@@ -79,6 +81,9 @@ function scanMax(
   }
 }
 
+/** oneDNN's record of where each maximum came from, by the `MaxPool` output's `dataId`. */
+const workspaces = new WeakMap<object, Uint8Array<ArrayBuffer>>();
+
 /** The `MaxPool` kernel (NHWC float32); anything else goes to `fallback`. */
 export function makeMaxPool(fallback: KernelFn): KernelFn {
   return (args) => {
@@ -88,6 +93,13 @@ export function makeMaxPool(fallback: KernelFn): KernelFn {
     if (!xv || x!.shape.length !== 4) return fallback(args);
     const c = poolInfo(x!.shape, args.attrs as unknown as PoolAttrs);
     if (c.dilationHeight !== 1 || c.dilationWidth !== 1) return fallback(args);
+    const dnnl = dnnlOrUndefined();
+    if (dnnl && dnnlPoolFits(c)) {
+      const { y, workspace } = dnnlMaxPool(dnnl, xv, c);
+      const info = backend.makeTensorInfo(c.outShape.slice(), "float32", y);
+      workspaces.set(info.dataId as object, workspace);
+      return info;
+    }
     const out = allocF32(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
     const ch = c.inChannels;
     scanMax(xv, c, (g, best) => {
@@ -101,11 +113,17 @@ export function makeMaxPool(fallback: KernelFn): KernelFn {
 export function makeMaxPoolGrad(fallback: KernelFn): KernelFn {
   return (args) => {
     const backend = args.backend as CpuLikeBackend;
-    const { dy, input } = args.inputs;
+    const { dy, input, output } = args.inputs;
     const dyv = f32(backend, dy);
     const xv = f32(backend, input);
     if (!dyv || !xv || input!.shape.length !== 4) return fallback(args);
     const c = poolInfo(input!.shape, args.attrs as unknown as PoolAttrs);
+    const workspace = output ? workspaces.get(output.dataId as object) : undefined;
+    const dnnl = dnnlOrUndefined();
+    if (workspace && dnnl && dnnlPoolFits(c)) {
+      const dx = dnnlMaxPoolBackward(dnnl, dyv, workspace, c);
+      return backend.makeTensorInfo(input!.shape.slice(), "float32", dx);
+    }
     const dx = allocF32(xv.length, true);
     const ch = c.inChannels;
     scanMax(xv, c, (g, _, where) => {

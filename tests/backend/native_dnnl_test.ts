@@ -297,3 +297,46 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "native max pool and its gradient run on oneDNN and agree with cpu, ties included",
+  ignore,
+  async fn() {
+    const prng = pcg32(37);
+    const cases: [number[], number, number, "same" | "valid"][] = [
+      [[2, 8, 8, 3], 2, 2, "valid"],
+      [[1, 7, 9, 4], 3, 2, "same"],
+      [[3, 5, 6, 2], 3, 1, "same"],
+      [[2, 9, 7, 5], 2, 2, "same"],
+      [[1, 6, 6, 1], 3, 3, "valid"],
+    ];
+    for (const [shape, size, stride, pad] of cases) {
+      for (const ties of [false, true]) {
+        const n = shape.reduce((p, v) => p * v, 1);
+        // With ties, values from {-1, 0, 1}: the gradient must go to the first maximum, as on cpu.
+        const x = Float32Array.from(randomNormal(n, prng), (v) => (ties ? Math.round(v) : v));
+        const run = () => {
+          const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+          const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, pad);
+          const y = f(xt);
+          const dy = tf.tensor4d(
+            Float32Array.from({ length: y.size }, (_, i) => (i % 7) - 3),
+            y.shape,
+          );
+          const [gx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy)))([xt]);
+          return [y, gx];
+        };
+        const label = `[${shape}] ${size}/${stride} ${pad} ties ${ties}`;
+        const want = await valuesOn("cpu", run);
+        const before = dnnl!.cacheSize();
+        await assertNoLeak(async () => {
+          const got = await valuesOn("native", run);
+          got.forEach((g, i) =>
+            assertTensorClose(g, want[i], { rtol: 0, atol: 0 }, `${i} ${label}`)
+          );
+        }, label);
+        assert.ok(dnnl!.cacheSize() >= before + (ties ? 0 : 2), `oneDNN pooling for ${label}`);
+      }
+    }
+  },
+});
