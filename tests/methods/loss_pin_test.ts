@@ -78,21 +78,36 @@ Deno.test("simclr: the step's loss is NT-Xent or InfoNCE of its own projections 
       ["info-nce", 0.7, refInfoNce],
     ] as const
   ) {
-    const setup = simclr({
-      encoder: toyEncoder(IMG, 8, 3),
-      inputShape: IMG,
-      seed: 1,
-      loss,
-      temperature,
-      projectionDim: 6,
-      hiddenDim: 12,
-    });
-    const v = [view([8, ...IMG], 1), view([8, ...IMG], 2)];
-    const { encoder, head } = setup.nets;
-    const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
-    const want = ref(forward(encoder, [head], v[0]), forward(encoder, [head], v[1]), temperature);
-    assertTensorClose(got, want, TOL, `simclr ${loss} tau ${temperature}:`);
-    tf.dispose(v);
+    for (const sharedBatchNorm of [true, false]) {
+      const setup = simclr({
+        encoder: toyEncoder(IMG, 8, 3),
+        inputShape: IMG,
+        seed: 1,
+        loss,
+        temperature,
+        sharedBatchNorm,
+        projectionDim: 6,
+        hiddenDim: 12,
+      });
+      const v = [view([8, ...IMG], 1), view([8, ...IMG], 2)];
+      const { encoder, head } = setup.nets;
+      const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
+      // shared: both views as one BatchNorm batch of 16 (the official code); else one each
+      const both = tf.concat(v, 0) as tf.Tensor4D;
+      const [z1, z2] = sharedBatchNorm
+        ? (() => {
+          const z = forward(encoder, [head], both);
+          return [z.slice(0, 8), z.slice(8)];
+        })()
+        : [forward(encoder, [head], v[0]), forward(encoder, [head], v[1])];
+      assertTensorClose(
+        got,
+        ref(z1, z2, temperature),
+        TOL,
+        `simclr ${loss} tau ${temperature} shared BN ${sharedBatchNorm}:`,
+      );
+      tf.dispose([...v, both]);
+    }
   }
 });
 
@@ -106,7 +121,8 @@ Deno.test("simclr in sequence mode pools every 5 frames (featureFlat) before Inf
   });
   const v = [view([3, ...shape], 3), view([3, ...shape], 4)];
   const { encoder, head } = setup.nets;
-  // per frame: [B, L, D] -> rows [B * L, D] -> head -> [B, L, P] -> average pools of 5 (SAME)
+  // per frame: [B, L, D] -> rows [B * L, D] -> head -> [B, L, P] -> average pools of 5 (SAME);
+  // both views go through as one batch (shared BatchNorm, the default)
   const frames = (x: tf.Tensor4D) =>
     tf.tidy(() => {
       const f = encoder.apply(x, { training: true }) as tf.Tensor3D;
@@ -114,11 +130,18 @@ Deno.test("simclr in sequence mode pools every 5 frames (featureFlat) before Inf
       const z = head.apply(tf.reshape(f, [b * l, d]), { training: true }) as tf.Tensor2D;
       return refFeatureFlat(tf.reshape(z, [b, l, -1]).arraySync() as number[][][], 5);
     });
-  const [z1, z2] = [frames(v[0]), frames(v[1])];
-  assert.equal(z1.length, 3 * Math.ceil(12 / 5));
+  const both = tf.concat(v, 0) as tf.Tensor4D;
+  const z = frames(both);
+  const f = Math.ceil(12 / 5);
+  assert.equal(z.length, 2 * 3 * f);
   const got = lossOf(setup.method.step(setup.nets, v, setup.state, AT));
-  assertTensorClose(got, refInfoNce(z1, z2, 0.1), TOL, "sequence simclr:");
-  tf.dispose(v);
+  assertTensorClose(
+    got,
+    refInfoNce(z.slice(0, 3 * f), z.slice(3 * f), 0.1),
+    TOL,
+    "sequence simclr:",
+  );
+  tf.dispose([...v, both]);
 });
 
 /** Every split of 8 images into two BN groups of 4 (70 of them), as index lists. */
