@@ -170,17 +170,25 @@ export async function saveCheckpoint(
     await removeStaleTemporaries(parent, base, tmp);
     if (await exists(dir)) {
       const previous = await savedStep(dir);
-      const aside = `${dir}.step-${previous ?? `unknown-${Date.now()}`}`;
-      await removeIfExists(aside);
-      await Deno.rename(dir, aside);
-    }
-    await Deno.rename(tmp, dir);
+      if (step !== null && previous !== null && previous >= step) {
+        // a run resumed from an older checkpoint: the newer ones belong to the abandoned
+        // continuation (maybe the damaged one it fell back from) and must not be kept
+        await Deno.rename(dir, `${tmp}-abandoned`);
+        await Deno.rename(tmp, dir);
+        await removeIfExists(`${tmp}-abandoned`);
+      } else {
+        const aside = `${dir}.step-${previous ?? `unknown-${Date.now()}`}`;
+        await removeIfExists(aside);
+        await Deno.rename(dir, aside);
+        await Deno.rename(tmp, dir);
+      }
+    } else await Deno.rename(tmp, dir);
     await syncDir(parent);
   } catch (e) {
     await removeIfExists(tmp);
     throw e;
   }
-  await pruneHistory(dir, keep - 1);
+  await pruneHistory(dir, keep - 1, step);
   await removeIfExists(`${dir}.old`); // the single fallback of earlier versions
 }
 
@@ -224,9 +232,12 @@ async function history(dir: string): Promise<{ path: string; step: number }[]> {
   return out.sort((a, b) => b.step - a.step);
 }
 
-async function pruneHistory(dir: string, keep: number): Promise<void> {
+async function pruneHistory(dir: string, keep: number, step: number | null): Promise<void> {
   const older = await history(dir);
-  for (const h of older.slice(keep)) await removeIfExists(h.path);
+  // kept checkpoints at or past the one just written are from an abandoned continuation
+  const stale = step === null ? [] : older.filter((h) => h.step >= step);
+  const current = older.filter((h) => !stale.includes(h));
+  for (const h of [...stale, ...current.slice(keep)]) await removeIfExists(h.path);
 }
 
 /** Every checkpoint directory that `loadCheckpoint(dir)` may read, in the order it tries them. */

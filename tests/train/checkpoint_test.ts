@@ -209,3 +209,26 @@ Deno.test("checkpointLeftovers finds an interrupted save", async () => {
   ]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("checkpoints: after resuming from an older one, the abandoned newer ones are not kept as fallbacks", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 4; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 3 });
+  // the newest two are damaged: a resume falls back to step 2 and continues from there
+  await Deno.writeTextFile(`${dir}/c/checkpoint.json`, "{}");
+  await Deno.writeTextFile(`${dir}/c.step-3/checkpoint.json`, "{}");
+  assert.equal((await readCheckpoint(`${dir}/c`, undefined, { onFallback: () => {} })).step, 2);
+  await saveCheckpoint(`${dir}/c`, { step: 3 }, { keep: 3 });
+  // the damaged step 4 and step 3 are gone; the fallback is the step 2 the run continued from
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["c", "c.step-2"]);
+  await saveCheckpoint(`${dir}/c`, { step: 4 }, { keep: 3 });
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    ["c", "c.step-2", "c.step-3"],
+  );
+  for (const p of ["c", "c.step-2", "c.step-3"]) {
+    const notes: string[] = [];
+    await readCheckpoint(`${dir}/${p}`, undefined, { onFallback: (m) => notes.push(m) });
+    assert.deepEqual(notes, [], `${p} is intact`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
