@@ -486,3 +486,38 @@ Deno.test("textAugment is its documented line crop, then the documented steps", 
   }
   x.dispose();
 });
+
+Deno.test("twoViews and multiCrop run the pipeline with their own per-view seeds, globals first", () => {
+  const x = images([3, 14, 14, 3], 8);
+  const flip = aug.horizontalFlip({ p: 0.5 });
+  const jitter = aug.brightness({ delta: 0.2 });
+  const prng = pcg32(41);
+  const seed = () => Math.floor(prng() * 2 ** 32);
+  const [a, b] = aug.twoViews(x, jitter, 41);
+  const [s1, s2] = [seed(), seed()];
+  assert.notEqual(s1, s2);
+  const [wa, wb] = [jitter(x, s1), jitter(x, s2)];
+  assertTensorClose(a, wa, { rtol: 0, atol: 0 }, "twoViews first:");
+  assertTensorClose(b, wb, { rtol: 0, atol: 0 }, "twoViews second:");
+  const views = aug.multiCrop(
+    x,
+    {
+      global: { count: 2, size: 10, scale: [0.5, 1] },
+      local: { count: 3, size: 6, scale: [0.1, 0.3] },
+    },
+    42,
+    flip,
+  );
+  const draw = pcg32(42);
+  const next = () => Math.floor(draw() * 2 ** 32);
+  const globalCrop = aug.randomResizedCrop({ size: 10, scale: [0.5, 1] });
+  const localCrop = aug.randomResizedCrop({ size: 6, scale: [0.1, 0.3] });
+  assert.equal(views.length, 5);
+  views.forEach((v, i) => {
+    const [cropSeed, pipeSeed] = [next(), next()];
+    const want = tf.tidy(() => flip((i < 2 ? globalCrop : localCrop)(x, cropSeed), pipeSeed));
+    assertTensorClose(v, want, { rtol: 0, atol: 0 }, `multiCrop view ${i}:`);
+    want.dispose();
+  });
+  tf.dispose([x, a, b, wa, wb, ...views]);
+});
