@@ -188,6 +188,21 @@ export function givenOptions(args: string[], specs: readonly OptionSpec[]): Set<
   );
 }
 
+/** What JavaScript engines and tfjs say when an allocation fails. */
+const OUT_OF_MEMORY =
+  /allocation failed|Invalid typed array length|Array buffer allocation|out of memory|OOM/i;
+
+/** Options that size the tensors a command allocates (named when an allocation fails). */
+const MEMORY_OPTIONS = [
+  "batch-size",
+  "pretrain-batch",
+  "widths",
+  "queue-size",
+  "knn-bank",
+  "knn-queries",
+  "train-size",
+];
+
 const ENGINE_TYPE_ERROR =
   /^Cannot (read|set) properties of|is not a function|is not iterable|is not a constructor|Assignment to constant/;
 
@@ -254,7 +269,14 @@ export async function runCommand(
       return 1;
     }
     if (isUserError(e)) {
-      console.error(`error: ${e.message.split("\n")[0]}`);
+      const memory = OUT_OF_MEMORY.test(e.message)
+        ? `; out of memory: try a smaller ${
+          specs.filter((s) => MEMORY_OPTIONS.includes(s.name)).map((s) => `--${s.name}`).join(
+            ", ",
+          ) || "input"
+        }`
+        : "";
+      console.error(`error: ${e.message.split("\n")[0]}${memory}`);
       if (options.verbose) console.error(e.stack);
       return 2;
     }

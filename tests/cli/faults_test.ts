@@ -8,6 +8,7 @@ import { pretrainMain } from "../../cli/pretrain.ts";
 import { protocolMain } from "../../cli/protocol.ts";
 import { pretextPreviewMain } from "../../cli/_preview_pretext.ts";
 import { badFolder } from "../data/_bad_folder.ts";
+import { type OptionSpec, runCommand } from "../../cli/_args.ts";
 
 async function capture(
   main: (args: string[]) => Promise<number>,
@@ -270,4 +271,32 @@ Deno.test("preview --method <task> --out <under a file> is one error line, exit 
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("runCommand: an allocation failure names the options that size memory; a bug keeps its stack", async () => {
+  const specs: OptionSpec[] = [
+    { name: "batch-size", type: "integer", description: "images per step", default: 64 },
+    { name: "seed", type: "integer", description: "seed", default: 0 },
+  ];
+  const run = (e: Error) =>
+    capture((args) => runCommand(args, specs, "usage", () => Promise.reject(e)), []);
+  const oom = await run(new RangeError("Array buffer allocation failed"));
+  assertUserError(oom, /allocation failed; out of memory: try a smaller --batch-size$/, "oom");
+  // the engine's own TypeError is a bug: rethrown with its stack, not an exit code
+  await assert.rejects(
+    () =>
+      runCommand(
+        [],
+        specs,
+        "usage",
+        () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')")),
+      ),
+    TypeError,
+  );
+  const verbose = await capture(
+    (args) => runCommand(args, specs, "usage", () => Promise.reject(new RangeError("bad value"))),
+    ["--verbose"],
+  );
+  assert.equal(verbose.code, 2);
+  assert.match(verbose.err, /error: bad value\nRangeError: bad value\n\s+at /);
 });
