@@ -1,7 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
-import { meanCrossEntropy } from "./_ops.ts";
-import { infoNceLogits, validatePair } from "./_contrastive.ts";
+import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { validatePair } from "./_contrastive.ts";
 
 /** Options for {@linkcode infoNce} and {@linkcode infoNceAccuracy}. */
 export interface InfoNceOptions {
@@ -19,7 +19,8 @@ export interface InfoNceOptions {
  * softmax cross-entropy with the diagonal as targets, averaged over both directions (z1 -> z2 and
  * z2 -> z1) and over the n rows. The negatives of row i are the other view's rows j != i.
  *
- * Computed with log-sum-exp, so it stays finite at τ = 0.01.
+ * Computed with log-sum-exp, so it stays finite at τ = 0.01; the `[n, n]` part is one op with an
+ * analytic gradient (`logSumExpMatMul`), so the matrices never enter tfjs' tape.
  *
  * @param z1 projections of the first view, shape `[n, d]`
  * @param z2 projections of the second view, shape `[n, d]` (row i is the positive of `z1` row i)
@@ -46,9 +47,15 @@ export function infoNce(
   const { temperature = 0.1 } = options;
   validatePair("InfoNCE", z1, z2, temperature);
   return tf.tidy(() => {
-    const { logits, positive } = infoNceLogits(z1, z2, temperature);
-    const l12 = meanCrossEntropy(logits, positive);
-    const l21 = meanCrossEntropy(logits, positive, 0); // columns: z2 -> z1
-    return tf.div(tf.add(l12, l21), 2) as tf.Scalar;
+    const a = l2Normalize(z1);
+    const b = l2Normalize(z2);
+    const n = a.shape[0];
+    const positive = tf.div(rowDot(a, b), temperature) as tf.Tensor1D; // [n], the diagonal
+    // Rows are z1 -> z2, columns z2 -> z1; both directions have the diagonal as their positives.
+    return logSumExpMatMul(a, b, positive, undefined, {
+      scale: 1 / temperature,
+      rowWeight: 1 / (2 * n),
+      colWeight: 1 / (2 * n),
+    });
   });
 }

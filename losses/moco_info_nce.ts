@@ -1,7 +1,9 @@
 import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
+import { stopGradient } from "../backend/stop_gradient.ts";
 import { noGrad } from "./_grad.ts";
-import { mocoLogits, validateMoco } from "./_contrastive.ts";
+import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { validateMoco } from "./_contrastive.ts";
 
 /** Options for {@linkcode mocoInfoNce} and {@linkcode mocoAccuracy}. */
 export interface MocoInfoNceOptions {
@@ -50,13 +52,16 @@ export function mocoInfoNce(
   const { temperature = 0.2 } = options;
   validateMoco("MoCo InfoNCE", q, k, queue, temperature);
   return tf.tidy(() => {
-    const { positive, negatives } = mocoLogits(q, k, queue, temperature); // [n], [n, K]
-    // Cross-entropy with target 0 over [positive, negatives] without materializing the [n, 1+K]
-    // concatenation: log-sum-exp with a shared max m (taken off the tape; it cancels exactly).
-    const pos = tf.reshape(positive, [-1, 1]); // [n, 1]
-    const m = noGrad(negatives, (neg) => tf.maximum(tf.max(neg, 1, true), pos));
-    const sum = tf.add(tf.exp(tf.sub(pos, m)), tf.sum(tf.exp(tf.sub(negatives, m)), 1, true));
-    const lse = tf.add(m, tf.log(sum)); // [n, 1]
-    return tf.mean(tf.sub(lse, pos)) as tf.Scalar;
+    const qn = l2Normalize(q);
+    const kn = l2Normalize(stopGradient(k));
+    const queueN = noGrad(queue, (u) => l2Normalize(u as tf.Tensor2D)); // [K, d]
+    const positive = tf.div(rowDot(qn, kn), temperature) as tf.Tensor1D; // [n]
+    // Cross-entropy with target 0 over the logits [positive, qn·queueNᵀ / τ] `[n, 1 + K]` as one op
+    // with an analytic gradient; the queue gets none, and its [K, d] product is never computed.
+    return logSumExpMatMul(qn, queueN, positive, positive, {
+      scale: 1 / temperature,
+      rowWeight: 1 / q.shape[0],
+      constB: true,
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
-import { l2Normalize } from "./_ops.ts";
-import { ntXentFromNormalized, validatePair } from "./_contrastive.ts";
+import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { validatePair } from "./_contrastive.ts";
 
 /** Options for {@linkcode ntXent} and {@linkcode ntXentAccuracy}. */
 export interface NtXentOptions {
@@ -22,8 +22,9 @@ export interface NtXentOptions {
  *
  * The self-similarity is removed by arithmetic masking (no boolean gather), so the same code
  * runs on every backend; log-sum-exp keeps it finite at τ = 0.01. The logits-to-loss part is one
- * op with an analytic gradient that recomputes the `[2n, 2n]` logits in the backward pass, so
- * n = 4096 fits in the wasm heap.
+ * op with an analytic gradient (`logSumExpMatMul`): the `[2n, 2n]` matrices never enter the tape,
+ * the native backend runs it as sgemm + oneDNN log-softmax, and elsewhere the backward pass
+ * recomputes the logits, so n = 4096 fits in the wasm heap.
  *
  * @param z1 projections of the first view, shape `[n, d]`
  * @param z2 projections of the second view, shape `[n, d]`
@@ -50,7 +51,16 @@ export function ntXent(
   const { temperature = 0.5 } = options;
   validatePair("NT-Xent", z1, z2, temperature);
   return tf.tidy(() => {
-    const z = tf.concat([l2Normalize(z1), l2Normalize(z2)], 0) as tf.Tensor2D; // [2n, d]
-    return ntXentFromNormalized(z, temperature);
+    const a = l2Normalize(z1);
+    const b = l2Normalize(z2);
+    const z = tf.concat([a, b], 0) as tf.Tensor2D; // [2n, d]
+    const pos = tf.div(rowDot(a, b), temperature) as tf.Tensor1D; // [n]
+    // Mean over the 2n anchors of logsumexp_{k != i}(z_i·z_k / τ) - z_i·z_pos(i) / τ, where
+    // anchor i pairs with i + n and vice versa.
+    return logSumExpMatMul(z, z, tf.concat([pos, pos]), undefined, {
+      scale: 1 / temperature,
+      rowWeight: 1 / z.shape[0],
+      maskDiagonal: true,
+    });
   });
 }
