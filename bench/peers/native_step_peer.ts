@@ -1,0 +1,175 @@
+/**
+ * The native backend against PyTorch on whole training steps, alternating in one run: the
+ * reference step (bench/_native_reference_step.ts) and a ResNet-18 SimCLR step (CIFAR stem, batch
+ * 64, two 32x32 views as one batch of 128, head 512-512-128, NT-Xent tau 0.5, SGD momentum), on
+ * `native` and in bench/peers/native_step_twin.py (python3-torch) with the same thread count.
+ *
+ *   SELFSUP_THREADS=1 deno run -A bench/peers/native_step_peer.ts   (SELFSUP_PYTHON: python with torch)
+ *   SELFSUP_THREADS=2 deno run -A bench/peers/native_step_peer.ts
+ *
+ * Options (environment): `SELFSUP_PEER_ROUNDS` (rounds of the alternation, default 5),
+ * `SELFSUP_PEER_NETS` (`reference,resnet18`), `SELFSUP_PEER_PRIMITIVES=both` to also time
+ * `native` with its oneDNN primitives off (the sgemm kernels) in the same rounds. Each round runs
+ * one native batch of steps then one PyTorch batch (the first round is warm-up and not counted),
+ * and the script prints medians and the ratio native / PyTorch, with `uptime`'s load. Also checks
+ * that `tf.memory().numTensors` does not grow over the native steps.
+ *
+ * @module
+ */
+import { tf } from "../../backend/tf.ts";
+import { useBackend } from "../../backend/use_backend.ts";
+import { registerNativeBackend } from "../../backend/native/mod.ts";
+import { setDnnlPrimitives } from "../../backend/native/_dnnl.ts";
+import { createMethod, disposeStaleState, type MethodSetup } from "../../methods/mod.ts";
+import { buildReferenceStep } from "../_native_reference_step.ts";
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const rounds = Number(env("SELFSUP_PEER_ROUNDS") ?? 5);
+const nets = (env("SELFSUP_PEER_NETS") ?? "reference,resnet18").split(",");
+const both = env("SELFSUP_PEER_PRIMITIVES") === "both";
+const info = await registerNativeBackend();
+await useBackend("native", { quiet: true });
+const threads = info.threads || 1;
+
+/** A native step for `net`: returns the loss. */
+function nativeStep(net: string): { step: () => number; dispose: () => void } {
+  if (net === "reference") return buildReferenceStep(64, 1);
+  const setup: MethodSetup = createMethod("simclr", {
+    encoder: "resnet18",
+    inputShape: [32, 32, 3],
+    seed: 1,
+  });
+  const images = tf.randomUniform([64, 32, 32, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+  const views = setup.method.views(images, 1);
+  const optimizer = tf.train.momentum(0.03, 0.9);
+  let i = 0;
+  return {
+    step() {
+      const context = { progress: 0.5, step: 1000 + i++, epoch: 0 };
+      let next = setup.state;
+      const loss = optimizer.minimize(
+        () => {
+          const r = setup.method.step(setup.nets, views, setup.state, context);
+          tf.dispose(Object.values(r.metrics));
+          next = r.state;
+          return r.loss;
+        },
+        true,
+        setup.method.trainable(setup.nets),
+      )!;
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      disposeStaleState(setup.state, next);
+      setup.state = next;
+      return value;
+    },
+    dispose() {
+      tf.dispose([images, ...views]);
+      optimizer.dispose();
+    },
+  };
+}
+
+/** The PyTorch twin, when python3 with torch runs here. */
+async function startTwin() {
+  const script = new URL("./native_step_twin.py", import.meta.url).pathname;
+  try {
+    const python = env("SELFSUP_PYTHON") ?? "/usr/bin/python3";
+    const child = new Deno.Command(python, {
+      args: [script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    const ask = async (req: Record<string, unknown>) => {
+      await writer.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
+      while (!buffered.includes("\n")) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error("native_step_twin.py exited (is python3-torch installed?)");
+        buffered += value;
+      }
+      const at = buffered.indexOf("\n");
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      return JSON.parse(line) as { ms: number[]; loss: number[] };
+    };
+    await ask({ net: "reference", threads, iterations: 1 });
+    return {
+      ask,
+      async close() {
+        await writer.close();
+        await child.status;
+      },
+    };
+  } catch (error) {
+    console.error(`native_step_peer: no PyTorch twin: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const loadavg = () => {
+  try {
+    return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
+  } catch {
+    return "?";
+  }
+};
+
+const twin = await startTwin();
+console.log(
+  `native (${info.library}, ${threads} thread(s)) vs PyTorch, ${rounds} rounds after one warm-up; load ${loadavg()}`,
+);
+for (const net of nets) {
+  const perStep = net === "reference" ? 3 : 1;
+  const native = nativeStep(net);
+  const times: Record<string, number[]> = { native: [], sgemm: [], torch: [] };
+  const tensorsAt: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    for (const arm of both ? ["native", "sgemm", "torch"] : ["native", "torch"]) {
+      if (arm === "torch") {
+        if (!twin) continue;
+        const r = await twin.ask({ net, threads, iterations: perStep });
+        if (round > 0) times.torch.push(...r.ms);
+        continue;
+      }
+      setDnnlPrimitives(arm === "native");
+      for (let i = 0; i < perStep; i++) {
+        const t0 = performance.now();
+        native.step();
+        if (round > 0) times[arm].push(performance.now() - t0);
+      }
+      setDnnlPrimitives(true);
+      tensorsAt.push(tf.memory().numTensors);
+    }
+  }
+  native.dispose();
+  const n = median(times.native);
+  const parts = [`${net}: native ${n.toFixed(0)} ms`];
+  if (both) parts.push(`sgemm kernels ${median(times.sgemm).toFixed(0)} ms`);
+  if (times.torch.length) {
+    const t = median(times.torch);
+    parts.push(`PyTorch ${t.toFixed(0)} ms`, `ratio native/PyTorch ${(n / t).toFixed(2)}`);
+  }
+  const grew = tensorsAt[tensorsAt.length - 1] - tensorsAt[1];
+  parts.push(
+    `tensors ${tensorsAt[1]} -> ${tensorsAt[tensorsAt.length - 1]}${grew ? " (LEAK)" : ""}`,
+  );
+  console.log(parts.join(", "));
+}
+console.log(`load after: ${loadavg()}`);
+await twin?.close();
