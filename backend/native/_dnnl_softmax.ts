@@ -1,0 +1,324 @@
+/**
+ * Softmax-family kernels of the native backend on oneDNN primitives (multithreaded, vectorized)
+ * and its sgemm, in place of the cpu backend's single-threaded JavaScript passes:
+ *
+ * - `SelfsupLogSumExpMatMul` / `SelfsupLogSumExpMatMulGrad`: the softmax cross-entropy over a
+ *   similarity matrix that `losses/_ops.ts`'s `logSumExpMatMul` dispatches to (NT-Xent, InfoNCE,
+ *   MoCo). Forward: one sgemm for `S = scale·a·bᵀ` (the extra logit and the masked diagonal
+ *   written in by index), then in place `E = exp(S - rowmax)` and the row sums s (a max
+ *   reduction, a broadcast subtract with an exp post-op, a sum reduction); E and 1/s are kept.
+ *   Backward: the softmax `diag(1/s)·E` is never formed: `da = w·diag(1/s)·(E·b)` and
+ *   `db = w·Eᵀ·(diag(1/s)·a)` are two sgemms (the transpose is the sgemm's flag) and two `[n, d]`
+ *   row scalings. No `[r, c]` JavaScript pass remains. The column direction (InfoNCE's z2 -> z1)
+ *   runs on `scale·b·aᵀ`, one more sgemm, so every reduction stays along contiguous rows.
+ * - `Softmax` along the last axis.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import { allocF32 } from "./_buffers.ts";
+import { type Blas, loadBlas } from "./_blas.ts";
+import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
+import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
+
+/** Kernel names shared with `losses/_ops.ts` (`LSE_MATMUL_KERNEL`, `LSE_MATMUL_GRAD_KERNEL`). */
+export const LSE_MATMUL = "SelfsupLogSumExpMatMul";
+/** The backward kernel of {@linkcode LSE_MATMUL}. */
+export const LSE_MATMUL_GRAD = "SelfsupLogSumExpMatMulGrad";
+
+/** Attributes of the two kernels (see `logSumExpMatMul`). */
+interface LseAttrs {
+  scale: number;
+  rowWeight: number;
+  colWeight: number;
+  maskDiagonal: boolean;
+  constB: boolean;
+}
+
+/** Matrices up to this many elements take the JavaScript loop (measured below in RESULTS). */
+const SMALL = 0;
+
+/** Cached primitives for rows x cols: max and sum along rows, and `exp(x - m)` in place. */
+function rowPrimitives(d: Dnnl, rows: number, cols: number): {
+  max: Primitive;
+  sum: Primitive;
+  subExp: Primitive;
+} {
+  const key = `${rows}x${cols}`;
+  const mdX = () => d.memoryDesc([rows, cols], TAG.ab);
+  const mdM = () => d.memoryDesc([rows, 1], TAG.ab);
+  const reduction = (alg: number, name: string) =>
+    d.cached(`selfsup reduce ${name} ${key}`, () => {
+      const op = d.opDesc();
+      d.check(
+        d.symbols.dnnl_reduction_desc_init(op, alg, mdX(), mdM(), 0, 0) as number,
+        "dnnl_reduction_desc_init",
+        `${name} [${rows}, ${cols}]`,
+      );
+      return d.primitive(op, { what: `reduction ${name} [${rows}, ${cols}]` });
+    });
+  const subExp = d.cached(`selfsup sub-exp ${key}`, () => {
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_binary_desc_init(op, ALG.binarySub, mdX(), mdM(), mdX()) as number,
+      "dnnl_binary_desc_init",
+      `sub [${rows}, ${cols}] - [${rows}, 1]`,
+    );
+    const attr = d.postOpsAttr([[ALG.eltwiseExp, 1, 0]]);
+    try {
+      return d.primitive(op, { attr, what: `sub + exp [${rows}, ${cols}]` });
+    } finally {
+      d.symbols.dnnl_primitive_attr_destroy(attr);
+    }
+  });
+  return {
+    max: reduction(ALG.reductionMax, "max"),
+    sum: reduction(ALG.reductionSum, "sum"),
+    subExp,
+  };
+}
+
+/**
+ * The logits `scale·x·yᵀ` `[r, c]` (with `extra[i]` in front of row i, and the product's diagonal
+ * at -Infinity when masked) turned in place into `E = exp(S - m)` with m the row maxima, and the
+ * row sums s of E: `lse_i = m_i + log(s_i)` and the softmax is `E_ij / s_i`. oneDNN's own
+ * log-softmax was not used: its log is off by up to ~3e-6 absolute (measured: log-softmax of
+ * [-inf, 2] gave 1.4e-6 instead of 0), too coarse for the closed-form tests; its exp and the
+ * reductions measure within 2e-7. Returns E, 1/s and Σᵢ (lse_i - target_i) in float64.
+ */
+function expOfProduct(
+  d: Dnnl,
+  blas: Blas,
+  x: Float32Array,
+  y: Float32Array,
+  r: number,
+  c: number,
+  dim: number,
+  scale: number,
+  extra: Float32Array | undefined,
+  mask: boolean,
+  target: Float32Array,
+): { e: Float32Array; inv: Float32Array; total: number } {
+  const off = extra ? 1 : 0;
+  const w = c + off;
+  const e = allocF32(r * w);
+  blas.sgemm(false, true, r, c, dim, scale, x, dim, y, dim, 0, off ? e.subarray(1) : e, w);
+  if (extra) { for (let i = 0; i < r; i++) e[i * w] = extra[i]; }
+  if (mask) { for (let i = 0; i < Math.min(r, c); i++) e[i * w + off + i] = -Infinity; }
+  const m = new Float32Array(r);
+  const s = new Float32Array(r);
+  if (w === 1 || r * w <= SMALL) {
+    // A reduction over one column is no reduction to oneDNN; tiny matrices cost less in JS than
+    // three primitive calls.
+    for (let i = 0, o = 0; i < r; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < w; j++) max = Math.max(max, e[o + j]);
+      let sum = 0;
+      for (let j = 0; j < w; j++, o++) sum += e[o] = Math.exp(e[o] - max);
+      m[i] = max;
+      s[i] = sum;
+    }
+  } else {
+    const p = rowPrimitives(d, r, w);
+    p.max.execute({ [ARG.src]: e, [ARG.dst]: m });
+    p.subExp.execute({ [ARG.src]: e, [ARG.src1]: m, [ARG.dst]: e });
+    p.sum.execute({ [ARG.src]: e, [ARG.dst]: s });
+  }
+  let total = 0;
+  const inv = new Float32Array(r);
+  for (let i = 0; i < r; i++) {
+    total += m[i] + Math.log(s[i]) - target[i];
+    inv[i] = 1 / s[i];
+  }
+  return { e, inv, total };
+}
+
+/** Multiplies row i of `x` `[rows, cols]` by `f[i]` (and `g`) into `out` (may be `x`). */
+function scaleRows(
+  x: Float32Array,
+  f: Float32Array,
+  g: number,
+  out: Float32Array,
+  cols: number,
+): Float32Array {
+  for (let i = 0, o = 0; i < f.length; i++) {
+    const k = f[i] * g;
+    for (let j = 0; j < cols; j++, o++) out[o] = x[o] * k;
+  }
+  return out;
+}
+
+function lseForward(d: Dnnl, blas: Blas): KernelFn {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as CpuLikeBackend;
+    const { a, b: bt, target, extra } = inputs;
+    const o = attrs as unknown as LseAttrs;
+    const av = f32(backend, a);
+    const bv = f32(backend, bt);
+    const tv = f32(backend, target);
+    const ev = extra ? f32(backend, extra) : undefined;
+    if (!av || !bv || !tv || (extra && !ev)) {
+      throw new TypeError(`Cannot run ${LSE_MATMUL}: expected float32 tensors`);
+    }
+    const [r, dim] = a!.shape;
+    const c = bt!.shape[0];
+    if (o.maskDiagonal && c < 2 && !ev) {
+      throw new RangeError(
+        `Cannot run ${LSE_MATMUL}: a masked diagonal needs at least 2 columns, received ${c}`,
+      );
+    }
+    const rows = expOfProduct(d, blas, av, bv, r, c, dim, o.scale, ev, o.maskDiagonal, tv);
+    let value = o.rowWeight * rows.total;
+    let eT: Float32Array = new Float32Array(0);
+    let invT: Float32Array = new Float32Array(0);
+    let colsShape = [0];
+    if (o.colWeight !== 0) {
+      if (ev || o.maskDiagonal || r !== c) {
+        throw new TypeError(
+          `Cannot run ${LSE_MATMUL}: column weights need a square product without extra logits ` +
+            `or mask, received [${r}, ${c}]`,
+        );
+      }
+      const cols = expOfProduct(d, blas, bv, av, c, r, dim, o.scale, undefined, false, tv);
+      value += o.colWeight * cols.total;
+      eT = cols.e;
+      invT = cols.inv;
+      colsShape = [c, r];
+    }
+    return [
+      backend.makeTensorInfo([], "float32", new Float32Array([value])),
+      backend.makeTensorInfo([r, c + (ev ? 1 : 0)], "float32", rows.e),
+      backend.makeTensorInfo([r], "float32", rows.inv),
+      backend.makeTensorInfo(colsShape, "float32", eT),
+      backend.makeTensorInfo([invT.length], "float32", invT),
+    ];
+  };
+}
+
+function lseBackward(blas: Blas): KernelFn {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as CpuLikeBackend;
+    const { a, b: bt, extra, dy, state0, state1, state2, state3 } = inputs;
+    const o = attrs as unknown as LseAttrs;
+    const av = f32(backend, a)!;
+    const bv = f32(backend, bt)!;
+    const e = f32(backend, state0)!; // [r, (1 +) c]: exp(S - m) by rows
+    const inv = f32(backend, state1)!; // [r]: 1 / row sums
+    const g = f32(backend, dy)![0];
+    const [r, dim] = a!.shape;
+    const c = bt!.shape[0];
+    const off = extra ? 1 : 0;
+    const w = c + off;
+    const ec = off ? e.subarray(1) : e; // the product's columns
+    const alpha = o.rowWeight * o.scale * g;
+    const da = allocF32(r * dim);
+    const db = allocF32(c * dim, o.constB);
+    // Row direction, P = diag(1/s)·E: da = α·diag(1/s)·E·b, db = α·Eᵀ·(diag(1/s)·a).
+    blas.sgemm(false, false, r, dim, c, 1, ec, w, bv, dim, 0, da, dim);
+    scaleRows(da, inv, alpha, da, dim);
+    if (o.colWeight !== 0) {
+      // Column direction on the transposed logits: Q = diag(1/sᵀ)·Eᵀ [c, r], dS += β·Qᵀ.
+      const eT = f32(backend, state2)!;
+      const invT = f32(backend, state3)!;
+      const beta = o.colWeight * o.scale * g;
+      const bScaled = scaleRows(bv, invT, beta, new Float32Array(c * dim), dim);
+      blas.sgemm(true, false, r, dim, c, 1, eT, r, bScaled, dim, 1, da, dim);
+      if (!o.constB) {
+        blas.sgemm(false, false, c, dim, r, 1, eT, r, av, dim, 0, db, dim);
+        scaleRows(db, invT, beta, db, dim);
+      }
+    }
+    if (!o.constB) {
+      const aScaled = scaleRows(av, inv, alpha, new Float32Array(r * dim), dim);
+      blas.sgemm(
+        true,
+        false,
+        c,
+        dim,
+        r,
+        1,
+        ec,
+        w,
+        aScaled,
+        dim,
+        o.colWeight !== 0 ? 1 : 0,
+        db,
+        dim,
+      );
+    }
+    const out = [
+      backend.makeTensorInfo([r, dim], "float32", da),
+      backend.makeTensorInfo([c, dim], "float32", db),
+    ];
+    if (extra) {
+      const de = new Float32Array(r);
+      for (let i = 0; i < r; i++) de[i] = o.rowWeight * g * e[i * w] * inv[i];
+      out.push(backend.makeTensorInfo([r], "float32", de));
+    }
+    return out;
+  };
+}
+
+/** Row softmax of `x` `[rows, cols]` into `y`. */
+function softmaxRows(
+  d: Dnnl,
+  x: Float32Array,
+  y: Float32Array,
+  rows: number,
+  cols: number,
+): void {
+  d.cached(`selfsup softmax fwd ${rows}x${cols}`, () => {
+    const md = d.memoryDesc([rows, cols], TAG.ab);
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_softmax_forward_desc_init(op, PROP.forwardInference, md, 1) as number,
+      "dnnl_softmax_forward_desc_init",
+      `[${rows}, ${cols}]`,
+    );
+    return d.primitive(op, { what: `softmax [${rows}, ${cols}]` });
+  }).execute({ [ARG.src]: x, [ARG.dst]: y });
+}
+
+/** `Softmax` along the last axis on oneDNN; other dtypes go to `fallback`. */
+function softmaxKernel(d: Dnnl, fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const logits = args.inputs.logits;
+    const x = f32(backend, logits);
+    const shape = logits?.shape ?? [];
+    const cols = shape[shape.length - 1] ?? 0;
+    if (!x || shape.length === 0 || x.length === 0 || cols === 0) return fallback(args);
+    const y = allocF32(x.length);
+    softmaxRows(d, x, y, x.length / cols, cols);
+    return backend.makeTensorInfo(shape.slice(), "float32", y);
+  };
+}
+
+/**
+ * Registers the kernels of this file for `backendName` when oneDNN 2.x loads (else nothing: the
+ * losses then compose tfjs ops). `fallbacks` are the cpu kernels by name.
+ * @returns the kernel names registered
+ */
+export function registerDnnlSoftmaxKernels(
+  backendName: string,
+  fallbacks: Record<string, KernelFn | undefined>,
+): string[] {
+  const d = dnnlOrUndefined();
+  if (!d) return [];
+  const blas = loadBlas();
+  const kernels: [string, KernelFn][] = [
+    [LSE_MATMUL, lseForward(d, blas)],
+    [LSE_MATMUL_GRAD, lseBackward(blas)],
+  ];
+  if (fallbacks.Softmax) kernels.push(["Softmax", softmaxKernel(d, fallbacks.Softmax)]);
+  for (const [kernelName, kernelFunc] of kernels) {
+    // Replaces the cpu kernel copied in for this backend (without tfjs' overwrite warning).
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
+  return kernels.map(([name]) => name);
+}
