@@ -6,6 +6,11 @@
  *   `FusedBatchNorm` gradient can tell that its mean and variance are `tf.moments` of its own input
  *   (training-mode batch norm, as tfjs-layers and the reference step build it) and return the whole
  *   input gradient from one oneDNN primitive;
+ * - lazy moments: `tf.moments` centers and squares the whole input (two full-size writes) only to
+ *   average the squares; `x - mean(x)` and its square are made lazily (computed on first read of
+ *   their values, which keeps their inputs alive until then), and the `Mean` of the lazy square is
+ *   computed straight from `x` and its mean in one read-only pass, so neither is ever written when
+ *   nothing else reads them (training-mode batch norm);
  * - known zeros: gradients that are zero by construction (the mean and variance gradients once the
  *   batch-norm gradient has folded them into `dx`) share one read-only zero array per size, and the
  *   gradients and `Add`s downstream of them pass them through without touching memory.
@@ -13,6 +18,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { allocF32, noteWrite } from "./_buffers.ts";
 import type { KernelFn } from "./_util.ts";
 
 /** How a tensor was made, for the kernels that record it. */
@@ -41,6 +47,77 @@ export function isKnownZero(t: { dataId: object } | null | undefined): boolean {
 interface Backend {
   makeTensorInfo(shape: number[], dtype: string, values?: unknown): tf.TensorInfo;
   incRef(dataId: object): void;
+  disposeData(dataId: object, force?: boolean): boolean;
+  data: { get(dataId: unknown): { values: unknown } };
+}
+
+/** A lazy tensor not yet computed: what to release if it is disposed first. */
+const pending = new Map<object, () => void>();
+/** Lazy `x - mean(x)` and `(x - mean(x))^2` tensors: their `x` and `mean` dataIds. */
+const centered = new WeakMap<object, { x: object; mean: object }>();
+const squaredCentered = new WeakMap<object, { x: object; mean: object }>();
+
+function valuesOf(backend: Backend, dataId: object): Float32Array {
+  return backend.data.get(dataId).values as Float32Array;
+}
+
+/**
+ * A float32 tensor whose values `compute` makes on first read; `deps` (dataIds) are kept alive
+ * until then.
+ */
+function lazyTensor(
+  backend: Backend,
+  shape: number[],
+  deps: object[],
+  compute: () => Float32Array,
+): tf.TensorInfo {
+  for (const d of deps) backend.incRef(d);
+  const info = backend.makeTensorInfo(shape, "float32", new Float32Array(0));
+  const id = info.dataId as object;
+  const release = () => {
+    pending.delete(id);
+    for (const d of deps) backend.disposeData(d);
+  };
+  pending.set(id, release);
+  let values: Float32Array | undefined;
+  Object.defineProperty(backend.data.get(id), "values", {
+    configurable: true,
+    enumerable: true,
+    get() {
+      if (values === undefined) {
+        values = compute();
+        noteWrite(values);
+        release();
+      }
+      return values;
+    },
+    set(v: Float32Array) {
+      values = v;
+    },
+  });
+  return info;
+}
+
+/**
+ * Whether the tensor is lazy and not yet computed (its values must not be read on disposal).
+ */
+export function isPendingLazy(dataId: object): boolean {
+  return pending.has(dataId);
+}
+
+/** Releases what a lazy tensor that was never computed kept alive (it was deleted). */
+export function releaseLazy(dataId: object): void {
+  pending.get(dataId)?.();
+}
+
+/** The per-channel mean `b` of `a` (over every axis but the last), when lineage says so. */
+function isChannelMeanOf(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  const m = lineage.get(b.dataId as object);
+  const c = a.shape[a.shape.length - 1];
+  return m !== undefined && m.op === "mean" && m.x === a.dataId && perChannel(m) &&
+    m.rank === a.shape.length && b.shape.reduce((p, d) => p * d, 1) === c &&
+    b.shape[b.shape.length - 1] === c &&
+    a.dtype === "float32";
 }
 
 /** The `SelfsupKnownZeros` kernel: a float32 zero tensor sharing one read-only array per size. */
@@ -76,10 +153,14 @@ export function withGraphHooks(kernelName: string, kernel: KernelFn): KernelFn {
   switch (kernelName) {
     case "Mean":
       return (args) => {
-        const out = kernel(args) as tf.TensorInfo;
         const x = args.inputs.x!;
         const axis = (args.attrs as { axis: number | number[] }).axis;
         const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+        const sq = squaredCentered.get(x.dataId as object);
+        const record = { rank: x.shape.length, axes };
+        const out = sq && perChannel(record)
+          ? variance(args.backend as Backend, sq, x.shape, args.attrs as { keepDims?: boolean })
+          : kernel(args) as tf.TensorInfo;
         lineage.set(out.dataId as object, {
           op: "mean",
           x: x.dataId as object,
@@ -90,7 +171,25 @@ export function withGraphHooks(kernelName: string, kernel: KernelFn): KernelFn {
       };
     case "Sub":
       return (args) => {
-        const out = kernel(args) as tf.TensorInfo;
+        const { a, b } = args.inputs;
+        const backend = args.backend as Backend;
+        let out: tf.TensorInfo;
+        if (a && b && isChannelMeanOf(a, b)) {
+          const ids = { x: a.dataId as object, mean: b.dataId as object };
+          out = lazyTensor(backend, a.shape.slice(), [ids.x, ids.mean], () => {
+            const x = valuesOf(backend, ids.x);
+            const m = valuesOf(backend, ids.mean);
+            const c = m.length;
+            const y = allocF32(x.length);
+            for (let i = 0; i < x.length; i += c) {
+              for (let j = 0; j < c; j++) y[i + j] = x[i + j] - m[j];
+            }
+            return y;
+          });
+          centered.set(out.dataId as object, ids);
+        } else {
+          out = kernel(args) as tf.TensorInfo;
+        }
         lineage.set(out.dataId as object, {
           op: "sub",
           a: args.inputs.a!.dataId as object,
@@ -100,7 +199,28 @@ export function withGraphHooks(kernelName: string, kernel: KernelFn): KernelFn {
       };
     case "Square":
       return (args) => {
-        const out = kernel(args) as tf.TensorInfo;
+        const x = args.inputs.x!;
+        const backend = args.backend as Backend;
+        const ids = centered.get(x.dataId as object);
+        let out: tf.TensorInfo;
+        if (ids) {
+          out = lazyTensor(backend, x.shape.slice(), [ids.x, ids.mean], () => {
+            const v = valuesOf(backend, ids.x);
+            const m = valuesOf(backend, ids.mean);
+            const c = m.length;
+            const y = allocF32(v.length);
+            for (let i = 0; i < v.length; i += c) {
+              for (let j = 0; j < c; j++) {
+                const d = v[i + j] - m[j];
+                y[i + j] = d * d;
+              }
+            }
+            return y;
+          });
+          squaredCentered.set(out.dataId as object, ids);
+        } else {
+          out = kernel(args) as tf.TensorInfo;
+        }
         lineage.set(out.dataId as object, { op: "square", x: args.inputs.x!.dataId as object });
         return out;
       };
@@ -124,6 +244,30 @@ export function withGraphHooks(kernelName: string, kernel: KernelFn): KernelFn {
     default:
       return kernel;
   }
+}
+
+/** `mean((x - mean)^2)` per channel, read from `x` and `mean` in one pass (float64 sums). */
+function variance(
+  backend: Backend,
+  ids: { x: object; mean: object },
+  shape: number[],
+  attrs: { keepDims?: boolean },
+): tf.TensorInfo {
+  const v = valuesOf(backend, ids.x);
+  const m = valuesOf(backend, ids.mean);
+  const c = m.length;
+  const acc = new Float64Array(c);
+  for (let i = 0; i < v.length; i += c) {
+    for (let j = 0; j < c; j++) {
+      const d = v[i + j] - m[j];
+      acc[j] += d * d;
+    }
+  }
+  const out = new Float32Array(c);
+  const rows = v.length / c;
+  for (let j = 0; j < c; j++) out[j] = acc[j] / rows;
+  const outShape = attrs.keepDims ? shape.map((d, i) => (i === shape.length - 1 ? d : 1)) : [c];
+  return backend.makeTensorInfo(outShape, "float32", out);
 }
 
 function broadcast(a: tf.TensorInfo, b: tf.TensorInfo): number[] {

@@ -27,7 +27,13 @@ import {
   batchNormTrainGrad,
   makeFusedBatchNorm,
 } from "./_batch_norm.ts";
-import { KNOWN_ZEROS, knownZerosKernel, withGraphHooks } from "./_lineage.ts";
+import {
+  isPendingLazy,
+  KNOWN_ZEROS,
+  knownZerosKernel,
+  releaseLazy,
+  withGraphHooks,
+} from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
 import {
   installGradient,
@@ -140,9 +146,14 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
       return values;
     }
     override disposeData(dataId: tf.DataId, force = false): boolean {
-      const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+      // A lazy tensor never read is dropped without computing it (reading values would).
+      const lazy = isPendingLazy(dataId as object);
+      const values = !lazy && this.data.has(dataId) ? this.data.get(dataId).values : undefined;
       const done = super.disposeData(dataId, force);
-      if (values !== undefined && !this.data.has(dataId)) noteDispose(values);
+      if (!this.data.has(dataId)) {
+        if (lazy) releaseLazy(dataId as object);
+        else if (values !== undefined) noteDispose(values);
+      }
       return done;
     }
   }

@@ -340,3 +340,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "native lazy moments: x - mean(x) and its square are exact when read, even after x is gone",
+  ignore,
+  async fn() {
+    const prng = pcg32(41);
+    const shape = [3, 4, 5, 6];
+    const x = Float32Array.from(randomNormal(360, prng), (v, i) => v + (i % 6));
+    const run = (disposeFirst: boolean) => {
+      const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+      const m = tf.mean(xt, [0, 1, 2]);
+      const d = tf.sub(xt, m);
+      const sq = tf.square(d);
+      const v = tf.mean(sq, [0, 1, 2], true);
+      // Dispose the input (and the mean) before the lazy tensors are read.
+      if (disposeFirst) tf.dispose([xt, m]);
+      const out = [d, sq, v].map((t) => Float64Array.from(t.dataSync()));
+      tf.dispose([xt, m, d, sq, v]);
+      return out;
+    };
+    await useBackend("cpu", { quiet: true });
+    const want = run(false);
+    await useBackend("native", { quiet: true });
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    for (const disposeFirst of [false, true]) {
+      const buffers = backend.numDataIds();
+      await assertNoLeak(() => {
+        run(disposeFirst).forEach((g, i) =>
+          assertTensorClose(g, want[i], { rtol: 1e-5, atol: 1e-5 }, `${i} ${disposeFirst}`)
+        );
+      });
+      assert.equal(backend.numDataIds(), buffers, "every kept-alive input released");
+    }
+    // Never read: disposing the lazy tensors releases their inputs too.
+    const buffers = backend.numDataIds();
+    tf.tidy(() => {
+      const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+      const { variance } = tf.moments(xt, [0, 1, 2]);
+      assertTensorClose(variance, want[2], { rtol: 1e-5, atol: 1e-5 }, "variance");
+    });
+    assert.equal(backend.numDataIds(), buffers, "unread lazy tensors released their inputs");
+  },
+});
