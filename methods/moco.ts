@@ -28,7 +28,7 @@ import {
 } from "./_common.ts";
 import { cosineMomentum, momentumUpdate } from "./momentum_update.ts";
 import { enqueue } from "./queue.ts";
-import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
+import type { BaseMethodOptions, Method, MethodSetup, Replicas } from "./types.ts";
 
 /** Options for {@linkcode moco}. */
 export interface MocoOptions extends BaseMethodOptions {
@@ -174,6 +174,37 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
       );
       return l2Normalize(parts.length > 1 ? tf.concat(parts, 0) : parts[0]);
     });
+  /**
+   * Data-parallel keys (MoCo's shuffle-BN across GPUs, `batch_shuffle_ddp`): the key views of all
+   * ranks are gathered and permuted alike on every rank, split into `shuffleBnSplits` sub-batches
+   * per rank, each rank encodes its own, and the keys are gathered back and unshuffled. Returns
+   * this rank's keys and the global batch's (for the queue), as one process with
+   * `shuffleBnSplits * size` splits on the global batch would compute them.
+   */
+  const gatheredKeys = (n: MocoNets, x: tf.Tensor4D, shuffleSeed: number, r: Replicas) =>
+    tf.tidy(() => {
+      const all = r.allGather(x); // [size * b, H, W, C]
+      const b = all.shape[0];
+      const prng = pcg32(shuffleSeed);
+      const perm = Array.from({ length: b }, (_, i) => i);
+      for (let i = b - 1; i > 0; i--) {
+        const j = Math.floor(prng() * (i + 1));
+        [perm[i], perm[j]] = [perm[j], perm[i]];
+      }
+      const shuffled = tf.gather(all, tf.tensor1d(perm, "int32"));
+      const parts = tf.split(shuffled, shuffleBnSplits * r.size, 0)
+        .slice(r.rank * shuffleBnSplits, (r.rank + 1) * shuffleBnSplits)
+        .map((c) => embed(n.keyEncoder, [n.keyProjector], c as tf.Tensor4D));
+      const k = r.allGather(stopGradient(tf.concat(parts, 0))); // [b * f, d] shuffled order
+      const f = k.shape[0] / b;
+      const inverse = new Int32Array(b * f);
+      perm.forEach((img, pos) => {
+        for (let i = 0; i < f; i++) inverse[img * f + i] = pos * f + i;
+      });
+      const global = stopGradient(l2Normalize(tf.gather(k, tf.tensor1d(inverse, "int32"))));
+      const own = x.shape[0] * f;
+      return { local: tf.slice(global, [r.rank * own, 0], [own, -1]), global };
+    });
   /** Keys: sub-batches of a seeded permutation, put back in order; no gradient. */
   const keys = (n: MocoNets, x: tf.Tensor4D, shuffleSeed: number): tf.Tensor2D =>
     tf.tidy(() => {
@@ -236,20 +267,24 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
           };
         }
         const q = queries(n, views[0]);
-        const k = keys(n, views[1], base);
+        const r = context.replicas && context.replicas.size > 1 ? context.replicas : null;
+        // data-parallel: this rank's keys for its loss, all ranks' keys for the queue
+        const both = r ? gatheredKeys(n, views[1], base, r) : null;
+        const k = both ? both.local : keys(n, views[1], base);
+        const pushed = both ? both.global : k;
         const queue = s.queue!;
-        if (queue.shape[0] % k.shape[0] !== 0) {
+        if (queue.shape[0] % pushed.shape[0] !== 0) {
           throw new RangeError(
             `Cannot run ${where}: queueSize must be divisible by the keys per step, received ${
               queue.shape[0]
-            } and ${k.shape[0]}`,
+            } and ${pushed.shape[0]}`,
           );
         }
         const loss = tf.add(mocoInfoNce(q, k, queue, { temperature }), reg) as tf.Scalar;
         return {
           loss,
           metrics: { zStd: zStd(q), top1: mocoAccuracy(q, k, queue, { temperature }) },
-          state: { queue, keys: k },
+          state: { queue, keys: pushed },
         };
       });
     },

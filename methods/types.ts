@@ -23,6 +23,30 @@ export interface StepContext {
   step: number;
   /** Epoch index, from 0. */
   epoch: number;
+  /**
+   * The other ranks of a data-parallel run (`distributed/`'s `dataParallel`); absent in a single
+   * process. Steps with cross-sample state use it: gathered negatives, MoCo's keys, SwAV's Sinkhorn.
+   */
+  replicas?: Replicas;
+}
+
+/**
+ * Collectives over the ranks of a data-parallel run, as a step sees them. Each rank holds one
+ * shard of the global batch; the loop averages the ranks' gradients, so a step's loss is its
+ * share of the global loss (the mean of the ranks' losses is the single-process loss).
+ */
+export interface Replicas {
+  /** This process's rank, from 0. */
+  readonly rank: number;
+  /** Number of ranks. */
+  readonly size: number;
+  /** Whether contrastive losses see the negatives of every rank (SimCLR across TPU cores). */
+  readonly gatherNegatives: boolean;
+  /**
+   * Every rank's `x` concatenated along axis 0 in rank order (all ranks' shapes equal). Its
+   * gradient is summed over the ranks and each rank keeps its own rows.
+   */
+  allGather<T extends tf.Tensor>(x: T): T;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import type { Method, StepContext } from "../methods/types.ts";
+import type { Method, Replicas, StepContext } from "../methods/types.ts";
 import { pcg32, type Prng, tensorSeed } from "../data/prng.ts";
 import { adamw } from "./adamw.ts";
 import { lars } from "./lars.ts";
@@ -13,6 +13,8 @@ import { MetricsLog, type MetricsRecord } from "./metrics_log.ts";
 import { type ProgressReporter, progressReporter } from "./progress.ts";
 import { CheckpointError, NonFiniteStateError, TrainingDivergedError } from "./errors.ts";
 import { rejectUnknownKeys } from "./_validate.ts";
+import { dataParallel } from "../distributed/data_parallel.ts";
+import { launchedUnderMpi } from "../distributed/world.ts";
 
 /** The optimizers `train` can build by name. */
 export const OPTIMIZER_NAMES = ["sgd", "adamw", "lars"] as const;
@@ -164,6 +166,33 @@ export interface TrainOptions<Nets = unknown> {
   log?: (text: string) => void;
   /** Called with each step's record after it is logged. */
   onStep?: (record: MetricsRecord) => void;
+  /**
+   * Data-parallel training (`distributed/`'s `dataParallel()`): each rank trains on its shard
+   * of every global batch, gradients averaged before the optimizer step; only rank 0 writes
+   * metrics, checkpoints and progress and runs `evaluate`.
+   * @default {dataParallel() when launched by mpirun with more than one rank, else none}
+   */
+  distributed?: DataParallel | null;
+}
+
+/** The hooks {@linkcode train} calls in a data-parallel run (built by `dataParallel()`). */
+export interface DataParallel {
+  /** This process's rank, from 0. */
+  readonly rank: number;
+  /** Number of ranks. */
+  readonly size: number;
+  /** What a method step sees of the other ranks (`StepContext.replicas`). */
+  readonly replicas: Replicas;
+  /** Once before the first step (after a resume): sync batch norm, rank 0's weights to all. */
+  prepare(nets: unknown): void;
+  /** This rank's rows of a global batch. */
+  shard(images: tf.Tensor4D): tf.Tensor4D;
+  /** The gradients averaged over ranks (new tensors; nulls stay null). */
+  reduceGradients(grads: (tf.Tensor | null)[]): (tf.Tensor | null)[];
+  /** Numbers (loss, metrics) averaged over ranks. */
+  reduceNumbers(values: number[]): number[];
+  /** Ends every rank of the job (a rank that fails alone would leave the others waiting). */
+  abort(code: number): never;
 }
 
 const TRAIN_OPTION_KEYS = [
@@ -192,6 +221,7 @@ const TRAIN_OPTION_KEYS = [
   "progress",
   "log",
   "onStep",
+  "distributed",
 ] as const;
 
 /** A parameter group of {@linkcode TrainOptions.lrGroups}. */
@@ -277,6 +307,15 @@ function toImages(batch: TrainBatch): tf.Tensor4D {
   throw new TypeError(
     "Cannot train: a batch needs images as a tf.Tensor4D, or a Uint8Array with a 4-d shape",
   );
+}
+
+/** This rank's shard of a global batch (the global batch disposed). */
+function shardOf(distributed: DataParallel, images: tf.Tensor4D): tf.Tensor4D {
+  try {
+    return distributed.shard(images);
+  } finally {
+    images.dispose();
+  }
 }
 
 /** Validates the fields of a loaded checkpoint (an edited or foreign file must not resume). */
@@ -391,6 +430,10 @@ export async function train<Nets, State>(
     log,
     onStep,
   } = options;
+  const distributed = options.distributed === undefined
+    ? (launchedUnderMpi() ? dataParallel() : null)
+    : options.distributed;
+  const writer = !distributed || distributed.rank === 0;
   checkInt("steps", steps, 1);
   const stepsPerEpoch = options.stepsPerEpoch ?? steps;
   checkInt("stepsPerEpoch", stepsPerEpoch, 1);
@@ -467,7 +510,8 @@ export async function train<Nets, State>(
       lastCheckpointStep = step;
       lastCheckpoint = loaded.path;
     }
-    const metrics = outDir
+    distributed?.prepare(nets);
+    const metrics = outDir && writer
       ? await (async () => {
         await Deno.mkdir(outDir, { recursive: true });
         return MetricsLog.open(`${outDir}/metrics.jsonl`, step > 0 ? { keepBefore: step } : {});
@@ -476,7 +520,7 @@ export async function train<Nets, State>(
 
     const startStep = step;
     const source = typeof data === "function" ? data(loaderPosition) : data;
-    const reporter: ProgressReporter | null = progress
+    const reporter: ProgressReporter | null = progress && writer
       ? progressReporter(steps, { write: log, start: startStep })
       : null;
     const history: MetricsRecord[] = [];
@@ -486,7 +530,7 @@ export async function train<Nets, State>(
     let epoch = Math.floor(step / stepsPerEpoch);
 
     const runEvaluation = async (at: number) => {
-      if (!evaluate) return;
+      if (!evaluate || !writer) return;
       const figures = await evaluate(nets, { progress: at / steps, step: at, epoch });
       const record: MetricsRecord = { kind: "eval", step: at, epoch, ...figures };
       evaluations.push(record);
@@ -498,7 +542,7 @@ export async function train<Nets, State>(
       );
     };
     const writeCheckpoint = async () => {
-      if (!checkpointDir) return;
+      if (!checkpointDir || !writer) return;
       const optimizerState = optimizer.getState();
       try {
         await saveCheckpoint(checkpointDir, {
@@ -543,9 +587,12 @@ export async function train<Nets, State>(
       }
       const tStep = performance.now();
       epoch = batch.epoch ?? Math.floor(step / stepsPerEpoch);
-      const context: StepContext = { progress: step / steps, step, epoch };
-      const viewSeed = tensorSeed(prng);
-      const images = toImages(batch);
+      const context: StepContext = distributed
+        ? { progress: step / steps, step, epoch, replicas: distributed.replicas }
+        : { progress: step / steps, step, epoch };
+      // every rank draws the same seed (the PRNG is checkpointed); each shard its own views
+      const viewSeed = (tensorSeed(prng) + (distributed?.rank ?? 0) * 104729) % 0x7fffffff;
+      const images = distributed ? shardOf(distributed, toImages(batch)) : toImages(batch);
       const batchSize = images.shape[0];
       let views: tf.Tensor4D[] = [];
       let stepMetrics: Record<string, tf.Scalar> = {};
@@ -569,12 +616,20 @@ export async function train<Nets, State>(
         throw e;
       }
       tf.dispose([images, ...views.filter((v) => v !== images)]);
-      const lossValue = loss.dataSync()[0];
-      const gradList = variables.map((v) => grads[v.name] ?? null);
+      let lossValue = loss.dataSync()[0];
+      let gradList: (tf.Tensor | null)[] = variables.map((v) => grads[v.name] ?? null);
+      if (distributed) gradList = distributed.reduceGradients(gradList);
       const clipped = clipByGlobalNorm(gradList, clipNorm ?? Infinity);
+      if (distributed) tf.dispose(gradList.filter((g): g is tf.Tensor => g !== null));
       tf.dispose(Object.values(grads));
       const figures: Record<string, number> = {};
       for (const [k, m] of Object.entries(stepMetrics)) figures[k] = m.dataSync()[0];
+      if (distributed) {
+        const names = Object.keys(figures);
+        const mean = distributed.reduceNumbers([lossValue, ...names.map((k) => figures[k])]);
+        lossValue = mean[0];
+        names.forEach((k, i) => figures[k] = mean[i + 1]);
+      }
       tf.dispose([loss, ...Object.values(stepMetrics)]);
       const bad = !Number.isFinite(lossValue)
         ? { what: "loss", value: lossValue }
@@ -606,7 +661,7 @@ export async function train<Nets, State>(
         loaderPosition = (source as BatchSource).position!();
       }
       const seconds = (performance.now() - tStep) / 1000;
-      imagesSeen += batchSize;
+      imagesSeen += batchSize * (distributed?.size ?? 1);
       const record: MetricsRecord = {
         kind: "step",
         step,
@@ -615,7 +670,7 @@ export async function train<Nets, State>(
         lr: rate,
         gradNorm: clipped.norm,
         ...figures,
-        imagesPerSecond: batchSize / Math.max(seconds, 1e-9),
+        imagesPerSecond: batchSize * (distributed?.size ?? 1) / Math.max(seconds, 1e-9),
       };
       history.push(record);
       await metrics?.append(record);

@@ -1,0 +1,109 @@
+/**
+ * One data-parallel training run for the distributed tests, as a process: under `mpirun -np N`
+ * each rank trains on its shard of every global batch; without mpirun (`--single`) one process
+ * trains on the whole global batch. Rank 0 (or the single process) writes the trainable weights
+ * and losses as JSON to `--out`. Views are a deterministic function of the images (the identity),
+ * so both runs see the same views of each image.
+ *
+ * deno run -A tests/distributed/_worker.ts --method simclr,moco-v2,simsiam --global-batch 8 --steps 5 \
+ *   --out w.json [--single]
+ */
+import { parseArgs } from "node:util";
+import { tf } from "../../backend/tf.ts";
+import { useBackend } from "../../backend/use_backend.ts";
+import { createMethod } from "../../methods/mod.ts";
+import { pcg32 } from "../../data/prng.ts";
+import { train } from "../../train/train.ts";
+import { dataParallel, initWorld } from "../../distributed/mod.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    method: { type: "string", default: "simclr" },
+    "global-batch": { type: "string", default: "8" },
+    steps: { type: "string", default: "5" },
+    out: { type: "string" },
+    single: { type: "boolean", default: false },
+    "no-sync-bn": { type: "boolean", default: false },
+    "no-gather": { type: "boolean", default: false },
+    "run-dir": { type: "string" },
+    "checkpoint-every": { type: "string", default: "0" },
+    resume: { type: "boolean", default: false },
+    "step-delay-ms": { type: "string", default: "0" },
+    lr: { type: "string", default: "0.01" },
+    "pid-dir": { type: "string" },
+  },
+});
+await useBackend((Deno.env.get("SELFSUP_TEST_BACKEND") ?? "cpu") as "cpu");
+const globalBatch = Number(args["global-batch"]);
+const steps = Number(args.steps);
+const world = initWorld({ mpi: args.single ? "never" : "always" });
+if (args["pid-dir"]) {
+  await Deno.writeTextFile(`${args["pid-dir"]}/rank${world.rank}.pid`, `${Deno.pid}`);
+}
+
+const identity = (x: tf.Tensor4D) => tf.clone(x);
+const delay = Number(args["step-delay-ms"]);
+const out: Record<
+  string,
+  { weights: number[][]; initial: number[][]; losses: number[]; startStep: number }
+> = {};
+for (const method of (args.method as string).split(",")) {
+  const name = method as Parameters<typeof createMethod>[0];
+  const extra: Record<string, unknown> = method === "moco-v2"
+    // one process: 2 shuffle-BN splits of the global batch; data-parallel: 1 per rank (of 2)
+    ? { queueSize: 4 * globalBatch, shuffleBnSplits: args.single ? 2 : 1, momentum: 0.9 }
+    : method === "simsiam"
+    ? { projectionDim: 16, hiddenDim: 8 }
+    : {};
+  const setup = createMethod(name, {
+    encoder: "convnet",
+    inputShape: [8, 8, 1],
+    seed: 3,
+    widths: [4, 8],
+    augment: identity,
+    projectionDim: 8,
+    hiddenDim: 16,
+    ...extra,
+  } as never);
+  const initial = setup.method.trainable(setup.nets).map((v) => Array.from(v.dataSync()));
+  const prng = pcg32(11);
+  const batches = Array.from({ length: steps }, () => {
+    const bytes = Uint8Array.from({ length: globalBatch * 64 }, () => Math.floor(prng() * 256));
+    return { images: bytes, shape: [globalBatch, 8, 8, 1] as [number, number, number, number] };
+  });
+  const result = await train(setup, (position) => {
+    let next = (position as { next?: number } | null)?.next ?? 0;
+    return {
+      async *[Symbol.asyncIterator]() {
+        while (next < batches.length) {
+          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          yield batches[next++];
+        }
+      },
+      position: () => ({ next }),
+    };
+  }, {
+    steps,
+    lr: Number(args.lr),
+    schedule: "constant",
+    progress: false,
+    outDir: args["run-dir"],
+    checkpointEvery: Number(args["checkpoint-every"]),
+    resume: args.resume,
+    distributed: args.single ? null : dataParallel({
+      world,
+      // MoCo's shuffle-BN keeps per-rank statistics (as the paper's); the others normalize
+      // over the global batch, as one process on it does
+      syncBatchNorm: method !== "moco-v2" && !args["no-sync-bn"],
+      gatherNegatives: !args["no-gather"],
+    }),
+  });
+  out[method] = {
+    weights: setup.method.trainable(setup.nets).map((v) => Array.from(v.dataSync())),
+    initial,
+    losses: result.history.map((r) => Number(r.loss)),
+    startStep: result.steps - result.history.length,
+  };
+}
+if (world.rank === 0 && args.out) await Deno.writeTextFile(args.out, JSON.stringify(out));
