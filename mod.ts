@@ -21,3 +21,4 @@ export * from "./models/mod.ts";
 export * from "./methods/mod.ts";
 export * from "./train/mod.ts";
 export * from "./eval/mod.ts";
+export * from "./distributed/mod.ts";
