@@ -8,6 +8,7 @@
 export {
   type BatchSource,
   type BatchSourceFactory,
+  type DataParallel,
   type LrGroup,
   OPTIMIZER_NAMES,
   type OptimizerName,
