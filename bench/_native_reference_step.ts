@@ -94,12 +94,18 @@ function ntXent(z: tf.Tensor2D, tau: number): tf.Scalar {
 export function buildReferenceStep(batch = 64, seed = 1): ReferenceStep {
   const prng = pcg32(seed);
   const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, () => prng());
+  // tf.variable copies its initial value: free the initial tensors (16 leaked per build before).
+  const variable = (init: tf.Tensor) => {
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  };
   const he = (shape: number[], fanIn: number) =>
-    tf.variable(
+    variable(
       tf.tensor(normal(prng, shape.reduce((p, v) => p * v, 1), Math.sqrt(2 / fanIn)), shape),
     );
-  const ones = (n: number) => tf.variable(tf.ones([n]));
-  const zeros = (n: number) => tf.variable(tf.zeros([n]));
+  const ones = (n: number) => variable(tf.ones([n]));
+  const zeros = (n: number) => variable(tf.zeros([n]));
   const p = {
     w1: he([3, 3, 3, 32], 27),
     g1: ones(32),

@@ -11,6 +11,7 @@ import {
 } from "./_conv_reference.ts";
 import { inCi, requireOrSkip } from "../_ci.ts";
 import { assertNoLeak, assertTensorClose, pcg32, type Prng, randomNormal } from "../_utils.ts";
+import { buildReferenceStep } from "../../bench/_native_reference_step.ts";
 
 const dnnl = dnnlOrUndefined();
 // without libdnnl2 the tests are ignored, except under CI, which installs it
@@ -381,5 +382,26 @@ Deno.test({
       assertTensorClose(variance, want[2], { rtol: 1e-5, atol: 1e-5 }, "variance");
     });
     assert.equal(backend.numDataIds(), buffers, "unread lazy tensors released their inputs");
+  },
+});
+
+Deno.test({
+  name: "the reference step's losses on native (oneDNN primitives) equal wasm's to 4 decimals",
+  ignore,
+  async fn() {
+    const losses = async (backend: "native" | "wasm") => {
+      await useBackend(backend, { quiet: true });
+      const s = buildReferenceStep(8, 3);
+      const out = Array.from({ length: 5 }, () => s.step());
+      s.dispose();
+      return out;
+    };
+    const want = await losses("wasm");
+    const before = tf.memory().numTensors;
+    const got = await losses("native");
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind by 5 native steps");
+    got.forEach((l, i) =>
+      assert.ok(Math.abs(l - want[i]) < 5e-5, `step ${i}: native ${l} vs wasm ${want[i]}`)
+    );
   },
 });
