@@ -7,6 +7,9 @@
  * surviving mutant; the JSON reports land in `runs/mutation/`. Not part of CI: a file of ~50
  * mutants takes minutes on two cores.
  *
+ * `--with a_test.ts,b_test.ts` adds test files to every file's command (e.g. the method loss pins:
+ * `deno task mutate methods/simclr.ts --with tests/methods/loss_pin_test.ts`).
+ *
  * Default files: the public files of `losses/`. Score = (killed + timed out) / (those +
  * survived + no coverage), Stryker's definition.
  *
@@ -64,7 +67,7 @@ function score(mutants: Mutant[]): number {
   return valid === 0 ? NaN : detected / valid;
 }
 
-async function mutateFile(file: string): Promise<Row | null> {
+async function mutateFile(file: string, extra: string[]): Promise<Row | null> {
   const test = testFileOf(file);
   if (!exists(test)) {
     console.warn(`mutate: ${file} has no ${test}, skipped`);
@@ -74,11 +77,11 @@ async function mutateFile(file: string): Promise<Row | null> {
   const report = `${OUT}/${name}.json`;
   const config = {
     testRunner: "command",
-    commandRunner: { command: `deno test -A --no-check ${test}` },
+    commandRunner: { command: `deno test -A --no-check ${[test, ...extra].join(" ")}` },
     mutate: [file],
     coverageAnalysis: "off",
     concurrency: 1,
-    timeoutMS: 120_000,
+    timeoutMS: 30_000,
     reporters: ["progress", "json"],
     jsonReporter: { fileName: report },
     tempDirName: `${OUT}/tmp-${name}`,
@@ -111,11 +114,14 @@ async function mutateFile(file: string): Promise<Row | null> {
 }
 
 if (import.meta.main) {
-  const files = Deno.args.length > 0 ? Deno.args : await defaultFiles();
+  const args = [...Deno.args];
+  const at = args.indexOf("--with");
+  const extra = at >= 0 ? args.splice(at, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
+  const files = args.length > 0 ? args : await defaultFiles();
   await Deno.mkdir(OUT, { recursive: true });
   const rows: Row[] = [];
   for (const file of files) {
-    const row = await mutateFile(file);
+    const row = await mutateFile(file, extra);
     if (row) rows.push(row);
   }
   const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
