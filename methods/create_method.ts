@@ -71,7 +71,7 @@ const MOCO_KEYS = ["temperature", "queueSize", "momentum", "shuffleBnSplits"];
 const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions) => MethodSetup }> =
   {
     simclr: {
-      keys: ["loss", "temperature", "headLayers", "sharedBatchNorm"],
+      keys: ["loss", "temperature", "headLayers", "sharedBatchNorm", "headBatchNorm"],
       build: (o) => simclr(o) as MethodSetup,
     },
     simsiam: { keys: ["stopGradient"], build: (o) => simsiam(o) as MethodSetup },
