@@ -7,6 +7,7 @@
 export * from "./extract_features.ts";
 export * from "./knn_classify.ts";
 export * from "./knn_accuracy.ts";
+export * from "./knn_accuracies.ts";
 export * from "./ctc_loss.ts";
 export * from "./ctc_greedy_decode.ts";
 export * from "./ctc_beam_search.ts";

@@ -1,0 +1,214 @@
+/**
+ * `deno task table`: pretrains every method on MNIST and Fashion-MNIST at one budget and writes
+ * the method table (kNN k 20 / 200 on the full 10k test set with the 60k training set as bank,
+ * linear probe; raw-pixel, random-init and supervised baselines) as markdown and JSON.
+ *
+ * @example
+ * ```ts ignore
+ * // deno task table --quick
+ * ```
+ *
+ * @module
+ */
+import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import {
+  runMethodTable,
+  TABLE_DATASETS,
+  TABLE_METHODS,
+  type TableDataset,
+} from "../eval/method_table.ts";
+import { renderTableMarkdown, type TableReportMeta } from "../eval/table_report.ts";
+import type { TableRow } from "../eval/method_table.ts";
+import { RECIPE_NAMES, type RecipeName } from "../methods/mod.ts";
+import { type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
+
+/** Every option of `deno task table`. */
+export const TABLE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "quick",
+    type: "boolean",
+    description: "the quick size: 100 steps, 1 seed, 3 probe epochs",
+  },
+  {
+    name: "steps",
+    type: "integer",
+    description: "optimizer steps per pretraining",
+    min: 1,
+    defaultText: "1000 (quick: 100)",
+  },
+  { name: "batch-size", type: "integer", description: "images per step", default: 64, min: 2 },
+  {
+    name: "seeds",
+    type: "integer",
+    description: "seeds per row (0, 1, ...)",
+    min: 1,
+    defaultText: "3 (quick: 1)",
+  },
+  {
+    name: "probe-epochs",
+    type: "integer",
+    description: "linear-probe epochs over the 60k features",
+    min: 1,
+    defaultText: "10 (quick: 3)",
+  },
+  {
+    name: "methods",
+    type: "string",
+    description: "comma-separated methods",
+    defaultText: TABLE_METHODS.join(","),
+  },
+  {
+    name: "datasets",
+    type: "string",
+    description: "comma-separated datasets",
+    defaultText: TABLE_DATASETS.join(","),
+  },
+  {
+    name: "no-baselines",
+    type: "boolean",
+    description: "leave out raw pixels, random init and supervised",
+  },
+  {
+    name: "out",
+    type: "string",
+    description: "report path without extension",
+    defaultText: "bench/table/table[-quick]",
+  },
+  {
+    name: "recipe",
+    type: "string",
+    description: "recipe family of every method",
+    choices: RECIPE_NAMES,
+    defaultText: "each method's default (paper; tuned for simclr)",
+  },
+  {
+    name: "from",
+    type: "string",
+    description: "re-render <out>.md from comma-separated JSON reports (e.g. one per dataset)",
+  },
+  {
+    name: "backend",
+    type: "string",
+    description: "TensorFlow.js backend",
+    defaultText: "$SELFSUP_BACKEND, else auto",
+    choices: ["auto", "tensorflow", "native", "webgpu", "wasm", "cpu"],
+  },
+];
+
+const USAGE = "Usage: deno task table [options]\n\n" +
+  "Pretrains every method on MNIST and Fashion-MNIST at one budget and writes <out>.md and\n" +
+  "<out>.json. Example:\n  deno task table --quick";
+
+function list(value: unknown, allowed: readonly string[], name: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = String(value).split(",").map((s) => s.trim()).filter((s) => s);
+  for (const i of items) {
+    if (!allowed.includes(i)) {
+      throw new UsageError(`--${name} must be among ${allowed.join(", ")}, received "${i}"`);
+    }
+  }
+  return items;
+}
+
+async function loadAverage(): Promise<string> {
+  try {
+    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Merges JSON reports written by earlier runs into one markdown + JSON report. */
+async function merge(paths: string[], out: string): Promise<number> {
+  const reports = await Promise.all(
+    paths.map(async (p) =>
+      JSON.parse(await Deno.readTextFile(p)) as {
+        meta: TableReportMeta;
+        rows: TableRow[];
+      }
+    ),
+  );
+  const first = reports[0].meta;
+  const meta: TableReportMeta = {
+    ...first,
+    command: reports.map((r) => r.meta.command).join(" and "),
+    seconds: Math.max(...reports.map((r) => r.meta.seconds ?? 0)),
+    load: reports.map((r) => r.meta.load).join("; "),
+  };
+  const rows = reports.flatMap((r) => r.rows);
+  await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, meta));
+  await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta, rows }, null, 1) + "\n");
+  console.log(renderTableMarkdown(rows, meta));
+  return 0;
+}
+
+async function table(o: ParsedOptions): Promise<number> {
+  const quick = !!o.quick;
+  const steps = (o.steps as number | undefined) ?? (quick ? 100 : 1000);
+  const seedCount = (o.seeds as number | undefined) ?? (quick ? 1 : 3);
+  const probeEpochs = (o.probeEpochs as number | undefined) ?? (quick ? 3 : 10);
+  const methods = list(o.methods, TABLE_METHODS, "methods");
+  const datasets = list(o.datasets, TABLE_DATASETS, "datasets") as TableDataset[] | undefined;
+  const out = (o.out as string | undefined) ?? `bench/table/table${quick ? "-quick" : ""}`;
+  if (o.from !== undefined) return await merge(String(o.from).split(","), out);
+  const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
+  const seeds = Array.from({ length: seedCount }, (_, i) => i);
+  const loadStart = await loadAverage();
+  const t0 = performance.now();
+  const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  const meta = () => ({
+    command: `deno task table ${Deno.args.join(" ")}`.trim(),
+    steps,
+    batchSize: o.batchSize as number,
+    seeds,
+    backend,
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    seconds: (performance.now() - t0) / 1000,
+  });
+  const write = async (rows: Parameters<typeof renderTableMarkdown>[0], load: string) => {
+    const m = { ...meta(), load };
+    await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, m));
+    await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta: m, rows }, null, 1) + "\n");
+  };
+  console.error(
+    `method table: ${steps} steps x ${o.batchSize} per pretraining, seeds ${seeds.join(",")}, ` +
+      `${probeEpochs} probe epochs, backend ${backend}, load ${loadStart}; writing ${out}.md`,
+  );
+  const rows = await runMethodTable({
+    steps,
+    batchSize: o.batchSize as number,
+    seeds,
+    probeEpochs,
+    ...(methods ? { methods } : {}),
+    ...(datasets ? { datasets } : {}),
+    skipBaselines: !!o.noBaselines,
+    ...(o.recipe ? { recipe: o.recipe as RecipeName } : {}),
+    log: (line) => console.error(line),
+    onRow: (_row, all) => write(all, `${loadStart} (start)`),
+  });
+  await write(rows, `${loadStart} (start), ${await loadAverage()} (end)`);
+  console.log(renderTableMarkdown(rows, { ...meta(), load: loadStart }));
+  return 0;
+}
+
+/**
+ * Runs `deno task table` with `args`; returns the exit code.
+ *
+ * @param args the command-line arguments
+ * @returns the exit code (0 done, 2 bad command line)
+ *
+ * @example
+ * ```ts
+ * import { tableMain } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await tableMain(["--methods", "bogus"]), 2);
+ * ```
+ */
+export function tableMain(args: string[]): Promise<number> {
+  return runCommand(args, TABLE_OPTIONS, USAGE, table);
+}
+
+if (import.meta.main) {
+  Deno.exit(await tableMain(Deno.args));
+}

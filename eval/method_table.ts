@@ -1,0 +1,435 @@
+import { tf } from "../backend/tf.ts";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { mnistAugment } from "../augment/mod.ts";
+import { fashionMnist, Loader, mnist } from "../data/mod.ts";
+import type { InMemoryDataset } from "../data/in_memory.ts";
+import {
+  createMethod,
+  type CreateMethodOptions,
+  formatRecipe,
+  type MethodSetup,
+  type Recipe,
+  recipeLrGroups,
+  type RecipeName,
+  resolveRecipe,
+} from "../methods/mod.ts";
+import { convNet, mlpHead } from "../models/mod.ts";
+import { withSeed } from "../backend/with_seed.ts";
+import { type BatchSource, train, treeTensors } from "../train/mod.ts";
+import { extractFeatures } from "./extract_features.ts";
+import { knnAccuracies } from "./knn_accuracies.ts";
+import { linearProbe } from "./linear_probe.ts";
+
+/** The self-supervised methods and pretext tasks the table trains, in table order. */
+export const TABLE_METHODS = [
+  "simclr",
+  "moco-v1",
+  "moco-v2",
+  "moco-v3",
+  "swav",
+  "simsiam",
+  "byol",
+  "barlow-twins",
+  "vicreg",
+  "rotation",
+  "jigsaw",
+] as const;
+
+/** The datasets of the table. */
+export const TABLE_DATASETS = ["mnist", "fashion-mnist"] as const;
+
+/** A dataset of the table. */
+export type TableDataset = typeof TABLE_DATASETS[number];
+
+/**
+ * Small-encoder adaptations of the papers' settings, the same for every budget (see
+ * bench/RESULTS.md "Method table"): Barlow Twins' and VICReg's 8192-wide projectors scaled to
+ * 4x the 64 features; MoCo v1/v2's queue of 65536 cut to 4096 (lightly's CIFAR-10 benchmark
+ * bank); SwAV's `small` preset (100 prototypes, 2 local crops, no queue) with the prototypes
+ * frozen for 1/200 of the run (the paper's first epoch of 200: a run of under one epoch would
+ * never train them).
+ */
+export function tableMethodOptions(method: string, steps: number): Record<string, unknown> {
+  if (method === "barlow-twins" || method === "vicreg") return { scaledProjector: true };
+  if (method === "moco-v1" || method === "moco-v2") return { queueSize: 4096 };
+  if (method === "swav") {
+    return { preset: "small", freezePrototypesIterations: Math.round(steps / 200) };
+  }
+  return {};
+}
+
+/** Options for {@linkcode runMethodTable}. */
+export interface MethodTableOptions {
+  /** Datasets. @default {both} */
+  datasets?: readonly TableDataset[];
+  /** Methods (any of {@linkcode TABLE_METHODS}). @default {all} */
+  methods?: readonly string[];
+  /** Optimizer steps of every pretraining and of the supervised baseline. */
+  steps: number;
+  /** Images per step. @default 64 */
+  batchSize?: number;
+  /** Seeds; each row reports mean and std over them. @default [0] */
+  seeds?: readonly number[];
+  /** Encoder widths (the pretrain CLI's convnet). @default [16, 32, 64] */
+  widths?: number[];
+  /** Epochs of the linear probe over the 60k training features. @default 10 */
+  probeEpochs?: number;
+  /** Recipe family of every method. @default {each method's default (`defaultRecipeName`)} */
+  recipe?: RecipeName;
+  /** Leave out the baselines (raw pixels, random init, supervised). @default false */
+  skipBaselines?: boolean;
+  /** Progress lines. @default {none} */
+  log?: (line: string) => void;
+  /** Called with every finished row (to write partial reports). */
+  onRow?: (row: TableRow, rows: TableRow[]) => void | Promise<void>;
+}
+
+/** One row of the table: a method or baseline on a dataset, one value per seed. */
+export interface TableRow {
+  /** Dataset. */
+  dataset: TableDataset;
+  /** Method name, or `raw pixels`, `random init`, `supervised`. */
+  method: string;
+  /** `baseline`, `ssl` (contrastive / non-contrastive) or `pretext`. */
+  kind: "baseline" | "ssl" | "pretext";
+  /** Seeds, in the order of the values. */
+  seeds: number[];
+  /** kNN top-1 at k = 20 (tau 0.1, cosine, 60k bank, 10k queries). */
+  knn20: number[];
+  /** kNN top-1 at k = 200. */
+  knn200: number[];
+  /** Linear-probe top-1 on the 10k test images. */
+  linear: number[];
+  /** Wall seconds of pretraining (0 for raw pixels / random init). */
+  trainSeconds: number[];
+  /** Last logged loss of pretraining. */
+  finalLoss: number[];
+  /** Collapse monitor at the end of pretraining, where the method logs one. */
+  zStd: number[];
+  /** The resolved recipe, in one line. */
+  recipe?: string;
+  /** What failed, when a seed of the row threw (the other rows still run). */
+  error?: string;
+}
+
+interface Split {
+  images: tf.Tensor4D;
+  labels: Int32Array;
+}
+
+function toSplit(ds: InMemoryDataset): Split {
+  const [h, w, c] = ds.shape;
+  return {
+    images: tf.tidy(() =>
+      tf.div(tf.tensor4d(ds.images, [ds.length, h, w, c], "int32"), 255) as tf.Tensor4D
+    ),
+    labels: Int32Array.from(ds.labels),
+  };
+}
+
+interface Scores {
+  knn20: number;
+  knn200: number;
+  linear: number;
+}
+
+/** kNN at k 20 / 200 and a linear probe on standardized features. */
+async function score(
+  trainFeatures: tf.Tensor2D,
+  testFeatures: tf.Tensor2D,
+  train: Split,
+  test: Split,
+  probeEpochs: number,
+  seed: number,
+): Promise<Scores> {
+  const [knn20, knn200] = knnAccuracies(
+    trainFeatures,
+    train.labels,
+    testFeatures,
+    test.labels,
+    [20, 200],
+    { temperature: 0.1 },
+  );
+  // standardized with the training features' statistics, as linear evaluation's BN does
+  const [a, b] = tf.tidy(() => {
+    const { mean, variance } = tf.moments(trainFeatures, 0);
+    const sd = tf.sqrt(tf.add(variance, 1e-6));
+    return [tf.div(tf.sub(trainFeatures, mean), sd), tf.div(tf.sub(testFeatures, mean), sd)];
+  });
+  try {
+    const probe = await linearProbe(
+      { features: a, labels: Array.from(train.labels) },
+      { features: b, labels: Array.from(test.labels) },
+      { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed, numClasses: 10 },
+    );
+    probe.head.dispose();
+    return { knn20, knn200, linear: probe.accuracy };
+  } finally {
+    tf.dispose([a, b]);
+  }
+}
+
+async function features(encoder: tfl.LayersModel, x: tf.Tensor4D): Promise<tf.Tensor2D> {
+  return await extractFeatures(encoder, x, { batchSize: 500, pool: "mean" }) as tf.Tensor2D;
+}
+
+/** Trains `setup` for `steps` on the training images; returns loss, zStd and seconds. */
+async function pretrain(
+  setup: MethodSetup,
+  recipe: Recipe,
+  data: InMemoryDataset,
+  seed: number,
+  source: BatchSource = new Loader(data, { batchSize: recipe.batchSize, seed, epochs: Infinity }),
+): Promise<{ loss: number; zStd: number; seconds: number }> {
+  const t0 = performance.now();
+  const result = await train(
+    setup as never,
+    source,
+    {
+      steps: recipe.steps,
+      stepsPerEpoch: Math.floor(data.length / recipe.batchSize),
+      optimizer: recipe.optimizer,
+      lr: recipe.lr,
+      schedule: recipe.schedule,
+      warmupSteps: recipe.warmupSteps,
+      minLr: recipe.minLr,
+      weightDecay: recipe.weightDecay,
+      momentum: recipe.momentum,
+      nesterov: recipe.nesterov,
+      lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
+      seed,
+      progress: false,
+    },
+  );
+  tf.dispose(treeTensors(result.state));
+  const tail = result.history.slice(-10);
+  const mean = (k: string) =>
+    tail.length === 0 || tail[0][k] === undefined
+      ? NaN
+      : tail.reduce((s, r) => s + (r[k] as number), 0) / tail.length;
+  return { loss: mean("loss"), zStd: mean("zStd"), seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The supervised baseline as a method for the loop: encoder + linear head, cross-entropy. */
+function supervisedSetup(
+  widths: number[],
+  seed: number,
+  labelsOf: () => Int32Array,
+): MethodSetup {
+  const augment = mnistAugment();
+  return withSeed(seed, () => {
+    const encoder = convNet({ inputShape: [28, 28, 1], widths });
+    const head = mlpHead(widths.at(-1)!, [{ units: 10 }], { name: "supervised_head" });
+    const nets = { encoder, head };
+    return {
+      method: {
+        name: "supervised",
+        views: (images: tf.Tensor4D, viewSeed: number) => [augment(images, viewSeed)],
+        step: (n: typeof nets, views: tf.Tensor4D[], state: Record<string, never>) => ({
+          loss: tf.tidy(() => {
+            const logits = n.head.apply(n.encoder.apply(views[0], { training: true }), {
+              training: true,
+            }) as tf.Tensor2D;
+            const labels = tf.oneHot(tf.tensor1d(labelsOf(), "int32"), 10);
+            return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+          }),
+          metrics: {},
+          state,
+        }),
+        trainable: (n: typeof nets) =>
+          [...n.encoder.trainableWeights, ...n.head.trainableWeights].map((w) =>
+            w.read() as tf.Variable
+          ),
+      },
+      nets,
+      state: {},
+      encoder,
+    } as unknown as MethodSetup;
+  });
+}
+
+function disposeNets(nets: unknown): void {
+  for (const net of new Set(Object.values(nets as Record<string, unknown>))) {
+    try {
+      (net as { dispose?: () => void } | null)?.dispose?.();
+    } catch {
+      // a net shared by two entries is disposed once
+    }
+  }
+}
+
+const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
+
+/**
+ * Pretrains every method on MNIST and Fashion-MNIST at one budget (the pretrain CLI's convnet
+ * 16-32-64, `mnistAugment` views, each method's default recipe from `resolveRecipe`) and scores
+ * every encoder on the full 10k test set with the full 60k training set as the kNN bank (k 20
+ * and 200, tau 0.1) and a linear probe; baselines on the same evaluation: raw pixels, the
+ * random-init encoder, and the same encoder trained with labels for the same steps and batch
+ * (tuned SGD recipe). Each row holds one value per seed.
+ *
+ * @param options budget, seeds, datasets, methods
+ * @returns the rows, baselines first per dataset
+ *
+ * @example
+ * ```ts ignore
+ * import { runMethodTable } from "./method_table.ts";
+ * const rows = await runMethodTable({ steps: 100, methods: ["simclr"], datasets: ["mnist"] });
+ * ```
+ */
+export async function runMethodTable(options: MethodTableOptions): Promise<TableRow[]> {
+  const {
+    datasets = TABLE_DATASETS,
+    methods = TABLE_METHODS,
+    steps,
+    batchSize = 64,
+    seeds = [0],
+    widths = [16, 32, 64],
+    probeEpochs = 10,
+    skipBaselines = false,
+    recipe: recipeName,
+    log = () => {},
+    onRow,
+  } = options;
+  for (const m of methods) {
+    if (!(TABLE_METHODS as readonly string[]).includes(m)) {
+      throw new RangeError(
+        `Cannot run the method table: expected methods among ${
+          TABLE_METHODS.join(", ")
+        }, received "${m}"`,
+      );
+    }
+  }
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new RangeError(`Cannot run the method table: steps must be >= 1, received ${steps}`);
+  }
+  const rows: TableRow[] = [];
+  const emit = async (row: TableRow) => {
+    rows.push(row);
+    log(
+      `${row.dataset} ${row.method}: kNN20 ${(100 * mean(row.knn20)).toFixed(1)}% kNN200 ${
+        (100 * mean(row.knn200)).toFixed(1)
+      }% linear ${(100 * mean(row.linear)).toFixed(1)}%`,
+    );
+    await onRow?.(row, rows);
+  };
+  const newRow = (dataset: TableDataset, method: string, kind: TableRow["kind"]): TableRow => ({
+    dataset,
+    method,
+    kind,
+    seeds: [],
+    knn20: [],
+    knn200: [],
+    linear: [],
+    trainSeconds: [],
+    finalLoss: [],
+    zStd: [],
+  });
+  const add = (row: TableRow, seed: number, s: Scores, t = 0, loss = NaN, z = NaN) => {
+    row.seeds.push(seed);
+    row.knn20.push(s.knn20);
+    row.knn200.push(s.knn200);
+    row.linear.push(s.linear);
+    row.trainSeconds.push(t);
+    row.finalLoss.push(loss);
+    row.zStd.push(z);
+  };
+
+  const guarded = async (row: TableRow, seed: number, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      const message = `seed ${seed}: ${(e as Error).message.split("\n")[0]}`;
+      row.error = row.error ? `${row.error}; ${message}` : message;
+      log(`${row.dataset} ${row.method} failed: ${message}`);
+    }
+  };
+  for (const dataset of datasets) {
+    const load = dataset === "mnist" ? mnist : fashionMnist;
+    const [trainSet, testSet] = await Promise.all([load("train"), load("test")]);
+    const train = toSplit(trainSet), test = toSplit(testSet);
+    try {
+      const encode = async (encoder: tfl.LayersModel, seed: number) => {
+        const a = await features(encoder, train.images);
+        const b = await features(encoder, test.images);
+        try {
+          return await score(a, b, train, test, probeEpochs, seed);
+        } finally {
+          tf.dispose([a, b]);
+        }
+      };
+      if (!skipBaselines) {
+        log(`${dataset}: raw pixels`);
+        const raw = newRow(dataset, "raw pixels", "baseline");
+        const [a, b] = [train, test].map((s) => tf.reshape(s.images, [s.images.shape[0], -1]));
+        try {
+          add(raw, 0, await score(a as tf.Tensor2D, b as tf.Tensor2D, train, test, probeEpochs, 0));
+        } finally {
+          tf.dispose([a, b]);
+        }
+        await emit(raw);
+        const random = newRow(dataset, "random init", "baseline");
+        for (const seed of seeds) {
+          const enc = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths }));
+          add(random, seed, await encode(enc, seed));
+          enc.dispose();
+        }
+        await emit(random);
+        const supervised = newRow(dataset, "supervised", "baseline");
+        const recipe = resolveRecipe("supervised", { batchSize, steps, recipe: "tuned" });
+        supervised.recipe = formatRecipe({ ...recipe, augment: "data" });
+        for (const seed of seeds) {
+          await guarded(supervised, seed, async () => {
+            let labels: Int32Array = new Int32Array(0);
+            const setup = supervisedSetup(widths, seed, () => labels);
+            const source = new Loader(trainSet, { batchSize, seed, epochs: Infinity });
+            const labeled = (async function* () {
+              for await (const batch of source) {
+                labels = Int32Array.from(batch.labels!);
+                yield batch;
+              }
+            })();
+            const r = await pretrain(setup, recipe, trainSet, seed, labeled);
+            add(supervised, seed, await encode(setup.encoder, seed), r.seconds, r.loss);
+            disposeNets(setup.nets);
+          });
+        }
+        await emit(supervised);
+      }
+      for (const method of methods) {
+        const row = newRow(
+          dataset,
+          method,
+          method === "rotation" || method === "jigsaw" ? "pretext" : "ssl",
+        );
+        for (const seed of seeds) {
+          await guarded(row, seed, async () => {
+            log(`${dataset} ${method} seed ${seed}: pretraining ${steps} steps`);
+            const recipe = resolveRecipe(method, { batchSize, steps, recipe: recipeName });
+            if (recipe.augment !== "method") recipe.augment = "data";
+            row.recipe = formatRecipe(recipe);
+            const methodOptions = {
+              encoder: "convnet",
+              inputShape: [28, 28, 1],
+              seed,
+              widths,
+              augment: mnistAugment(),
+              ...(recipe.emaMomentum !== undefined && method !== "swav"
+                ? { momentum: recipe.emaMomentum }
+                : {}),
+              ...tableMethodOptions(method, steps),
+            } as CreateMethodOptions;
+            const setup = createMethod(method, methodOptions);
+            const r = await pretrain(setup, recipe, trainSet, seed);
+            add(row, seed, await encode(setup.encoder, seed), r.seconds, r.loss, r.zStd);
+            disposeNets(setup.nets);
+          });
+        }
+        await emit(row);
+      }
+    } finally {
+      tf.dispose([train.images, test.images]);
+    }
+  }
+  return rows;
+}
