@@ -58,6 +58,7 @@ import {
   readRunJson,
   resumeOptions,
 } from "./_runs.ts";
+import { broadcastText, dataParallel, initWorld, launchedUnderMpi } from "../distributed/mod.ts";
 
 /** The datasets `--dataset` accepts (`folder:<dir>` names an image folder). */
 export const PRETRAIN_DATASETS = [
@@ -298,6 +299,16 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     description: "continue runs/<run-name> from its checkpoint with its saved config",
   },
   { name: "quiet", type: "boolean", description: "no progress output" },
+  {
+    name: "sync-bn",
+    type: "boolean",
+    description: "under mpirun: batch norm over the global batch (synchronized across ranks)",
+  },
+  {
+    name: "local-negatives",
+    type: "boolean",
+    description: "under mpirun: contrastive negatives from each rank's own shard only",
+  },
 ];
 
 const USAGE = "Usage: deno task pretrain [options]\n\n" +
@@ -416,11 +427,16 @@ const RESUME_MUTABLE = ["steps", "lr", "clipNorm", "warmup", "keepCheckpoints"];
 
 async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise<PretrainResults> {
   let o = cli;
+  // under mpirun: every rank runs this command; --batch-size is per rank, rank 0 writes and talks
+  const world = launchedUnderMpi() ? initWorld() : null;
+  const ranks = world?.size ?? 1;
+  const lead = (world?.rank ?? 0) === 0;
+  if (!lead) o = { ...o, quiet: true };
   if (o.runName !== undefined) checkRunName(String(o.runName));
   if (o.resume) {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
     const dir = `${o.out}/${o.runName}`;
-    o = await resumeOptions(dir, "pretrain", cli, given, {
+    o = await resumeOptions(dir, "pretrain", lead ? cli : { ...cli, quiet: true }, given, {
       runtime: ["resume", "quiet", "backend", "out", "runName", "verbose"],
       mutable: RESUME_MUTABLE,
       checkpoint: `${dir}/checkpoint`,
@@ -444,10 +460,13 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
   const [h, w, c] = data.train.shape;
   const encoder = (o.encoder as string | undefined) ??
     (data.kind === "text" ? "sequence" : data.kind === "folder" ? "resnet18" : "convnet");
-  const batchSize = o.batchSize as number;
+  // the global batch: --batch-size per rank, times the ranks of mpirun
+  const batchSize = (o.batchSize as number) * ranks;
   if (batchSize > data.train.length) {
     throw new UsageError(
-      `--batch-size must be at most the ${data.train.length} training images, received ${batchSize}`,
+      `--batch-size must be at most the ${data.train.length} training images, received ${batchSize}${
+        ranks > 1 ? ` (${o.batchSize} on each of ${ranks} ranks)` : ""
+      }`,
     );
   }
   const stepsPerEpoch = Math.floor(data.train.length / batchSize);
@@ -470,12 +489,13 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
   if (warmup > steps) {
     throw new UsageError(`--warmup must be at most --steps (${steps}), received ${warmup}`);
   }
-  const runName = (o.runName as string | undefined) ??
+  let runName = (o.runName as string | undefined) ??
     `${method}-${datasetName.replace(/[^a-z0-9-]/gi, "_")}-${
       new Date().toISOString().replace(/[:.]/g, "-")
     }`;
+  if (world) runName = broadcastText(runName, world); // the ranks' clocks differ
   const runDir = `${o.out}/${runName}`;
-  if (!o.resume) {
+  if (!o.resume && lead) {
     // nothing lost: not another task's run, not a checkpoint (an interrupted save's included)
     await guardFreshRun(runDir, [`${runDir}/checkpoint`]);
   }
@@ -534,10 +554,13 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
       trainImages: data.train.length,
       ...(data.images ? { images: data.images } : {}),
       inputShape: [h, w, c],
+      ...(world ? { ranks, batchPerRank: o.batchSize } : {}),
     },
   };
-  await Deno.mkdir(runDir, { recursive: true });
-  await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
+  if (lead) {
+    await Deno.mkdir(runDir, { recursive: true });
+    await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
+  }
 
   const heldOut = data.labeled && data.test && (o.knnBank as number) > 0
     ? {
@@ -583,13 +606,18 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     progress: !o.quiet,
     evaluateAtStart: true,
     evaluateEvery: (o.evalEvery as number | undefined) ?? stepsPerEpoch,
+    distributed: world
+      ? dataParallel({ world, syncBatchNorm: !!o.syncBn, gatherNegatives: !o.localNegatives })
+      : null,
   };
   if (o.clipNorm !== undefined) trainOptions.clipNorm = o.clipNorm as number;
   if (monitor) trainOptions.evaluate = () => monitor();
 
   if (!o.quiet) {
     console.error(
-      `pretraining ${method} (${encoder} encoder) on ${data.label} [${h}x${w}x${c}], ${steps} steps of ${batchSize} ` +
+      `pretraining ${method} (${encoder} encoder) on ${data.label} [${h}x${w}x${c}], ${steps} steps of ${batchSize}${
+        ranks > 1 ? ` (${ranks} ranks x ${o.batchSize})` : ""
+      } ` +
         `on ${backend}; writing ${runDir}`,
     );
     console.error(formatRecipe(recipe));
@@ -607,6 +635,10 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
         }),
       trainOptions,
     );
+    if (!lead) {
+      tf.dispose(treeTensors(result.state));
+      return { method, steps: result.steps, runDir } as PretrainResults;
+    }
     const evals = result.evaluations;
     const all = await readEvals(`${runDir}/metrics.jsonl`);
     const initial = all.find((r) => r.step === 0)?.knnTop1 ?? null;

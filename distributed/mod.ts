@@ -19,6 +19,7 @@
 export * from "./world.ts";
 export * from "./all_reduce_mean.ts";
 export * from "./broadcast_weights.ts";
+export * from "./broadcast_text.ts";
 export * from "./sync_batch_norm.ts";
 export * from "./data_parallel.ts";
 export { MpiUnavailableError } from "./_mpi.ts";
