@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { dnnlReluGrad } from "./_dnnl_eltwise.ts";
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
@@ -300,6 +301,8 @@ export const RELU_GRAD = "SelfsupReluGrad";
 export function reluGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo {
   const backend = args.backend as CpuLikeBackend;
   const { dy, x } = args.inputs;
+  const fast = dnnlReluGrad(backend, dy!, x!);
+  if (fast) return backend.makeTensorInfo(x!.shape.slice(), "float32", fast);
   const g = f32(backend, dy)!;
   const v = f32(backend, x)!;
   const out = allocF32(v.length);

@@ -35,6 +35,7 @@ import {
   withGraphHooks,
 } from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
+import { withDnnlElementwise } from "./_dnnl_eltwise.ts";
 import {
   installGradient,
   MEAN_GRADIENT,
@@ -167,9 +168,12 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
     const make = OVERRIDES[config.kernelName];
     const kernelFunc = withGraphHooks(
       config.kernelName,
-      make
-        ? make(blas, config.kernelFunc as unknown as KernelFn)
-        : config.kernelFunc as unknown as KernelFn,
+      withDnnlElementwise(
+        config.kernelName,
+        make
+          ? make(blas, config.kernelFunc as unknown as KernelFn)
+          : config.kernelFunc as unknown as KernelFn,
+      ),
     ) as unknown as tf.KernelFunc;
     tf.registerKernel({ ...config, backendName: "native", kernelFunc });
   }

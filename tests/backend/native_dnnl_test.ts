@@ -405,3 +405,51 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "native Relu, its gradient and Add on oneDNN match float64; non-finite inputs keep tfjs's NaN",
+  ignore,
+  async fn() {
+    await useBackend("native", { quiet: true });
+    const prng = pcg32(43);
+    const n = 50_000; // above the size from which the oneDNN path runs
+    const x = rounded(n, prng);
+    const y = rounded(n, prng);
+    for (const special of ["none", "dy NaN where x < 0", "x Infinity", "x NaN"]) {
+      const dy = Float64Array.from(y);
+      const xs = Float64Array.from(x);
+      const at = xs.findIndex((v) => v < 0);
+      if (special === "dy NaN where x < 0") dy[at] = NaN;
+      if (special === "x Infinity") xs[7] = Infinity;
+      if (special === "x NaN") xs[9] = NaN; // oneDNN alone would give relu 0 and gradient dy
+      const relu = xs.map((v) => Math.max(v, 0)); // NaN for NaN
+      const grad = xs.map((v, i) => (v !== v ? NaN : v > 0 ? dy[i] : dy[i] * 0));
+      const sum = xs.map((v, i) => Math.fround(v + dy[i])); // one float32 rounding, as tfjs
+      const before = dnnl!.cacheSize();
+      await assertNoLeak(() => {
+        const xt = tf.tensor1d(Float32Array.from(xs));
+        const dyt = tf.tensor1d(Float32Array.from(dy));
+        const r = tf.relu(xt);
+        const g = tf.grad((t: tf.Tensor) => tf.relu(t))(xt, dyt);
+        const s = tf.add(xt, dyt);
+        // The same NaNs and infinities where the reference has them, equal elsewhere.
+        const same = (t: tf.Tensor, want: Float64Array, what: string) => {
+          const got = Float64Array.from(t.dataSync());
+          const kind = (v: number) => (Number.isFinite(v) ? "finite" : String(v));
+          want.forEach((v, i) => assert.equal(kind(got[i]), kind(v), `${what} ${i}`));
+          const clean = (a: Float64Array) => a.map((v) => (Number.isFinite(v) ? v : 0));
+          assertTensorClose(clean(got), clean(want), { rtol: 0, atol: 0 }, what);
+        };
+        same(r, relu, `relu ${special}`);
+        same(g, grad, `relu gradient ${special}`);
+        same(s, sum, `add ${special}`);
+        if (special === "dy NaN where x < 0") assert.ok(Number.isNaN(g.dataSync()[at]), "NaN kept");
+        if (special === "x Infinity") assert.equal(r.dataSync()[7], Infinity, "relu(Infinity)");
+        return [xt, dyt, r, g, s];
+      }, special);
+      // sum, relu forward, relu backward and add primitives, built once for this size.
+      if (special === "none") assert.equal(dnnl!.cacheSize(), before + 4, "oneDNN primitives used");
+    }
+  },
+});

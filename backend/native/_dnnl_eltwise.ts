@@ -1,0 +1,159 @@
+/**
+ * Elementwise kernels as oneDNN primitives (parallel, vectorized) where tfjs's results are kept
+ * exactly: `Relu` and its gradient, and same-shape `Add` (gradient accumulation, residuals).
+ *
+ * oneDNN's ReLU maps NaN to 0 (and its gradient passes `dy` where `x` is NaN), while tfjs keeps
+ * NaN; so the ReLU kernels first sum their inputs with a oneDNN reduction (a read-only parallel
+ * pass) and hand anything non-finite to the JavaScript kernels, which keep tfjs's semantics.
+ *
+ * @module
+ */
+import type { tf } from "../tf.ts";
+import { allocF32 } from "./_buffers.ts";
+import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
+import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
+
+/** Below this many elements the JavaScript passes are as fast (FFI and thread start-up). */
+export const MIN_DNNL_ELEMENTS = 1 << 15;
+
+function flat(d: Dnnl, n: number): Uint8Array<ArrayBuffer> {
+  return d.memoryDesc([n], TAG.a);
+}
+
+const sumOut = new Float32Array(1);
+
+/** Whether every value of `x` is finite (the sum is; a huge finite sum may say no: fall back). */
+function allFinite(d: Dnnl, x: Float32Array): boolean {
+  const p = d.cached(`sum all ${x.length}`, () => {
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_reduction_desc_init(
+        op,
+        ALG.reductionSum,
+        flat(d, x.length),
+        d.memoryDesc([1], TAG.a),
+        0,
+        0,
+      ),
+      "dnnl_reduction_desc_init",
+    );
+    return d.primitive(op, { what: "sum all" });
+  });
+  p.execute({ [ARG.src]: x, [ARG.dst]: sumOut });
+  return Number.isFinite(sumOut[0]);
+}
+
+function reluForward(d: Dnnl, n: number): Primitive {
+  return d.cached(`relu fwd ${n}`, () => {
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_eltwise_forward_desc_init(
+        op,
+        PROP.forwardTraining,
+        ALG.eltwiseRelu,
+        flat(d, n),
+        0,
+        0,
+      ),
+      "dnnl_eltwise_forward_desc_init",
+    );
+    return d.primitive(op, { what: "relu fwd" });
+  });
+}
+
+/** `max(x, 0)` for finite `x`, else `undefined` (the caller keeps tfjs's NaN semantics). */
+export function dnnlRelu(d: Dnnl, x: Float32Array): Float32Array | undefined {
+  if (!allFinite(d, x)) return undefined;
+  const y = allocF32(x.length);
+  reluForward(d, x.length).execute({ [ARG.src]: x, [ARG.dst]: y });
+  return y;
+}
+
+/** `dy * step(x)` for finite `x` and `dy`, else `undefined`. */
+export function dnnlReluBackward(
+  d: Dnnl,
+  dy: Float32Array,
+  x: Float32Array,
+): Float32Array | undefined {
+  if (!allFinite(d, x) || !allFinite(d, dy)) return undefined;
+  const n = x.length;
+  const p = d.cached(`relu bwd ${n}`, () => {
+    const op = d.opDesc();
+    const md = flat(d, n);
+    d.check(
+      d.symbols.dnnl_eltwise_backward_desc_init(op, ALG.eltwiseRelu, md, md, 0, 0),
+      "dnnl_eltwise_backward_desc_init",
+    );
+    return d.primitive(op, { hint: reluForward(d, n), what: "relu bwd" });
+  });
+  const dx = allocF32(n);
+  p.execute({ [ARG.src]: x, [ARG.diffDst]: dy, [ARG.diffSrc]: dx });
+  return dx;
+}
+
+/** `a + b` for two float32 arrays of one length. */
+export function dnnlAdd(d: Dnnl, a: Float32Array, b: Float32Array): Float32Array {
+  const n = a.length;
+  const p = d.cached(`add ${n}`, () => {
+    const op = d.opDesc();
+    const md = flat(d, n);
+    d.check(
+      d.symbols.dnnl_binary_desc_init(op, ALG.binaryAdd, md, md, md),
+      "dnnl_binary_desc_init",
+    );
+    return d.primitive(op, { what: "add" });
+  });
+  const c = allocF32(n);
+  p.execute({ [ARG.src]: a, [ARG.src1]: b, [ARG.dst]: c });
+  return c;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Wraps the native `Relu` and `Add` kernels with their oneDNN versions for large float32 inputs
+ * (same shapes for `Add`); other kernels are returned as they are.
+ */
+export function withDnnlElementwise(kernelName: string, kernel: KernelFn): KernelFn {
+  if (kernelName === "Relu") {
+    return (args) => {
+      const backend = args.backend as CpuLikeBackend;
+      const x = args.inputs.x!;
+      const xv = f32(backend, x);
+      const d = dnnlOrUndefined();
+      if (d && xv && xv.length >= MIN_DNNL_ELEMENTS) {
+        const y = dnnlRelu(d, xv);
+        if (y) return backend.makeTensorInfo(x.shape.slice(), "float32", y);
+      }
+      return kernel(args);
+    };
+  }
+  if (kernelName === "Add") {
+    return (args) => {
+      const backend = args.backend as CpuLikeBackend;
+      const { a, b } = args.inputs;
+      const av = f32(backend, a);
+      const bv = f32(backend, b);
+      const d = dnnlOrUndefined();
+      if (
+        d && av && bv && av.length >= MIN_DNNL_ELEMENTS && av.length === bv.length &&
+        sameShape(a!.shape, b!.shape)
+      ) {
+        return backend.makeTensorInfo(a!.shape.slice(), "float32", dnnlAdd(d, av, bv));
+      }
+      return kernel(args);
+    };
+  }
+  return kernel;
+}
+
+/** The `SelfsupReluGrad` kernel's oneDNN path: the gradient, or `undefined` to run the JS pass. */
+export function dnnlReluGrad(backend: CpuLikeBackend, dy: tf.TensorInfo, x: tf.TensorInfo) {
+  const d = dnnlOrUndefined();
+  const g = f32(backend, dy);
+  const v = f32(backend, x);
+  if (!d || !g || !v || v.length < MIN_DNNL_ELEMENTS || g.length !== v.length) return undefined;
+  return dnnlReluBackward(d, g, v);
+}
