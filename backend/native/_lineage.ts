@@ -150,6 +150,36 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * through (`Add`); other kernels are returned as they are.
  */
 export function withGraphHooks(kernelName: string, kernel: KernelFn): KernelFn {
+  if (hooked.has(kernel)) return kernel;
+  const wrapped = graphHook(kernelName, kernel);
+  hooked.add(wrapped);
+  return wrapped;
+}
+
+const hooked = new WeakSet<KernelFn>();
+const HOOKED_KERNELS = ["Mean", "Sub", "Square", "Add"];
+
+/**
+ * Puts the graph hooks back on top of the `Mean`, `Sub`, `Square` and `Add` kernels registered for
+ * `backendName` (code that registers its own versions later, e.g. oneDNN reductions, would
+ * otherwise read a lazy tensor's values, computing it, before the hooks could see it).
+ */
+export function rewrapGraphHooks(backendName: string): void {
+  for (const name of HOOKED_KERNELS) {
+    const config = tf.getKernel(name, backendName);
+    if (!config || hooked.has(config.kernelFunc as unknown as KernelFn)) continue;
+    tf.unregisterKernel(name, backendName);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: withGraphHooks(
+        name,
+        config.kernelFunc as unknown as KernelFn,
+      ) as unknown as tf.KernelFunc,
+    });
+  }
+}
+
+function graphHook(kernelName: string, kernel: KernelFn): KernelFn {
   switch (kernelName) {
     case "Mean":
       return (args) => {

@@ -32,6 +32,7 @@ import {
   KNOWN_ZEROS,
   knownZerosKernel,
   releaseLazy,
+  rewrapGraphHooks,
   withGraphHooks,
 } from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
@@ -201,6 +202,8 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
   const softmaxKernels = registerDnnlSoftmaxKernels("native", {
     Softmax: tf.getKernel("Softmax", "cpu")?.kernelFunc as unknown as KernelFn | undefined,
   });
+  // The lineage / lazy-moments hooks stay outermost over kernels registered since.
+  rewrapGraphHooks("native");
   installGradients();
   info = {
     library: blas.library,

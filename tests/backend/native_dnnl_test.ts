@@ -12,6 +12,7 @@ import {
 import { inCi, requireOrSkip } from "../_ci.ts";
 import { assertNoLeak, assertTensorClose, pcg32, type Prng, randomNormal } from "../_utils.ts";
 import { buildReferenceStep } from "../../bench/_native_reference_step.ts";
+import { isPendingLazy } from "../../backend/native/_lineage.ts";
 
 const dnnl = dnnlOrUndefined();
 // without libdnnl2 the tests are ignored, except under CI, which installs it
@@ -382,6 +383,15 @@ Deno.test({
       assertTensorClose(variance, want[2], { rtol: 1e-5, atol: 1e-5 }, "variance");
     });
     assert.equal(backend.numDataIds(), buffers, "unread lazy tensors released their inputs");
+    // A large input (above the oneDNN reductions' threshold): the variance still does not compute
+    // the centered square.
+    tf.tidy(() => {
+      const big = tf.randomNormal([16, 32, 32, 48], 0, 1, "float32", 5);
+      const d = tf.sub(big, tf.mean(big, [0, 1, 2]));
+      const sq = tf.square(d);
+      tf.mean(sq, [0, 1, 2]).dataSync();
+      assert.ok(isPendingLazy(d.dataId) && isPendingLazy(sq.dataId), "never computed");
+    });
   },
 });
 
