@@ -1,15 +1,17 @@
 import { barlowTwinsLoss } from "../losses/mod.ts";
 import { checkRange } from "./_common.ts";
-import {
-  redundancyMethod,
-  type RedundancyNets,
-  type RedundancyOptions,
-  type RedundancyState,
-} from "./_redundancy.ts";
-import type { MethodSetup } from "./types.ts";
+import { redundancyMethod, type RedundancyNets, type RedundancyState } from "./_redundancy.ts";
+import type { BaseMethodOptions, MethodSetup } from "./types.ts";
 
 /** Options for {@linkcode barlowTwins}. */
-export interface BarlowTwinsOptions extends RedundancyOptions {
+export interface BarlowTwinsOptions extends BaseMethodOptions {
+  /**
+   * Widths 4x the encoder's feature size instead of the paper's 8192 (solo-learn's CIFAR configs
+   * use 2048 for a ResNet-18's 512 features, as 8192 is 4x a ResNet-50's 2048); `hiddenDim` and
+   * `projectionDim` still override.
+   * @default {false}
+   */
+  scaledProjector?: boolean;
   /**
    * Weight λ of the redundancy-reduction term.
    * @default {5e-3} (Zbontar et al. 2021, arXiv:2103.03230)

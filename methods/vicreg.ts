@@ -1,15 +1,17 @@
 import { vicregLoss } from "../losses/mod.ts";
 import { checkRange } from "./_common.ts";
-import {
-  redundancyMethod,
-  type RedundancyNets,
-  type RedundancyOptions,
-  type RedundancyState,
-} from "./_redundancy.ts";
-import type { MethodSetup } from "./types.ts";
+import { redundancyMethod, type RedundancyNets, type RedundancyState } from "./_redundancy.ts";
+import type { BaseMethodOptions, MethodSetup } from "./types.ts";
 
 /** Options for {@linkcode vicreg}. */
-export interface VicregOptions extends RedundancyOptions {
+export interface VicregOptions extends BaseMethodOptions {
+  /**
+   * Widths 4x the encoder's feature size instead of the paper's 8192 (solo-learn's CIFAR configs
+   * use 2048 for a ResNet-18's 512 features, as 8192 is 4x a ResNet-50's 2048); `hiddenDim` and
+   * `projectionDim` still override.
+   * @default {false}
+   */
+  scaledProjector?: boolean;
   /** Weight λ of the invariance term. @default {25} (Bardes et al. 2022, arXiv:2105.04906) */
   invariance?: number;
   /** Weight μ of the variance term. @default {25} (arXiv:2105.04906) */
