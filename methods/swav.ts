@@ -252,12 +252,16 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
         const c0 = frozen ? stopGradient(kernel) : kernel;
         const z = v.map((x) => l2Normalize(embed(n.encoder, [n.projector], x))); // [n, d] each
         const scores = z.map((zi) => tf.matMul(zi, c0) as tf.Tensor2D); // [n, K]
+        // data-parallel: every rank computes the global batch's loss, so Sinkhorn normalizes the
+        // codes over all ranks' rows (and the queue holds all ranks' embeddings)
+        const r = context.replicas && context.replicas.size > 1 ? context.replicas : null;
+        const all = r ? scores.map((sc) => r.allGather(sc)) : scores;
         const useQueue = s.queues !== null && s.filled >= queueLength;
         const queueScores = useQueue
           ? s.queues!.map((q) => tf.matMul(q, stopGradient(kernel)) as tf.Tensor2D)
           : undefined;
         const loss = tf.add(
-          swavLoss(scores.slice(0, globalCrops), scores.slice(globalCrops), {
+          swavLoss(all.slice(0, globalCrops), all.slice(globalCrops), {
             temperature,
             epsilon,
             iterations: sinkhornIterations,
@@ -272,7 +276,11 @@ export function swav(options: SwavOptions): MethodSetup<SwavNets, SwavState> {
           state: {
             queues: s.queues,
             filled: s.filled,
-            pending: pushing ? z.slice(0, globalCrops).map((zi) => stopGradient(zi)) : null,
+            pending: pushing
+              ? z.slice(0, globalCrops).map((zi) =>
+                r ? r.allGather(stopGradient(zi)) : stopGradient(zi)
+              )
+              : null,
           },
         };
       });

@@ -55,6 +55,15 @@ for (const method of (args.method as string).split(",")) {
     ? { queueSize: 4 * globalBatch, shuffleBnSplits: args.single ? 2 : 1, momentum: 0.9 }
     : method === "simsiam"
     ? { projectionDim: 16, hiddenDim: 8 }
+    : method === "swav"
+    // a queue of 2 steps' embeddings, used from the third step; prototypes learn from step 1
+    ? {
+      prototypes: 6,
+      localCrops: 0,
+      queueLength: 2 * globalBatch,
+      queueStartEpoch: 0,
+      freezePrototypesIterations: 0,
+    }
     : {};
   const setup = createMethod(name, {
     encoder: "convnet",
@@ -66,6 +75,10 @@ for (const method of (args.method as string).split(",")) {
     hiddenDim: 16,
     ...extra,
   } as never);
+  // SwAV's crops are random resized crops: two identity views instead, as for the others
+  if (method === "swav") {
+    setup.method = { ...setup.method, views: (x) => [identity(x), identity(x)] };
+  }
   const initial = setup.method.trainable(setup.nets).map((v) => Array.from(v.dataSync()));
   const prng = pcg32(11);
   const batches = Array.from({ length: steps }, () => {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { requireOrSkip } from "../_ci.ts";
 
 const WORKER = new URL("./_worker.ts", import.meta.url).pathname;
-const METHODS = ["simclr", "moco-v2", "simsiam"];
+const METHODS = ["simclr", "moco-v2", "simsiam", "swav"];
 const GLOBAL_BATCH = 8; // B = 4 per rank
 const STEPS = 5;
 const TOLERANCE = 1e-5; // max abs difference of any weight after 5 steps
@@ -78,7 +78,7 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
 }
 
 Deno.test({
-  name: "mpirun -np 2 with batch B equals one process on batch 2B (simclr, moco-v2, simsiam)",
+  name: "mpirun -np 2 with batch B equals one process on batch 2B (simclr, moco-v2, simsiam, swav)",
   ignore: !mpiAvailable,
   async fn() {
     const common = [
@@ -99,10 +99,12 @@ Deno.test({
         diff <= TOLERANCE,
         `${method}: max abs weight difference ${diff} > ${TOLERANCE} after ${STEPS} steps`,
       );
-      // the logged loss is the global batch's on every rank (mean of the ranks' shares)
+      // the logged loss is the global batch's on every rank (mean of the ranks' shares); float32
+      // relative tolerance, as SwAV's Sinkhorn (exp(score / 0.05)) amplifies last-bit differences
       parallel[method].losses.forEach((l, i) =>
         assert.ok(
-          Math.abs(l - single[method].losses[i]) <= 1e-5,
+          Math.abs(l - single[method].losses[i]) <=
+            1e-5 + 1e-4 * Math.abs(single[method].losses[i]),
           `${method} step ${i}: loss ${l} vs ${single[method].losses[i]}`,
         )
       );
