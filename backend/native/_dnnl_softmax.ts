@@ -11,7 +11,8 @@
  *   `db = w·Eᵀ·(diag(1/s)·a)` are two sgemms (the transpose is the sgemm's flag) and two `[n, d]`
  *   row scalings. No `[r, c]` JavaScript pass remains. The column direction (InfoNCE's z2 -> z1)
  *   runs on `scale·b·aᵀ`, one more sgemm, so every reduction stays along contiguous rows.
- * - `Softmax` along the last axis.
+ * - `Softmax` along the last axis; `Exp`, and `Max`, `Min`, `Sum`, `Mean` over trailing axes, above
+ *   measured sizes ({@linkcode DNNL_MIN_SIZES}); `Log` as a plain float32 loop.
  *
  * @module
  */
@@ -280,14 +281,14 @@ function softmaxRows(
 }
 
 /** `Softmax` along the last axis on oneDNN; other dtypes go to `fallback`. */
-function softmaxKernel(d: Dnnl, fallback: KernelFn): KernelFn {
+function softmaxKernel(d: Dnnl, minSize: number, fallback: KernelFn): KernelFn {
   return (args) => {
     const backend = args.backend as CpuLikeBackend;
     const logits = args.inputs.logits;
     const x = f32(backend, logits);
     const shape = logits?.shape ?? [];
     const cols = shape[shape.length - 1] ?? 0;
-    if (!x || shape.length === 0 || x.length === 0 || cols === 0) return fallback(args);
+    if (!x || shape.length === 0 || x.length === 0 || x.length < minSize) return fallback(args);
     const y = allocF32(x.length);
     softmaxRows(d, x, y, x.length / cols, cols);
     return backend.makeTensorInfo(shape.slice(), "float32", y);
@@ -295,13 +296,161 @@ function softmaxKernel(d: Dnnl, fallback: KernelFn): KernelFn {
 }
 
 /**
+ * Elementwise `alg` on oneDNN for float32 tensors of at least `minSize` elements; smaller ones and
+ * other dtypes go to `fallback` (the kernel registered before, cheaper than a primitive call on
+ * small tensors).
+ */
+function eltwiseKernel(d: Dnnl, alg: number, name: string, minSize: number, fallback: KernelFn) {
+  return ((args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const x = args.inputs.x;
+    const v = f32(backend, x);
+    if (!v || v.length < minSize || v.length === 0) return fallback(args);
+    const n = v.length;
+    const out = allocF32(n);
+    d.cached(`selfsup eltwise ${name} ${n}`, () => {
+      const md = d.memoryDesc([n], TAG.a);
+      const op = d.opDesc();
+      d.check(
+        d.symbols.dnnl_eltwise_forward_desc_init(
+          op,
+          PROP.forwardInference,
+          alg,
+          md,
+          0,
+          0,
+        ) as number,
+        "dnnl_eltwise_forward_desc_init",
+        `${name} [${n}]`,
+      );
+      return d.primitive(op, { what: `${name} [${n}]` });
+    }).execute({ [ARG.src]: v, [ARG.dst]: out });
+    return backend.makeTensorInfo(x!.shape.slice(), "float32", out);
+  }) as KernelFn;
+}
+
+/**
+ * `Log` as one monomorphic JavaScript loop over float32 data (other dtypes: `fallback`). Not
+ * oneDNN's eltwise log: it measured up to 3.4e-6 off in absolute terms near 1 (log(1.0316)), about
+ * 100 times float32's rounding there; this loop is exact to float32 rounding and 5-20x faster
+ * than the cpu backend's per-element callback.
+ */
+function logKernel(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const x = args.inputs.x;
+    const v = f32(backend, x);
+    if (!v) return fallback(args);
+    const out = allocF32(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = Math.log(v[i]);
+    return backend.makeTensorInfo(x!.shape.slice(), "float32", out);
+  };
+}
+
+/**
+ * A tfjs reduction (`Max`, `Min`, `Sum`, `Mean`) over the trailing axes of a float32 tensor of at
+ * least `minSize` elements on oneDNN's reduction primitive, as `[outer, inner] -> [outer, 1]`.
+ * Anything else goes to `fallback`: other dtypes, small tensors, and reductions over leading or
+ * interleaved axes (oneDNN's reduction along a strided axis measured 3-60x slower than the native
+ * JavaScript `Sum` and, at [512, 512], than the cpu `Max`).
+ */
+function reductionKernel(
+  d: Dnnl,
+  alg: number,
+  name: string,
+  axisAttr: "axis" | "reductionIndices",
+  minSize: number,
+  fallback: KernelFn,
+): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const x = args.inputs.x;
+    const v = f32(backend, x);
+    const shape = x?.shape ?? [];
+    if (!v || v.length < minSize || v.length === 0) return fallback(args);
+    const attrs = (args.attrs ?? {}) as Record<string, unknown>;
+    const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], shape);
+    const rank = shape.length;
+    const trailing = axes.length > 0 &&
+      axes.slice().sort((p, q) => p - q).every((a, i) => a === rank - axes.length + i);
+    const inner = shape.slice(rank - axes.length).reduce((p, n) => p * n, 1);
+    if (!trailing || inner < 2) return fallback(args);
+    const outer = v.length / inner;
+    const out = allocF32(outer);
+    d.cached(`selfsup reduction ${name} ${outer}x${inner}`, () => {
+      const op = d.opDesc();
+      d.check(
+        d.symbols.dnnl_reduction_desc_init(
+          op,
+          alg,
+          d.memoryDesc([outer, inner], TAG.ab),
+          d.memoryDesc([outer, 1], TAG.ab),
+          0,
+          0,
+        ) as number,
+        "dnnl_reduction_desc_init",
+        `${name} [${outer}, ${inner}]`,
+      );
+      return d.primitive(op, { what: `reduction ${name} [${outer}, ${inner}]` });
+    }).execute({ [ARG.src]: v, [ARG.dst]: out });
+    const outShape = attrs.keepDims
+      ? shape.map((n, i) => (axes.includes(i) ? 1 : n))
+      : shape.filter((_, i) => !axes.includes(i));
+    return backend.makeTensorInfo(outShape, "float32", out);
+  };
+}
+
+/**
+ * Smallest tensors (elements) each kernel takes to oneDNN; below, the kernel registered before
+ * runs. From bench/native_softmax_bench.ts (bench/RESULTS.md, "Loss kernels on oneDNN"): oneDNN's
+ * Softmax was faster at every size measured (32x32 up), Exp from 64x64
+ * (4,096; equal at 1,024); Max and Min along the last axis from 256x256 (65,536; 5-10x slower at
+ * 4,096, equal at 16,384); Sum and Mean along the last axis from 256x3000 (768,000; about equal
+ * at 65,536-262,144).
+ */
+export const DNNL_MIN_SIZES: Record<string, number> = {
+  Softmax: 0,
+  Exp: 4096,
+  Max: 65536,
+  Min: 65536,
+  Sum: 768000,
+  Mean: 768000,
+};
+
+/** The kernels registered for `backendName` now under the names this file may replace. */
+function registeredKernels(backendName: string): Record<string, KernelFn | undefined> {
+  return Object.fromEntries(
+    ["Softmax", "Log", ...Object.keys(ELTWISE), ...Object.keys(REDUCTIONS)].map((name) => [
+      name,
+      tf.getKernel(name, backendName)?.kernelFunc as unknown as KernelFn | undefined,
+    ]),
+  );
+}
+
+/** `dnnl_reduction_min` (2.6: `dnnl_reduction_max` + 1; `_dnnl.ts`'s `ALG` has no entry for it). */
+const REDUCTION_MIN = ALG.reductionMax + 1;
+
+/** Elementwise and reduction kernels this file can put on oneDNN, with their algorithms. */
+const ELTWISE: Record<string, number> = { Exp: ALG.eltwiseExp };
+const REDUCTIONS: Record<string, [number, "axis" | "reductionIndices"]> = {
+  Max: [ALG.reductionMax, "reductionIndices"],
+  Min: [REDUCTION_MIN, "axis"],
+  Sum: [ALG.reductionSum, "axis"],
+  Mean: [ALG.reductionMean, "axis"],
+};
+
+/**
  * Registers the kernels of this file for `backendName` when oneDNN 2.x loads (else nothing: the
- * losses then compose tfjs ops). `fallbacks` are the cpu kernels by name.
+ * losses then compose tfjs ops): the fused loss kernels always, and each of `Softmax`, `Exp`,
+ * `Log`, `Max`, `Min`, `Sum`, `Mean` that has a fallback (by default the kernel registered for
+ * `backendName` now, which then runs for other dtypes, for tensors under `minSizes[name]`
+ * elements and for reductions over leading axes).
  * @returns the kernel names registered
  */
 export function registerDnnlSoftmaxKernels(
   backendName: string,
-  fallbacks: Record<string, KernelFn | undefined>,
+  fallbacks: Record<string, KernelFn | undefined> = registeredKernels(backendName),
+  minSizes: Record<string, number> = DNNL_MIN_SIZES,
 ): string[] {
   const d = dnnlOrUndefined();
   if (!d) return [];
@@ -310,9 +459,27 @@ export function registerDnnlSoftmaxKernels(
     [LSE_MATMUL, lseForward(d, blas)],
     [LSE_MATMUL_GRAD, lseBackward(blas)],
   ];
-  if (fallbacks.Softmax) kernels.push(["Softmax", softmaxKernel(d, fallbacks.Softmax)]);
+  if (fallbacks.Softmax) {
+    kernels.push(["Softmax", softmaxKernel(d, minSizes.Softmax ?? 0, fallbacks.Softmax)]);
+  }
+  for (const [name, alg] of Object.entries(ELTWISE)) {
+    const fallback = fallbacks[name];
+    if (fallback) {
+      kernels.push([name, eltwiseKernel(d, alg, name, minSizes[name] ?? 0, fallback)]);
+    }
+  }
+  if (fallbacks.Log) kernels.push(["Log", logKernel(fallbacks.Log)]);
+  for (const [name, [alg, axisAttr]] of Object.entries(REDUCTIONS)) {
+    const fallback = fallbacks[name];
+    if (fallback) {
+      kernels.push([
+        name,
+        reductionKernel(d, alg, name, axisAttr, minSizes[name] ?? 0, fallback),
+      ]);
+    }
+  }
   for (const [kernelName, kernelFunc] of kernels) {
-    // Replaces the cpu kernel copied in for this backend (without tfjs' overwrite warning).
+    // Replaces the kernel registered before for this backend (without tfjs' overwrite warning).
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
     tf.registerKernel({
       kernelName,

@@ -198,10 +198,9 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
       kernelFunc: kernelFunc as unknown as tf.KernelFunc,
     });
   }
-  // Softmax and the contrastive losses' fused softmax cross-entropy on oneDNN, when it loads.
-  const softmaxKernels = registerDnnlSoftmaxKernels("native", {
-    Softmax: tf.getKernel("Softmax", "cpu")?.kernelFunc as unknown as KernelFn | undefined,
-  });
+  // On oneDNN, when it loads: the contrastive losses' fused softmax cross-entropy, and Softmax,
+  // Exp, Log, Max, Min, Sum, Mean above measured sizes (the kernels registered so far below them).
+  const softmaxKernels = registerDnnlSoftmaxKernels("native");
   // The lineage / lazy-moments hooks stay outermost over kernels registered since.
   rewrapGraphHooks("native");
   installGradients();

@@ -217,3 +217,75 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "native Exp, Log, Max, Min, Sum, Mean on oneDNN match float64, above and below their sizes",
+  ignore: !haveDnnl,
+  async fn() {
+    await useBackend("native", { quiet: true });
+    for (const name of ["Exp", "Log", "Max", "Min", "Sum", "Mean"]) {
+      assert.ok(kernels.includes(name), `${name} registered`);
+    }
+    const prng = pcg32(9);
+    // Sizes straddle DNNL_MIN_SIZES: Exp/Log 4,900 and 12; Max/Min 90,000; Sum/Mean 786,432.
+    const cases: [number[], number | number[], boolean][] = [
+      [[70, 70], 1, false],
+      [[3, 4], -1, true],
+      [[300, 300], 1, true],
+      [[300, 300], 0, false], // leading axis: the fallback
+      [[2, 3, 131072], 2, false],
+      [[2, 3, 131072], [1, 2], true],
+      [[4, 3, 5], [0, 2], false], // interleaved: the fallback
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      const size = shape.reduce((p, v) => p * v, 1);
+      const x = Float32Array.from(randomNormal(size, prng));
+      const pos = x.map((v) => Math.abs(v) + 0.05);
+      const axes = (Array.isArray(axis) ? axis : [axis]).map((a) =>
+        (a + shape.length) % shape.length
+      );
+      const outShape = shape.map((n, i) => (axes.includes(i) ? 1 : n));
+      const reduce = (f: (acc: number, v: number) => number, init: number, mean: boolean) => {
+        const out = new Float64Array(outShape.reduce((p, v) => p * v, 1)).fill(init);
+        const count = size / out.length;
+        const outStrides = outShape.map((_, i) => outShape.slice(i + 1).reduce((p, v) => p * v, 1));
+        const index = shape.map(() => 0);
+        for (let k = 0, o = 0; k < size; k++) {
+          out[o] = f(out[o], x[k]);
+          for (let i = shape.length - 1; i >= 0; i--) { // row-major increment of the index
+            index[i]++;
+            if (!axes.includes(i)) o += outStrides[i];
+            if (index[i] < shape[i]) break;
+            if (!axes.includes(i)) o -= outStrides[i] * shape[i];
+            index[i] = 0;
+          }
+        }
+        return mean ? out.map((v) => v / count) : out;
+      };
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const t = tf.tensor(x, shape);
+        const tp = tf.tensor(pos, shape);
+        const tol = { rtol: 1e-5, atol: 1e-6 };
+        if (size < 1e5) {
+          assertTensorClose(tf.exp(t), Array.from(x, Math.exp), tol);
+          assertTensorClose(tf.log(tp), Array.from(pos, Math.log), tol);
+        }
+        const check = (y: tf.Tensor, want: Float64Array, sumTol = tol) => {
+          assert.deepEqual(
+            y.shape,
+            keepDims ? outShape : shape.filter((_, i) => !axes.includes(i)),
+          );
+          assertTensorClose(y, want, sumTol);
+        };
+        check(tf.max(t, axis, keepDims), reduce(Math.max, -Infinity, false));
+        check(tf.min(t, axis, keepDims), reduce(Math.min, Infinity, false));
+        // float32 sums of up to 393,216 N(0, 1) terms: absolute error ~1e-3 at worst.
+        const sumTol = { rtol: 1e-4, atol: 2e-3 };
+        check(tf.sum(t, axis, keepDims), reduce((p, v) => p + v, 0, false), sumTol);
+        check(tf.mean(t, axis, keepDims), reduce((p, v) => p + v, 0, true), sumTol);
+      });
+      assert.equal(tf.memory().numTensors, before);
+    }
+  },
+});
