@@ -13,8 +13,8 @@ export const BN_MOMENTUM = 0.9;
  * How kernels are drawn: `"pytorch"` is PyTorch's default for `nn.Conv2d` and `nn.Linear`
  * (`kaiming_uniform_(a=sqrt(5))`, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for
  * biases); `"he-normal"` is tfjs-layers' `heNormal` (a normal of std sqrt(2 / fan_in) truncated at
- * 2 std, so 0.88 sqrt(2 / fan_in) in fact), about the
- * scale torchvision's ResNet draws its convolutions at.
+ * 2 std, so 0.88 sqrt(2 / fan_in) in fact), about the scale torchvision's ResNet draws its
+ * convolutions at.
  */
 export type KernelInit = "pytorch" | "he-normal";
 

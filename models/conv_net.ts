@@ -8,6 +8,8 @@ import {
   type KernelInit,
 } from "./_layers.ts";
 
+export type { KernelInit } from "./_layers.ts";
+
 /** Options for {@linkcode convNet}. */
 export interface ConvNetOptions {
   /** Input `[height, width, channels]`. @default {[28, 28, 1]} (MNIST) */
