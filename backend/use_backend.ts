@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { tf } from "./tf.ts";
 import { BackendUnavailableError } from "./errors.ts";
 import { registerTrainingKernels } from "./kernels/mod.ts";
@@ -168,15 +169,27 @@ async function loadWasm(): Promise<void> {
   if (wasmLoaded) return;
   try {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // Load the .wasm binaries from the installed package, never from the network.
-    const { createRequire } = await import("node:module");
-    const entry = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm");
-    wasm.setWasmPaths(entry.replace(/[^/\\]+$/, ""));
+    // Load the .wasm binaries from the installed package, never from the network. The package is
+    // in the module graph now, so import.meta.resolve gives its file URL in every layout (a
+    // checkout, a path import, JSR; nodeModulesDir auto, manual or none); `deno publish`
+    // rewrites the literal to npm:@tensorflow/tfjs-backend-wasm@... .
+    const dist = import.meta.resolve("@tensorflow/tfjs-backend-wasm/dist/");
+    if (!dist.startsWith("file:")) {
+      throw new Error(`the package resolved to ${dist}, not to files on disk`);
+    }
+    // tfjs reads the binary with node:fs when the path is not http(s): a plain path.
+    const dir = fileURLToPath(dist).replace(/[/\\]?$/, "/");
+    // Without read access tfjs only says "could not initialize": name the cause first.
+    if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
+      throw new Error(`it reads its .wasm binaries from ${dir}: run with --allow-read (or -A)`);
+    }
+    wasm.setWasmPaths(dir);
     wasmLoaded = true;
   } catch (error) {
+    const message = String((error as Error)?.message ?? error).split("\n")[0];
     throw new BackendUnavailableError(
       "wasm",
-      `@tensorflow/tfjs-backend-wasm could not load (it needs --allow-read): ${String(error)}`,
+      `@tensorflow/tfjs-backend-wasm could not load: ${message}`,
     );
   }
 }

@@ -6,6 +6,14 @@ import { type InMemoryDataset, inMemoryDataset } from "./in_memory.ts";
 
 const cache = new Map<string, Promise<InMemoryDataset>>();
 
+/** The error's message, plus the flag that grants the read when a permission was missing. */
+function readHint(cause: unknown): string {
+  const message = (cause as Error)?.message ?? String(cause);
+  return cause instanceof Deno.errors.NotCapable && !message.includes("--allow-read")
+    ? `${message}; run with --allow-read (or -A)`
+    : message;
+}
+
 /** A parsed IDX uint8 array: its dimensions and the data (a view into the file bytes). */
 export interface IdxArray {
   dims: number[];
@@ -18,7 +26,7 @@ export async function readIdx(path: string): Promise<IdxArray> {
   try {
     bytes = await Deno.readFile(path);
   } catch (cause) {
-    throw new DatasetError(`Cannot read IDX file ${path}: ${(cause as Error).message}`, { cause });
+    throw new DatasetError(`Cannot read IDX file ${path}: ${readHint(cause)}`, { cause });
   }
   if (path.endsWith(".gz")) bytes = new Uint8Array(gunzipSync(bytes));
   return parseIdx(bytes, path);
@@ -54,7 +62,13 @@ async function firstExisting(dir: string, base: string): Promise<string> {
     try {
       await Deno.stat(p);
       return p;
-    } catch { /* try the next name */ }
+    } catch (cause) {
+      if (
+        cause instanceof Deno.errors.NotCapable || cause instanceof Deno.errors.PermissionDenied
+      ) {
+        throw new DatasetError(`Cannot read IDX file ${p}: ${readHint(cause)}`, { cause });
+      }
+    }
   }
   throw new DatasetError(`Cannot find IDX file ${base} (or ${base}.gz) in ${dir}`);
 }

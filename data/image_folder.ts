@@ -4,7 +4,7 @@
  *
  * @module
  */
-import sharp from "sharp";
+import { loadSharp } from "./_sharp.ts";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Dataset, DatasetError, type Sample } from "./dataset.ts";
 import { checkIndex } from "./_util.ts";
@@ -431,6 +431,7 @@ export async function imageFolder(
   rejectDuplicates(candidates, manifestPath ?? dir);
 
   // 3. Check files (bounded concurrency; nothing is kept but the verdict).
+  const sharp = await loadSharp();
   const decodeOne = (path: string) =>
     sharp(path, { failOn: "warning" })
       .flatten({ background: "#ffffff" })

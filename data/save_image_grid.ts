@@ -3,7 +3,7 @@
  *
  * @module
  */
-import sharp from "sharp";
+import { loadSharp } from "./_sharp.ts";
 
 /** Options for {@linkcode saveImageGrid}. */
 export interface SaveImageGridOptions {
@@ -119,5 +119,6 @@ export async function saveImageGrid(
       }
     }
   }
+  const sharp = await loadSharp();
   await sharp(out, { raw: { width: W, height: H, channels: c } }).png().toFile(path);
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import sharp from "sharp";
+import { loadSharp } from "./_sharp.ts";
 import { type Dataset, DatasetError, type Sample } from "./dataset.ts";
 import { CHARSETS } from "./charsets.ts";
 import { resolveFont } from "./_fonts.ts";
@@ -253,6 +253,7 @@ export function syntheticTextLines(options: SyntheticTextLinesOptions = {}): Syn
     const markup = `<span letter_spacing="${letterSpacing}">${
       [...text].map((ch, i) => `<span rise="${rises[i]}">${escapeMarkup(ch)}</span>`).join("")
     }</span>`;
+    const sharp = await loadSharp();
     let rendered;
     try {
       rendered = await sharp({
