@@ -145,74 +145,209 @@ export function logSumExpMatMul(
   extra: tf.Tensor1D | undefined,
   options: LogSumExpMatMulOptions,
 ): tf.Scalar {
-  const { scale, rowWeight, colWeight = 0, maskDiagonal = false, constB = false } = options;
-  const attrs = { scale, rowWeight, colWeight, maskDiagonal, constB };
-  const backend = tf.getBackend();
-  const fused = tf.getKernel(LSE_MATMUL_KERNEL, backend) !== undefined &&
-    tf.getKernel(LSE_MATMUL_GRAD_KERNEL, backend) !== undefined;
+  const o = lseOptions(options);
   const inputs = extra ? [a, b, target, extra] : [a, b, target];
-  const targetGrad = (dy: tf.Tensor, t: tf.Tensor) =>
-    tf.mul(tf.onesLike(t), tf.mul(dy, -(rowWeight + colWeight)));
   const op = tf.customGrad(
     ((...args: unknown[]) => {
       const save = args[inputs.length] as tf.GradSaveFunc;
       const [x, y, t] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
       const e = extra ? args[3] as tf.Tensor1D : undefined;
-      if (fused) {
-        const named: tf.NamedTensorMap = e ? { a: x, b: y, target: t, extra: e } : {
-          a: x,
-          b: y,
-          target: t,
-        };
-        const [value, ...state] = tf.engine().runKernel(
-          LSE_MATMUL_KERNEL,
-          named,
-          attrs as unknown as tf.NamedAttrMap,
-        ) as tf.Tensor[];
-        save([x, y, t, ...(e ? [e] : []), ...state]);
-        return {
-          value,
-          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-            const [sx, sy, st] = saved;
-            const se = e ? saved[3] : undefined;
-            const named: tf.NamedTensorMap = { a: sx, b: sy, dy };
-            if (se) named.extra = se;
-            saved.slice(e ? 4 : 3).forEach((s, i) => (named[`state${i}`] = s));
-            const [da, db, de] = tf.engine().runKernel(
-              LSE_MATMUL_GRAD_KERNEL,
-              named,
-              attrs as unknown as tf.NamedAttrMap,
-            ) as tf.Tensor[];
-            const dt = targetGrad(dy, st);
-            return se ? [da, db, dt, de] : [da, db, dt];
-          },
-        };
-      }
-      const keep = x.shape[0] * y.shape[0] <= KEEP_LOGITS;
-      const { value, lse, lseCol, logits } = tf.tidy(() => lseForward(x, y, t, e, attrs, keep));
-      save([x, y, t, lse, lseCol, e ?? lse, ...(logits ? [logits] : [])]);
+      const { value, state } = lseRun(x, y, t, e, o);
+      save([x, y, t, ...(e ? [e] : []), ...state]);
       return {
         value,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [sx, sy, st, sl, slc, sExtra, sLogits] = saved as [
-            tf.Tensor2D,
-            tf.Tensor2D,
-            tf.Tensor1D,
-            tf.Tensor1D,
-            tf.Tensor1D,
-            tf.Tensor1D,
-            tf.Tensor2D | undefined,
-          ];
-          const se = e ? sExtra : undefined;
-          const grads = lseBackward(sx, sy, se, sl, slc, sLogits, dy, attrs);
-          const dt = targetGrad(dy, st);
-          return se ? [grads[0], grads[1], dt, grads[2]] : [grads[0], grads[1], dt];
+          const [sx, sy, st] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const se = e ? saved[3] as tf.Tensor1D : undefined;
+          const [da, db, de] = lseGrad(sx, sy, se, saved.slice(e ? 4 : 3), dy, o);
+          const dt = tf.mul(tf.onesLike(st), tf.mul(dy, -(o.rowWeight + o.colWeight)));
+          return se ? [da, db, dt, de] : [da, db, dt];
         },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0],
   );
   return op(...inputs) as tf.Scalar;
 }
+
+/** The options with defaults, and whether the backend runs the fused kernels. */
+type LseRunOptions = Required<LogSumExpMatMulOptions> & { fused: boolean };
+
+function lseOptions(options: LogSumExpMatMulOptions): LseRunOptions {
+  const { scale, rowWeight, colWeight = 0, maskDiagonal = false, constB = false } = options;
+  const backend = tf.getBackend();
+  const fused = tf.getKernel(LSE_MATMUL_KERNEL, backend) !== undefined &&
+    tf.getKernel(LSE_MATMUL_GRAD_KERNEL, backend) !== undefined;
+  return { scale, rowWeight, colWeight, maskDiagonal, constB, fused };
+}
+
+function kernelAttrs(o: LseRunOptions): tf.NamedAttrMap {
+  const { scale, rowWeight, colWeight, maskDiagonal, constB } = o;
+  return { scale, rowWeight, colWeight, maskDiagonal, constB } as unknown as tf.NamedAttrMap;
+}
+
+/**
+ * The forward pass of {@linkcode logSumExpMatMul} off the tape: its value and the tensors the
+ * backward pass needs besides the inputs (the fused kernel's state, or the generic path's
+ * log-sum-exps and, up to {@linkcode KEEP_LOGITS} elements, the logits).
+ */
+function lseRun(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  t: tf.Tensor1D,
+  e: tf.Tensor1D | undefined,
+  o: LseRunOptions,
+): { value: tf.Scalar; state: tf.Tensor[] } {
+  if (o.fused) {
+    const named: tf.NamedTensorMap = { a: x, b: y, target: t };
+    if (e) named.extra = e;
+    const [value, ...state] = tf.engine().runKernel(
+      LSE_MATMUL_KERNEL,
+      named,
+      kernelAttrs(o),
+    ) as tf.Tensor[];
+    return { value: value as tf.Scalar, state };
+  }
+  const keep = x.shape[0] * y.shape[0] <= KEEP_LOGITS;
+  const { value, lse, lseCol, logits } = tf.tidy(() => lseForward(x, y, t, e, o, keep));
+  return { value, state: [lse, lseCol, ...(logits ? [logits] : [])] };
+}
+
+/** `[da, db, dExtra?]` of {@linkcode lseRun}'s value times `dy` (the targets' part excluded). */
+function lseGrad(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  e: tf.Tensor1D | undefined,
+  state: tf.Tensor[],
+  dy: tf.Tensor,
+  o: LseRunOptions,
+): tf.Tensor[] {
+  if (o.fused) {
+    const named: tf.NamedTensorMap = { a: x, b: y, dy };
+    if (e) named.extra = e;
+    state.forEach((s, i) => (named[`state${i}`] = s));
+    return tf.engine().runKernel(LSE_MATMUL_GRAD_KERNEL, named, kernelAttrs(o)) as tf.Tensor[];
+  }
+  const [lse, lseCol, logits] = state as [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | undefined];
+  return lseBackward(x, y, e, lse, lseCol, logits, dy, o);
+}
+
+/** Which contrastive loss {@linkcode cosineCrossEntropy} computes. */
+export type CosineLoss = "ntXent" | "infoNce" | "moco";
+
+/**
+ * NT-Xent, InfoNCE or MoCo's InfoNCE as ONE op with an analytic gradient, from the raw embeddings
+ * to the loss: L2 normalization (TensorFlow's `l2_normalize`, `x / max(||x||, 1e-12)`), the
+ * positive logits and {@linkcode logSumExpMatMul}'s log-partition, so that tfjs records one tape
+ * entry instead of the ~90 kernels a composed loss and its gradient cost (the per-op overhead
+ * dominated at n = 256 on native). The backward pass chains the log-partition's gradient, the
+ * positives' and the normalization's Jacobian `(g - x̂ (x̂·g)) / ||x||` by hand.
+ *
+ * - `ntXent(x, y)`: the 2n normalized rows of both views, self-similarity masked, positive of
+ *   row i the other view of the same sample; mean over the 2n anchors.
+ * - `infoNce(x, y)`: logits x̂·ŷᵀ/τ, the diagonal as positives, rows and columns averaged.
+ * - `moco(x, y, z)`: queries x against their keys y (already normalized, no gradient) and the
+ *   queue z `[K, d]` (already normalized, no gradient); positive first.
+ *
+ * @returns the scalar loss
+ */
+export function cosineCrossEntropy(
+  loss: CosineLoss,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  z: tf.Tensor2D | undefined,
+  temperature: number,
+): tf.Scalar {
+  const n = x.shape[0];
+  const scale = 1 / temperature;
+  const o = lseOptions(
+    loss === "ntXent"
+      ? { scale, rowWeight: 1 / (2 * n), maskDiagonal: true }
+      : loss === "infoNce"
+      ? { scale, rowWeight: 1 / (2 * n), colWeight: 1 / (2 * n) }
+      : { scale, rowWeight: 1 / n, constB: true },
+  );
+  const inputs = z ? [x, y, z] : [x, y];
+  const op = tf.customGrad(
+    ((...args: unknown[]) => {
+      const save = args[inputs.length] as tf.GradSaveFunc;
+      const [xi, yi, zi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+      const { value, kept } = tf.tidy(() => {
+        const nx = normalizeRows(xi);
+        if (loss === "ntXent") {
+          const ny = normalizeRows(yi);
+          const half = tf.mul(rowDot(nx.unit, ny.unit), scale) as tf.Tensor1D; // [n]
+          const all = tf.concat([nx.unit, ny.unit]) as tf.Tensor2D; // [2n, d]
+          const run = lseRun(all, all, tf.concat([half, half]) as tf.Tensor1D, undefined, o);
+          return {
+            value: run.value,
+            kept: [nx.unit, nx.inv, ny.unit, ny.inv, all, ...run.state],
+          };
+        }
+        if (loss === "infoNce") {
+          const ny = normalizeRows(yi);
+          const positive = tf.mul(rowDot(nx.unit, ny.unit), scale) as tf.Tensor1D; // [n]
+          const run = lseRun(nx.unit, ny.unit, positive, undefined, o);
+          return { value: run.value, kept: [nx.unit, nx.inv, ny.unit, ny.inv, ...run.state] };
+        }
+        const positive = tf.mul(rowDot(nx.unit, yi), scale) as tf.Tensor1D; // [n]
+        const run = lseRun(nx.unit, zi!, positive, positive, o);
+        return { value: run.value, kept: [nx.unit, nx.inv, positive, yi, zi!, ...run.state] };
+      });
+      save(kept);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            // dvalue/dtarget_i, the same for every row: -(rowWeight + colWeight)·dy.
+            const ct = tf.mul(dy, -(o.rowWeight + o.colWeight) * scale);
+            if (loss === "ntXent") {
+              const [ux, ix, uy, iy, all, ...state] = saved as tf.Tensor2D[];
+              const [da, db] = lseGrad(all, all, undefined, state, dy, o);
+              const g = tf.add(da, db); // [2n, d], both operands are the same rows
+              // Each pair's positive appears twice (i -> i + n and back): d/dx̂ = 2·ct·ŷ.
+              const gx = tf.add(tf.slice(g, [0, 0], [n, -1]), tf.mul(uy, tf.mul(ct, 2)));
+              const gy = tf.add(tf.slice(g, [n, 0], [n, -1]), tf.mul(ux, tf.mul(ct, 2)));
+              return [normalizeGrad(ux, ix, gx), normalizeGrad(uy, iy, gy)];
+            }
+            if (loss === "infoNce") {
+              const [ux, ix, uy, iy, ...state] = saved as tf.Tensor2D[];
+              const [da, db] = lseGrad(ux, uy, undefined, state, dy, o);
+              const gx = tf.add(da, tf.mul(uy, ct));
+              const gy = tf.add(db, tf.mul(ux, ct));
+              return [normalizeGrad(ux, ix, gx), normalizeGrad(uy, iy, gy)];
+            }
+            const [ux, ix, positive, keys, queue, ...state] = saved as tf.Tensor2D[];
+            const [da, , de] = lseGrad(ux, queue, positive as unknown as tf.Tensor1D, state, dy, o);
+            // The positive is both the target and the extra logit: dvalue/dpositive = de + ct/scale.
+            const dp = tf.add(tf.mul(de, scale), ct); // [n], per unit of x̂·ŷ
+            const gx = tf.add(da, tf.mul(keys, tf.reshape(dp, [-1, 1])));
+            return [normalizeGrad(ux, ix, gx), tf.zerosLike(keys), tf.zerosLike(queue)];
+          }),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return op(...inputs) as tf.Scalar;
+}
+
+/** Rows of `x` over `max(||x||, 1e-12)` and that factor's inverse `[n, 1]` (0 where clamped). */
+function normalizeRows(x: tf.Tensor2D): { unit: tf.Tensor2D; inv: tf.Tensor2D } {
+  const sq = tf.sum(tf.square(x), 1, true); // [n, 1]
+  const inv = tf.rsqrt(tf.maximum(sq, 1e-24)) as tf.Tensor2D;
+  // The Jacobian's projection applies only where the norm was not clamped: keep the sign there.
+  const live = tf.step(tf.sub(sq, 1e-24));
+  return { unit: tf.mul(x, inv), inv: tf.mul(inv, tf.sub(tf.mul(live, 2), 1)) as tf.Tensor2D };
+}
+
+/**
+ * The gradient through `x̂ = x / max(||x||, 1e-12)`: `(g - x̂ (x̂·g)) / ||x||` where the norm was
+ * not clamped, `g / 1e-12` where it was (`inv` carries the clamp as its sign).
+ */
+function normalizeGrad(unit: tf.Tensor, inv: tf.Tensor, g: tf.Tensor): tf.Tensor {
+  const live = tf.step(inv); // [n, 1]: 1 unless clamped
+  const along = tf.mul(tf.sum(tf.mul(unit, g), 1, true), live); // [n, 1]
+  return tf.mul(tf.sub(g, tf.mul(unit, along)), tf.abs(inv));
+}
+
 /** Plain matmul `a·bᵀ` off the tape (wasm: explicit transpose, see `_grad.ts`). */
 function productT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   if (tf.getBackend() === "wasm") return tf.matMul(a, tf.transpose(b));

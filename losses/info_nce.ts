@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
-import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { cosineCrossEntropy } from "./_ops.ts";
 import { validatePair } from "./_contrastive.ts";
 
 /** Options for {@linkcode infoNce} and {@linkcode infoNceAccuracy}. */
@@ -47,15 +47,6 @@ export function infoNce(
   const { temperature = 0.1 } = options;
   validatePair("InfoNCE", z1, z2, temperature);
   return tf.tidy(() => {
-    const a = l2Normalize(z1);
-    const b = l2Normalize(z2);
-    const n = a.shape[0];
-    const positive = tf.div(rowDot(a, b), temperature) as tf.Tensor1D; // [n], the diagonal
-    // Rows are z1 -> z2, columns z2 -> z1; both directions have the diagonal as their positives.
-    return logSumExpMatMul(a, b, positive, undefined, {
-      scale: 1 / temperature,
-      rowWeight: 1 / (2 * n),
-      colWeight: 1 / (2 * n),
-    });
+    return cosineCrossEntropy("infoNce", z1, z2, undefined, temperature);
   });
 }

@@ -2,7 +2,7 @@ import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
 import { noGrad } from "./_grad.ts";
-import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { cosineCrossEntropy, l2Normalize } from "./_ops.ts";
 import { validateMoco } from "./_contrastive.ts";
 
 /** Options for {@linkcode mocoInfoNce} and {@linkcode mocoAccuracy}. */
@@ -52,16 +52,10 @@ export function mocoInfoNce(
   const { temperature = 0.2 } = options;
   validateMoco("MoCo InfoNCE", q, k, queue, temperature);
   return tf.tidy(() => {
-    const qn = l2Normalize(q);
     const kn = l2Normalize(stopGradient(k));
     const queueN = noGrad(queue, (u) => l2Normalize(u as tf.Tensor2D)); // [K, d]
-    const positive = tf.div(rowDot(qn, kn), temperature) as tf.Tensor1D; // [n]
-    // Cross-entropy with target 0 over the logits [positive, qn·queueNᵀ / τ] `[n, 1 + K]` as one op
-    // with an analytic gradient; the queue gets none, and its [K, d] product is never computed.
-    return logSumExpMatMul(qn, queueN, positive, positive, {
-      scale: 1 / temperature,
-      rowWeight: 1 / q.shape[0],
-      constB: true,
-    });
+    // Cross-entropy with target 0 over the logits [q̂·k̂, q̂·queueᵀ] / τ `[n, 1 + K]` as one op
+    // with an analytic gradient; k and the queue get none, and no [K, d] product is computed.
+    return cosineCrossEntropy("moco", q, kn, queueN, temperature);
   });
 }

@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import { assertOptions } from "./_validate.ts";
-import { l2Normalize, logSumExpMatMul, rowDot } from "./_ops.ts";
+import { cosineCrossEntropy } from "./_ops.ts";
 import { validatePair } from "./_contrastive.ts";
 
 /** Options for {@linkcode ntXent} and {@linkcode ntXentAccuracy}. */
@@ -51,16 +51,6 @@ export function ntXent(
   const { temperature = 0.5 } = options;
   validatePair("NT-Xent", z1, z2, temperature);
   return tf.tidy(() => {
-    const a = l2Normalize(z1);
-    const b = l2Normalize(z2);
-    const z = tf.concat([a, b], 0) as tf.Tensor2D; // [2n, d]
-    const pos = tf.div(rowDot(a, b), temperature) as tf.Tensor1D; // [n]
-    // Mean over the 2n anchors of logsumexp_{k != i}(z_i·z_k / τ) - z_i·z_pos(i) / τ, where
-    // anchor i pairs with i + n and vice versa.
-    return logSumExpMatMul(z, z, tf.concat([pos, pos]), undefined, {
-      scale: 1 / temperature,
-      rowWeight: 1 / z.shape[0],
-      maskDiagonal: true,
-    });
+    return cosineCrossEntropy("ntXent", z1, z2, undefined, temperature);
   });
 }

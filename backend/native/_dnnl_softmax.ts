@@ -36,9 +36,6 @@ interface LseAttrs {
   constB: boolean;
 }
 
-/** Matrices up to this many elements take the JavaScript loop (measured below in RESULTS). */
-const SMALL = 0;
-
 /** Cached primitives for rows x cols: max and sum along rows, and `exp(x - m)` in place. */
 function rowPrimitives(d: Dnnl, rows: number, cols: number): {
   max: Primitive;
@@ -108,9 +105,8 @@ function expOfProduct(
   if (mask) { for (let i = 0; i < Math.min(r, c); i++) e[i * w + off + i] = -Infinity; }
   const m = new Float32Array(r);
   const s = new Float32Array(r);
-  if (w === 1 || r * w <= SMALL) {
-    // A reduction over one column is no reduction to oneDNN; tiny matrices cost less in JS than
-    // three primitive calls.
+  if (w === 1) {
+    // A reduction over one column is no reduction to oneDNN (invalid arguments): a plain loop.
     for (let i = 0, o = 0; i < r; i++) {
       let max = -Infinity;
       for (let j = 0; j < w; j++) max = Math.max(max, e[o + j]);
