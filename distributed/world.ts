@@ -12,8 +12,11 @@ export interface World {
   readonly rank: number;
   /** Number of ranks. */
   readonly size: number;
-  /** The MPI library loaded (`"open-mpi"` or `"mpich"` handles), or `"single"` without MPI. */
-  readonly flavor: "open-mpi" | "mpich" | "single";
+  /**
+   * The MPI library loaded (`"open-mpi"` or `"mpich"` handles), `"single"` without MPI, or
+   * `"custom"` (`transportWorld`).
+   */
+  readonly flavor: "open-mpi" | "mpich" | "single" | "custom";
   /** Elementwise sum over ranks, in place. */
   sumInPlace(values: Float32Array): void;
   /** Rank `root`'s `values` copied into every rank's, in place. */
@@ -77,6 +80,79 @@ function tensorCollectives(
   };
 }
 
+/** The Float32Array collectives a {@linkcode World} is built on (MPI's, or a test's). */
+export interface Transport {
+  /** This process's rank, from 0. */
+  rank: number;
+  /** Number of ranks. */
+  size: number;
+  /** Elementwise sum over ranks, in place. */
+  sumInPlace(values: Float32Array): void;
+  /** Rank `root`'s `values` copied into every rank's, in place. */
+  broadcastInPlace(values: Float32Array, root: number): void;
+  /** Every rank's `values` concatenated in rank order. */
+  gather(values: Float32Array): Float32Array;
+  /** Waits until every rank is here. */
+  barrier(): void;
+  /** Ends every rank of the job. @default {Deno.exit(code)} */
+  abort?(code: number): void;
+}
+
+/**
+ * A world over any transport: the tensor collectives (with their gradients) built on its
+ * Float32Array sum and gather. `initWorld` builds one over MPI; tests build one over a fake.
+ *
+ * @param transport rank, size and the Float32Array collectives
+ * @returns the world
+ *
+ * @example
+ * ```ts
+ * import { transportWorld } from "./mod.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import assert from "node:assert/strict";
+ * // two ranks holding the same values: a sum doubles, a gather repeats
+ * const world = transportWorld({
+ *   rank: 0, size: 2,
+ *   sumInPlace: (v) => v.forEach((x, i) => v[i] = 2 * x),
+ *   broadcastInPlace: () => {},
+ *   gather: (v) => Float32Array.from([...v, ...v]),
+ *   barrier: () => {},
+ * });
+ * const x = tf.tensor1d([1, 2]);
+ * const y = world.allReduceSum(x);
+ * assert.deepEqual(Array.from(y.dataSync()), [2, 4]);
+ * tf.dispose([x, y]);
+ * ```
+ */
+export function transportWorld(transport: Transport): World {
+  const { rank, size } = transport;
+  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(rank) || rank < 0 || rank >= size) {
+    throw new RangeError(
+      `Cannot build a world: expected 0 <= rank < size, received rank ${rank} and size ${size}`,
+    );
+  }
+  const sumInPlace = (v: Float32Array) => {
+    if (size > 1) transport.sumInPlace(v);
+  };
+  const gather = (v: Float32Array) => transport.gather(v);
+  return {
+    rank,
+    size,
+    flavor: "custom",
+    sumInPlace,
+    broadcastInPlace: (v, root = 0) => {
+      if (size > 1) transport.broadcastInPlace(v, root);
+    },
+    gather,
+    barrier: () => transport.barrier(),
+    ...tensorCollectives(rank, size, sumInPlace, gather),
+    abort(code) {
+      transport.abort?.(code);
+      Deno.exit(code);
+    },
+  };
+}
+
 let world: World | null = null;
 
 function mpiWorld(mpi: MpiLibrary): World {
@@ -87,31 +163,26 @@ function mpiWorld(mpi: MpiLibrary): World {
       mpi.finalize();
     } catch { /* already torn down */ }
   });
-  const rank = mpi.rank(), size = mpi.size();
-  const sumInPlace = (v: Float32Array) => {
-    if (size === 1) return;
-    const out = new Float32Array(v.length);
-    mpi.allreduceSum(v, out);
-    v.set(out);
-  };
-  const gather = (v: Float32Array) => {
-    const out = new Float32Array(v.length * size);
-    mpi.allGather(v, out);
-    return out;
-  };
+  const size = mpi.size();
   return {
-    rank,
-    size,
+    ...transportWorld({
+      rank: mpi.rank(),
+      size,
+      sumInPlace(v) {
+        const out = new Float32Array(v.length);
+        mpi.allreduceSum(v, out);
+        v.set(out);
+      },
+      broadcastInPlace: (v, root) => mpi.broadcast(v, root),
+      gather(v) {
+        const out = new Float32Array(v.length * size);
+        mpi.allGather(v, out);
+        return out;
+      },
+      barrier: () => mpi.barrier(),
+      abort: (code) => mpi.abort(code),
+    }),
     flavor: mpi.flavor,
-    sumInPlace,
-    broadcastInPlace: (v, root = 0) => mpi.broadcast(v, root),
-    gather,
-    barrier: () => mpi.barrier(),
-    ...tensorCollectives(rank, size, sumInPlace, gather),
-    abort(code) {
-      mpi.abort(code);
-      Deno.exit(code);
-    },
   };
 }
 

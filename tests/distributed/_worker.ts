@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     resume: { type: "boolean", default: false },
     "step-delay-ms": { type: "string", default: "0" },
     lr: { type: "string", default: "0.01" },
+    "bucket-bytes": { type: "string" },
     "pid-dir": { type: "string" },
   },
 });
@@ -110,6 +111,7 @@ for (const method of (args.method as string).split(",")) {
       // over the global batch, as one process on it does
       syncBatchNorm: method !== "moco-v2" && !args["no-sync-bn"],
       gatherNegatives: !args["no-gather"],
+      ...(args["bucket-bytes"] ? { bucketBytes: Number(args["bucket-bytes"]) } : {}),
     }),
   });
   out[method] = {
