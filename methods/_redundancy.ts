@@ -60,10 +60,14 @@ export function redundancyMethod(
   const method: Method<RedundancyNets, RedundancyState> = {
     name,
     views: paperViewBuilder("byol", options.augment, built.sequence),
-    step(n, views, state) {
+    step(n, views, state, context) {
       return tf.tidy(() => {
-        const z1 = embed(n.encoder, [n.projector], views[0]);
-        const z2 = embed(n.encoder, [n.projector], views[1]);
+        let z1 = embed(n.encoder, [n.projector], views[0]);
+        let z2 = embed(n.encoder, [n.projector], views[1]);
+        // data-parallel: the global batch's loss on every rank (its cross-correlation, variance
+        // and covariance span all ranks' rows, as VICReg's FullGatherLayer)
+        const r = context?.replicas;
+        if (r && r.size > 1) [z1, z2] = [r.allGather(z1), r.allGather(z2)];
         const total = tf.add(loss(z1, z2), regularization([n.projector])) as tf.Scalar;
         return { loss: total, metrics: { zStd: zStd(z1) }, state };
       });
