@@ -1,4 +1,5 @@
 import { tf } from "../backend/tf.ts";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import type { Method, Replicas, StepContext } from "../methods/types.ts";
 import { pcg32, type Prng, tensorSeed } from "../data/prng.ts";
 import { adamw } from "./adamw.ts";
@@ -8,6 +9,7 @@ import type { Optimizer, OptimizerState } from "./optimizer.ts";
 import { lrSchedule, type ScheduleName } from "./schedule.ts";
 import { clipByGlobalNorm } from "./clip.ts";
 import { hasCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { encoderSummary, exportRunEncoder, writeRunConfig } from "./_run_files.ts";
 import { treeTensors } from "./serialize.ts";
 import { MetricsLog, type MetricsRecord } from "./metrics_log.ts";
 import { type ProgressReporter, progressReporter } from "./progress.ts";
@@ -30,6 +32,11 @@ export interface TrainSetup<Nets, State> {
   nets: Nets;
   /** Its initial state (queues, prototypes...). */
   state: State;
+  /**
+   * The backbone (what `createMethod` returns as `encoder`): with `outDir`, its shapes go in
+   * `config.json` and it is exported to `outDir/encoder/` at the end. Omitted: neither.
+   */
+  encoder?: tfl.LayersModel;
 }
 
 /** One batch as the loop consumes it (the data loader's `Batch` fits). */
@@ -117,7 +124,10 @@ export interface TrainOptions<Nets = unknown> {
    */
   seed?: number;
   /**
-   * Run directory: `metrics.jsonl` and `checkpoint/` go there. Omitted: nothing is written.
+   * Run directory: `config.json` (the method, the encoder's shapes, these options and `config`;
+   * kept when the folder has one), `metrics.jsonl`, `checkpoint/` and, at the end, `encoder/`
+   * (the encoder as a tfjs LayersModel, for `loadEncoder` or a browser) go there. Omitted:
+   * nothing is written.
    */
   outDir?: string;
   /**
@@ -248,6 +258,8 @@ export interface TrainResult<State> {
   imagesPerSecond: number;
   /** The checkpoint written last, if any. */
   checkpoint: string | null;
+  /** The folder the encoder was exported to at the end (`outDir/encoder`), if any. */
+  encoder: string | null;
 }
 
 function checkInt(name: string, v: unknown, min: number): void {
@@ -511,6 +523,27 @@ export async function train<Nets, State>(
       lastCheckpoint = loaded.path;
     }
     distributed?.prepare(nets);
+    if (outDir && writer) {
+      await writeRunConfig(outDir, {
+        method: method.name,
+        encoder: setup.encoder ? encoderSummary(setup.encoder) : null,
+        train: {
+          steps,
+          stepsPerEpoch,
+          optimizer: optimizerName,
+          lr,
+          schedule,
+          warmupSteps,
+          minLr: options.minLr ?? 0,
+          weightDecay: options.weightDecay ?? null,
+          momentum: options.momentum ?? null,
+          nesterov: options.nesterov ?? null,
+          clipNorm: clipNorm ?? null,
+          seed,
+        },
+        config,
+      });
+    }
     const metrics = outDir && writer
       ? await (async () => {
         await Deno.mkdir(outDir, { recursive: true });
@@ -689,6 +722,9 @@ export async function train<Nets, State>(
       );
     }
     if (checkpointDir && step > startStep) await writeCheckpoint();
+    const encoderDir = outDir && writer && setup.encoder
+      ? await exportRunEncoder(outDir, setup.encoder)
+      : null;
     reporter?.done();
     return {
       steps: step,
@@ -697,6 +733,7 @@ export async function train<Nets, State>(
       state,
       imagesPerSecond: imagesSeen / Math.max((performance.now() - t0) / 1000, 1e-9),
       checkpoint: lastCheckpoint,
+      encoder: encoderDir,
     };
   } catch (e) {
     // the caller still owns the tensors of the state it passed in; the rest are the loop's
