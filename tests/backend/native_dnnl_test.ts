@@ -223,7 +223,16 @@ async function valuesOn(backend: "cpu" | "native", f: () => tf.Tensor[]): Promis
   return values;
 }
 
-const BN_SHAPES: number[][] = [[3, 5, 7, 6], [1, 4, 3, 5], [9, 4], [2, 1, 1, 3]];
+// Small shapes take the two-pass JS gradient; [8, 32, 32, 64] and [8192, 64] (2^19 elements) the
+// oneDNN primitive.
+const BN_SHAPES: number[][] = [
+  [3, 5, 7, 6],
+  [1, 4, 3, 5],
+  [9, 4],
+  [2, 1, 1, 3],
+  [8, 32, 32, 64],
+  [8192, 64],
+];
 
 Deno.test({
   name: "native training-mode batch norm: one oneDNN backward primitive, values and grads as cpu",
