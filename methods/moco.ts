@@ -230,14 +230,25 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
       });
       return stopGradient(l2Normalize(tf.gather(k, tf.tensor1d(inverse, "int32"))));
     });
-  // MoCo v3's ctr(q, k) = 2 tau CE(q k^T / tau, diagonal)
-  const ctr = (q: tf.Tensor2D, k: tf.Tensor2D) =>
+  // MoCo v3's ctr(q, k) = 2 tau CE(q k^T / tau, diagonal); data-parallel: k holds every rank's
+  // keys and query i's positive is key offset + i (the official labels arange(N) + N * rank)
+  const ctr = (q: tf.Tensor2D, k: tf.Tensor2D, offset = 0) =>
     tf.tidy(() => {
-      const logits = tf.div(tf.matMul(q, k, false, true), temperature); // [n, n]
+      const logits = tf.div(tf.matMul(q, k, false, true), temperature); // [n, m]
       const logp = tf.logSoftmax(logits);
-      const diag = tf.sum(tf.mul(logp, tf.eye(q.shape[0])), 1);
-      return { loss: tf.mul(tf.neg(tf.mean(diag)), 2 * temperature) as tf.Scalar, logits };
-    }) as { loss: tf.Scalar; logits: tf.Tensor2D };
+      const [n, m] = logits.shape;
+      const positives = offset === 0 && n === m
+        ? tf.eye(n)
+        : tf.oneHot(tf.range(offset, offset + n, 1, "int32"), m); // [n, m]
+      const diag = tf.sum(tf.mul(logp, positives), 1);
+      const top1 = tf.mean(
+        tf.cast(
+          tf.equal(tf.argMax(logits, 1), tf.range(offset, offset + n, 1, "int32")),
+          "float32",
+        ),
+      ) as tf.Scalar;
+      return { loss: tf.mul(tf.neg(tf.mean(diag)), 2 * temperature) as tf.Scalar, logits, top1 };
+    }) as { loss: tf.Scalar; logits: tf.Tensor2D; top1: tf.Scalar };
 
   const method: Method<MocoNets, MocoState> = {
     name: `moco-v${version}`,
@@ -258,11 +269,15 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
         const base = (seed * 7919 + context.step * 2) >>> 0;
         if (version === 3) {
           const q1 = queries(n, views[0]), q2 = queries(n, views[1]);
-          const k1 = keys(n, views[0], base), k2 = keys(n, views[1], base + 1);
-          const a = ctr(q1, k2), c = ctr(q2, k1);
+          let k1 = keys(n, views[0], base), k2 = keys(n, views[1], base + 1);
+          const r = context.replicas && context.replicas.size > 1 ? context.replicas : null;
+          // data-parallel: every rank's keys, this rank's queries (MoCo v3's concat_all_gather)
+          if (r) [k1, k2] = [r.allGather(k1), r.allGather(k2)];
+          const offset = r ? r.rank * q1.shape[0] : 0;
+          const a = ctr(q1, k2, offset), c = ctr(q2, k1, offset);
           return {
             loss: tf.addN([a.loss, c.loss, reg]) as tf.Scalar,
-            metrics: { zStd: zStd(q1), top1: diagonalTop1(a.logits) },
+            metrics: { zStd: zStd(q1), top1: r ? a.top1 : diagonalTop1(a.logits) },
             state: s,
           };
         }

@@ -99,7 +99,9 @@ for (const method of (args.method as string).split(",")) {
     };
   }, {
     steps,
-    lr: Number(args.lr),
+    // MoCo v3 (predictor, tau 1) amplifies float32 rounding ~5x per step at lr 0.01 (1e-5 after
+    // 5 steps): a smaller rate keeps the comparison about the reduction, not about chaos
+    lr: method === "moco-v3" ? Number(args.lr) * 0.3 : Number(args.lr),
     schedule: "constant",
     progress: false,
     outDir: args["run-dir"],

@@ -10,7 +10,15 @@ import assert from "node:assert/strict";
 import { requireOrSkip } from "../_ci.ts";
 
 const WORKER = new URL("./_worker.ts", import.meta.url).pathname;
-const METHODS = ["simclr", "moco-v2", "simsiam", "swav", "barlow-twins", "vicreg"];
+const METHODS = [
+  "simclr",
+  "moco-v2",
+  "moco-v3",
+  "simsiam",
+  "swav",
+  "barlow-twins",
+  "vicreg",
+];
 const GLOBAL_BATCH = 8; // B = 4 per rank
 const STEPS = 5;
 const TOLERANCE = 1e-5; // max abs difference of any weight after 5 steps
@@ -92,7 +100,7 @@ function singleReference(): Promise<RunOutput> {
 }
 
 Deno.test({
-  name: "mpirun -np 2 with batch B equals one process on batch 2B (6 methods)",
+  name: "mpirun -np 2 with batch B equals one process on batch 2B (7 methods)",
   ignore: !mpiAvailable,
   async fn() {
     const common = [
