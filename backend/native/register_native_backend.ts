@@ -47,6 +47,7 @@ import {
 } from "./_gradients.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
 import { makeMaxPool, makeMaxPoolGrad } from "./_pool.ts";
+import { makeMirrorPad } from "./_pad.ts";
 import { registerDnnlSoftmaxKernels } from "./_dnnl_softmax.ts";
 import type { KernelFn } from "./_util.ts";
 import { registerTrainingKernels } from "../kernels/mod.ts";
@@ -64,6 +65,7 @@ const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = 
   Tile: (_, fallback) => makeTile(fallback),
   MaxPool: (_, fallback) => makeMaxPool(fallback),
   MaxPoolGrad: (_, fallback) => makeMaxPoolGrad(fallback),
+  MirrorPad: (_, fallback) => makeMirrorPad(fallback),
   FusedBatchNorm: (_, fallback) => makeFusedBatchNorm(fallback),
   ...Object.fromEntries(
     Object.entries(BINARY_OPS).map(([name, expr]) => [
