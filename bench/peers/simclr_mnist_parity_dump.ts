@@ -8,7 +8,7 @@
  * prints the largest differences.
  *
  * ```sh
- * deno run -A bench/peers/simclr_mnist_parity_dump.ts /tmp/parity.json
+ * deno run -A bench/peers/simclr_mnist_parity_dump.ts /tmp/parity.json [0.2 plain]
  * /usr/bin/python3 bench/peers/simclr_mnist_twin.py --parity /tmp/parity.json
  * ```
  *
@@ -23,6 +23,9 @@ import { mnistAugment } from "../../augment/mod.ts";
 import { sgd } from "../../train/mod.ts";
 
 const path = Deno.args[0] ?? "/tmp/parity.json";
+// optional: the temperature and "plain" for the paper's head without BatchNorm (the default run's)
+const temperature = Number(Deno.args[1] ?? 0.5);
+const headBatchNorm = Deno.args[2] !== "plain";
 const backend = await useBackend(undefined, { quiet: true });
 const train60k = await mnist("train");
 const x = tf.tensor4d(
@@ -35,6 +38,8 @@ const setup = createMethod("simclr", {
   seed: 0,
   augment: mnistAugment(),
   widths: [16, 32, 64],
+  temperature,
+  headBatchNorm,
 });
 const nets = setup.nets as SimclrNets;
 const views = setup.method.views(x, 7);
@@ -74,6 +79,7 @@ await Deno.writeTextFile(
   path,
   JSON.stringify({
     backend,
+    temperature,
     views: views.map((v) => Array.from(v.dataSync())),
     initial,
     losses,

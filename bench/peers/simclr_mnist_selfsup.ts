@@ -37,6 +37,7 @@ const { values: a } = parseArgs({
     steps: { type: "string", default: "300" },
     "batch-size": { type: "string", default: "64" },
     lr: { type: "string", default: "0.06" },
+    temperature: { type: "string", default: "0.5" },
     // keep: the library's initializers; keras: tfjs-layers' (conv he-normal, dense glorot-uniform,
     // zero bias: selfsup before the fix); torch: PyTorch's kaiming-uniform(a = sqrt 5) + bias;
     // torch-conv / torch-dense: PyTorch's for the convolutions / dense layers only
@@ -46,6 +47,7 @@ const { values: a } = parseArgs({
     // keep: the library's SimCLR head; plain: Dense -> ReLU -> Dense (biases); bn: with BatchNorm
     head: { type: "string", default: "keep" },
     "save-views": { type: "string" },
+    "view-stats": { type: "boolean", default: false },
     "eval-every": { type: "string", default: "0" },
     out: { type: "string" },
   },
@@ -78,12 +80,42 @@ if (a["save-views"]) {
   tf.dispose([x, v1, v2, grid]);
 }
 
+if (a["view-stats"]) {
+  // the twin's --view-stats figures: cosine view-view, view-image, mean pixel over 1024 images
+  const cos = (u: tf.Tensor, v: tf.Tensor) =>
+    tf.tidy(() => {
+      const [n] = u.shape;
+      const uu = tf.reshape(u, [n, -1]), vv = tf.reshape(v, [n, -1]);
+      const dot = tf.sum(tf.mul(uu, vv), 1);
+      return tf.mean(tf.div(dot, tf.mul(tf.norm(uu, 2, 1), tf.norm(vv, 2, 1)))).dataSync()[0];
+    });
+  const pairs: number[] = [], orig: number[] = [], mean: number[] = [];
+  const x1024 = imagesOf(train60k, 1024).images;
+  for (let i = 0; i < 1024; i += 64) {
+    const b = tf.slice(x1024, [i, 0, 0, 0], [64, -1, -1, -1]) as tf.Tensor4D;
+    const [v1, v2] = [augment(b, 2 * i + 1), augment(b, 2 * i + 2)];
+    pairs.push(cos(v1, v2));
+    orig.push(cos(v1, b));
+    mean.push(tf.mean(v1).dataSync()[0]);
+    tf.dispose([b, v1, v2]);
+  }
+  const avg = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  console.log(JSON.stringify({
+    cosViewView: avg(pairs),
+    cosViewImage: avg(orig),
+    meanPixel: avg(mean),
+    meanPixelImages: tf.mean(x1024).dataSync()[0],
+  }));
+  Deno.exit(0);
+}
+
 const setup = createMethod("simclr", {
   encoder: "convnet",
   inputShape: [28, 28, 1],
   seed,
   augment,
   widths: [16, 32, 64],
+  temperature: Number(a.temperature),
 });
 const nets = setup.nets as SimclrNets;
 if (a.head !== "keep") {
@@ -152,7 +184,7 @@ if (a["bn-views"] !== "keep") {
         z1 = run(views[0]);
         z2 = run(views[1]);
       }
-      return ntXent(z1, z2, { temperature: 0.5 });
+      return ntXent(z1, z2, { temperature: Number(a.temperature) });
     }),
   });
 }
@@ -204,6 +236,7 @@ const summary = {
   init: a.init,
   bnViews: a["bn-views"],
   head: a.head,
+  temperature: Number(a.temperature),
   finalLoss: result.history.at(-1)?.loss,
   knnTop1: result.evaluations.at(-1)?.knnTop1,
   knnTop1RandomInit: result.evaluations[0]?.knnTop1,

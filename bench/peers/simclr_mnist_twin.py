@@ -300,6 +300,22 @@ def knn_top1(bank, bank_labels, queries, query_labels, k=200, tau=0.1, classes=1
     return (votes.argmax(1) == query_labels).float().mean().item()
 
 
+def view_stats(x, gen):
+    """How strong the views are: mean cosine between the two views of an image, between a view
+    and its image, and the views' mean pixel (selfsup's side prints the same figures)."""
+    cos = lambda u, v: F.cosine_similarity(u.flatten(1), v.flatten(1)).mean().item()
+    pairs, orig, mean = [], [], []
+    for i in range(0, len(x), 64):
+        b = x[i : i + 64]
+        v1, v2 = mnist_augment(b, gen), mnist_augment(b, gen)
+        pairs.append(cos(v1, v2))
+        orig.append(cos(v1, b))
+        mean.append(v1.mean().item())
+    avg = lambda v: sum(v) / len(v)
+    return {"cosViewView": avg(pairs), "cosViewImage": avg(orig), "meanPixel": avg(mean),
+            "meanPixelImages": x.mean().item()}
+
+
 # ---------------------------------------------------------------- parity with selfsup
 
 
@@ -314,7 +330,7 @@ def tf_layout(param, value):
     return t.view(param.shape)
 
 
-def parity(path, bn_momentum_steps=2):
+def parity(path, bn_views="shared"):
     """Loads selfsup's weights and views (simclr_mnist_parity_dump.ts), runs the same two SGD
     steps here, and prints the largest differences of loss, gradients and weights."""
     d = json.load(open(path))
@@ -346,7 +362,11 @@ def parity(path, bn_momentum_steps=2):
     opt = torch.optim.SGD(groups, lr=0.06, momentum=0.8)
     report = {}
     for i in range(2):
-        loss = nt_xent(head(encoder(v1)), head(encoder(v2)), 0.5)  # one BN batch per view
+        if bn_views == "shared":  # selfsup's SimCLR default: one BN batch of 2N
+            z = head(encoder(torch.cat([v1, v2])))
+            loss = nt_xent(z[:64], z[64:], d.get("temperature", 0.5))
+        else:
+            loss = nt_xent(head(encoder(v1)), head(encoder(v2)), d.get("temperature", 0.5))
         opt.zero_grad()
         loss.backward()
         report[f"loss{i}"] = {"selfsup": d["losses"][i], "torch": loss.item()}
@@ -393,12 +413,13 @@ def main():
     p.add_argument("--eval-every", type=int, default=0, help="0: only at start and end")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--save-views", help="write a PNG of 16 images and their two views here")
+    p.add_argument("--view-stats", action="store_true", help="print view statistics and exit")
     p.add_argument("--out", help="write the summary JSON here")
     p.add_argument("--parity", help="compare one step with selfsup's dump (see parity())")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.parity:
-        return parity(a.parity)
+        return parity(a.parity, a.bn_views)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     warmup = a.warmup if a.warmup is not None else round(0.05 * a.steps)
@@ -428,6 +449,9 @@ def main():
         v1, v2 = mnist_augment(x, gen), mnist_augment(x, gen)
         grid = torch.cat([x, v1, v2])  # rows: originals, view 1, view 2
         vutils.save_image(grid, a.save_views, nrow=16, padding=2, pad_value=0.5)
+
+    if a.view_stats:
+        return print(json.dumps(view_stats(train_x[:1024], gen)))
 
     def evaluate(step):
         acc = knn_top1(
@@ -468,6 +492,14 @@ def main():
     seconds = time.time() - t0
     final = evaluate(a.steps)
     raw = knn_top1(bank_x.flatten(1), bank_y, query_x.flatten(1), query_y)
+    other_bn = "batch" if a.knn_bn == "eval" else "eval"
+    knn_other_bn = knn_top1(
+        features(encoder, bank_x, other_bn), bank_y, features(encoder, query_x, other_bn), query_y
+    )
+    projector = nn.Sequential(encoder, head)
+    knn_projection = knn_top1(
+        features(projector, bank_x, a.knn_bn), bank_y, features(projector, query_x, a.knn_bn), query_y
+    )
     summary = {
         "peer": "pytorch",
         "torch": torch.__version__,
@@ -483,6 +515,8 @@ def main():
         "knnTop1": final,
         "knnTop1RandomInit": initial,
         "knnTop1RawPixels": raw,
+        f"knnTop1With{other_bn.capitalize()}Bn": knn_other_bn,
+        "knnTop1Projection": knn_projection,
         "trainSeconds": seconds,
     }
     print(json.dumps(summary), flush=True)

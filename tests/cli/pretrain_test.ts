@@ -119,6 +119,8 @@ Deno.test("pretrain end to end: writes config, metrics, checkpoint and results; 
   );
   const config = JSON.parse(await Deno.readTextFile(`${out}/tiny/config.json`));
   assert.equal(config.options.batchSize, 16);
+  // simclr's tuned recipe (the default run): tau 0.2 and the plain head (bench/RESULTS.md)
+  assert.deepEqual(config.resolved.simclr, { temperature: 0.2, headBatchNorm: false });
   const lines = (await Deno.readTextFile(`${out}/tiny/metrics.jsonl`)).trim().split("\n").map((l) =>
     JSON.parse(l)
   );

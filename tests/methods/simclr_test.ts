@@ -148,3 +148,26 @@ Deno.test("simclr normalizes both views in one BatchNorm batch of 2N (the offici
   }
   images.dispose();
 });
+
+Deno.test("simclr headBatchNorm false builds the paper's plain head, true the official BN head", () => {
+  const layers = (headBatchNorm: boolean) => {
+    const setup = createMethod("simclr", {
+      encoder: toyEncoder([6, 6, 1]),
+      inputShape: [6, 6, 1],
+      seed: 1,
+      projectionDim: 4,
+      headBatchNorm,
+    });
+    const head = (setup.nets as { head: tf.LayersModel }).head;
+    return head.layers.map((l) => l.getClassName());
+  };
+  assert.deepEqual(layers(false), ["InputLayer", "Dense", "ReLU", "Dense"]);
+  assert.deepEqual(layers(true), [
+    "InputLayer",
+    "Dense",
+    "BatchNormalization",
+    "ReLU",
+    "Dense",
+    "BatchNormalization",
+  ]);
+});
