@@ -439,3 +439,130 @@ Deno.test("jigsaw: the loss is CE of the head over the 9 tile features in positi
   assertTensorClose(got, refCrossEntropy(logits, labels), TOL, "jigsaw:");
   tf.dispose([x, tiles, labelView, ...byPosition]);
 });
+
+/** Mean over dimensions of the population std over rows of the L2-normalized rows. */
+function refZStd(z: Matrix): number {
+  const zn = z.map(normalize);
+  const d = zn[0].length;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    const mean = zn.reduce((s, r) => s + r[j], 0) / zn.length;
+    total += Math.sqrt(zn.reduce((s, r) => s + (r[j] - mean) ** 2, 0) / zn.length);
+  }
+  return total / d;
+}
+
+/** Index of the largest value, the lowest on ties (argmax). */
+function argmaxOf(v: number[]): number {
+  return v.reduce((best, x, i) => x > v[best] ? i : best, 0);
+}
+
+function names(vars: { name: string }[]): string[] {
+  return vars.map((v) => v.name).sort();
+}
+
+Deno.test("simclr metrics: top1 of the positive among its loss's logits, zStd of the first view; trainable = encoder + head", () => {
+  for (const loss of ["nt-xent", "info-nce"] as const) {
+    const setup = simclr({
+      encoder: toyEncoder(IMG, 8, 3),
+      inputShape: IMG,
+      seed: 1,
+      loss,
+      temperature: 0.5,
+      projectionDim: 6,
+      hiddenDim: 12,
+    });
+    // nearby views, so top-1 lands strictly between 0 and 1
+    const v0 = view([8, ...IMG], 25);
+    const v = [v0, tf.tidy(() => tf.add(v0, tf.mul(view([8, ...IMG], 26), 0.3))) as tf.Tensor4D];
+    const { encoder, head } = setup.nets;
+    const r = setup.method.step(setup.nets, v, setup.state, AT);
+    const both = tf.concat(v, 0) as tf.Tensor4D;
+    const z = forward(encoder, [head], both).map(normalize);
+    const [z1, z2] = [z.slice(0, 8), z.slice(8)];
+    // nt-xent: each of the 2n rows against the other 2n - 1 (same view included)
+    const ntHits = z.map((zi, i) => {
+      const sims = z.map((zk, k) => k === i ? -Infinity : dot(zi, zk));
+      return argmaxOf(sims) === (i < 8 ? i + 8 : i - 8) ? 1 : 0;
+    });
+    const ntTop1 = ntHits.reduce((a: number, b) => a + b, 0) / 16;
+    // info-nce: z1 -> z2 rows and z2 -> z1 rows only, averaged
+    const rowsHit = z1.filter((a, i) => argmaxOf(z2.map((b) => dot(a, b))) === i).length;
+    const colsHit = z2.filter((b, i) => argmaxOf(z1.map((a) => dot(a, b))) === i).length;
+    const infoTop1 = (rowsHit + colsHit) / 16;
+    assert.notEqual(ntTop1, infoTop1, "the two accuracies must differ here to tell them apart");
+    const top1 = loss === "nt-xent" ? ntTop1 : infoTop1;
+    assert.ok(top1 > 0 && top1 < 1, `reference top-1 ${top1} is not informative`);
+    assertTensorClose(r.metrics.top1, top1, { rtol: 0, atol: 1e-6 }, `${loss} top1:`);
+    assertTensorClose(r.metrics.zStd, refZStd(z1), TOL, `${loss} zStd:`);
+    assert.deepEqual(
+      names(setup.method.trainable(setup.nets)),
+      names(
+        [...encoder.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tf.Variable),
+      ),
+    );
+    lossOf(r);
+    tf.dispose([...v, both]);
+  }
+});
+
+Deno.test("byol, simsiam, moco: trainable is exactly the online nets; zStd monitors the first view", () => {
+  const b = byol({
+    encoder: toyEncoder(IMG, 8, 31),
+    inputShape: IMG,
+    seed: 1,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+  const s = simsiam({
+    encoder: toyEncoder(IMG, 8, 32),
+    inputShape: IMG,
+    seed: 1,
+    projectionDim: 6,
+    hiddenDim: 3,
+  });
+  const m = moco({
+    encoder: toyEncoder(IMG, 8, 33),
+    inputShape: IMG,
+    seed: 1,
+    version: 3,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+  const weights = (...models: tfl.LayersModel[]) =>
+    names(models.flatMap((x) => x.trainableWeights.map((w) => w.read() as tf.Variable)));
+  assert.deepEqual(
+    names(b.method.trainable(b.nets)),
+    weights(b.nets.encoder, b.nets.projector, b.nets.predictor),
+  );
+  assert.deepEqual(
+    names(s.method.trainable(s.nets)),
+    weights(s.nets.encoder, s.nets.projector, s.nets.predictor),
+  );
+  assert.deepEqual(
+    names(m.method.trainable(m.nets)),
+    weights(m.nets.encoder, m.nets.projector, m.nets.predictor!),
+  );
+  const v = [view([6, ...IMG], 27), view([6, ...IMG], 28)];
+  const rb = b.method.step(b.nets, v, b.state, AT);
+  assertTensorClose(
+    rb.metrics.zStd,
+    refZStd(forward(b.nets.encoder, [b.nets.projector], v[0])),
+    TOL,
+    "byol zStd:",
+  );
+  lossOf(rb);
+  const rs = s.method.step(s.nets, v, s.state, AT);
+  assertTensorClose(
+    rs.metrics.zStd,
+    refZStd(forward(s.nets.encoder, [s.nets.projector], v[0])),
+    TOL,
+    "simsiam zStd:",
+  );
+  lossOf(rs);
+  const rm = m.method.step(m.nets, v, m.state, AT);
+  const q1 = forward(m.nets.encoder, [m.nets.projector, m.nets.predictor!], v[0]);
+  assertTensorClose(rm.metrics.zStd, refZStd(q1), TOL, "moco zStd:");
+  lossOf(rm);
+  tf.dispose(v);
+});
