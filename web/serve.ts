@@ -1,0 +1,121 @@
+/**
+ * `deno task web`: serves web/'s page, where a person draws a digit and sees its nearest MNIST
+ * test images under an exported encoder (a run folder's `encoder/`, or any folder `exportEncoder`
+ * wrote). Plain TensorFlow.js comes from the installed npm package: nothing is fetched from the
+ * internet.
+ *
+ * ```sh
+ * deno task web --encoder runs/<name> [--port 8000] [--bank 2000]
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { mnist } from "../data/mnist.ts";
+
+/** Options for {@linkcode serveWeb}. */
+export interface ServeWebOptions {
+  /** A folder with the encoder's `model.json` and `weights.bin`, or a run folder (its `encoder/`). */
+  encoder: string;
+  /** @default "127.0.0.1" */
+  hostname?: string;
+  /** 0 picks a free port. @default 8000 */
+  port?: number;
+  /** How many MNIST test images the page searches. @default 2000 */
+  bank?: number;
+}
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+
+/** The file of plain TensorFlow.js's browser bundle in the installed npm package. */
+async function tfjsBundle(): Promise<string> {
+  await import("@tensorflow/tfjs/package.json", { with: { type: "json" } });
+  return fileURLToPath(import.meta.resolve("@tensorflow/tfjs/dist/tf.min.js"));
+}
+
+async function encoderDir(path: string): Promise<string> {
+  for (const dir of [path, join(path, "encoder")]) {
+    try {
+      await Deno.stat(join(dir, "model.json"));
+      return dir;
+    } catch { /* next */ }
+  }
+  throw new Error(`no model.json in ${path} or ${join(path, "encoder")}`);
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+};
+
+/**
+ * Serves the page, the encoder, tf.min.js and the first `bank` MNIST test images. Needs
+ * `--allow-net`, `--allow-read`. Returns the server (`.addr` has the port; `.shutdown()` stops it).
+ */
+export async function serveWeb(options: ServeWebOptions): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  const { hostname = "127.0.0.1", port = 8000, bank = 2000 } = options;
+  const dir = await encoderDir(options.encoder);
+  const test = await mnist("test");
+  const count = Math.min(bank, test.length);
+  const [h, w] = test.shape;
+  const files: Record<string, () => Promise<Uint8Array | string>> = {
+    "/": () => Deno.readTextFile(join(WEB, "index.html")),
+    "/index.html": () => Deno.readTextFile(join(WEB, "index.html")),
+    "/app.js": () => Deno.readTextFile(join(WEB, "app.js")),
+    "/tfjs/tf.min.js": async () => Deno.readFile(await tfjsBundle()),
+    "/mnist/meta.json": () => Promise.resolve(JSON.stringify({ count, height: h, width: w })),
+    "/mnist/images.bin": () => Promise.resolve(test.images.slice(0, count * h * w)),
+    "/mnist/labels.bin": () => Promise.resolve(test.labels.slice(0, count)),
+  };
+  return Deno.serve({ hostname, port, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    let body: (() => Promise<Uint8Array | string>) | undefined = files[path];
+    if (!body && path.startsWith("/encoder/") && !path.includes("..")) {
+      body = () => Deno.readFile(join(dir, path.slice("/encoder/".length)));
+    }
+    if (!body) return new Response("not found", { status: 404 });
+    try {
+      const data = await body();
+      const ext = path === "/" ? ".html" : path.slice(path.lastIndexOf("."));
+      return new Response(data as BodyInit, {
+        headers: { "content-type": TYPES[ext] ?? "application/octet-stream" },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      encoder: { type: "string" },
+      port: { type: "string", default: "8000" },
+      bank: { type: "string", default: "2000" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help || !values.encoder) {
+    console.log(
+      "deno task web --encoder <run folder or encoder folder> [--port 8000] [--bank 2000]\n" +
+        "Serves a page where you draw a digit and see its nearest MNIST test images under the\n" +
+        "encoder (http://127.0.0.1:<port>/).",
+    );
+    Deno.exit(values.help ? 0 : 2);
+  }
+  try {
+    const server = await serveWeb({
+      encoder: values.encoder,
+      port: Number(values.port),
+      bank: Number(values.bank),
+    });
+    console.log(`open http://127.0.0.1:${server.addr.port}/`);
+  } catch (e) {
+    console.error(`web: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+}
