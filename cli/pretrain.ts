@@ -23,6 +23,7 @@ import {
   resolveRecipe,
 } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
+import { exportEncoder } from "../eval/export_encoder.ts";
 import {
   type Dataset,
   fashionMnist,
@@ -316,6 +317,12 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
   },
   { name: "quiet", type: "boolean", description: "no progress output" },
   {
+    name: "export",
+    type: "string",
+    description: "also write the encoder (tfjs LayersModel) to this folder; " +
+      "<out>/<run-name>/encoder/ always has it",
+  },
+  {
     name: "sync-bn",
     type: "boolean",
     description: "under mpirun: batch norm over the global batch (synchronized across ranks)",
@@ -458,7 +465,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
     const dir = `${o.out}/${o.runName}`;
     o = await resumeOptions(dir, "pretrain", lead ? cli : { ...cli, quiet: true }, given, {
-      runtime: ["resume", "quiet", "backend", "out", "runName", "verbose"],
+      runtime: ["resume", "quiet", "backend", "out", "runName", "verbose", "export"],
       mutable: RESUME_MUTABLE,
       checkpoint: `${dir}/checkpoint`,
     });
@@ -587,6 +594,9 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
       ...(data.images ? { images: data.images } : {}),
       inputShape: [h, w, c],
       ...(world ? { ranks, batchPerRank: o.batchSize } : {}),
+      // createMethod(method, methodOptions) rebuilds the nets (the augmentation is a function:
+      // the dataset's preset, rebuilt from options)
+      methodOptions: { ...methodOptions, augment: undefined },
     },
   };
   if (lead) {
@@ -701,6 +711,13 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     };
     await Deno.writeTextFile(`${runDir}/results.json`, JSON.stringify(results, null, 2) + "\n");
     console.log(`run written to ${runDir}`);
+    if (result.encoder) {
+      console.log(`encoder: ${result.encoder} (tfjs LayersModel: loadEncoder, a browser)`);
+    }
+    if (o.export) {
+      await exportEncoder(setup.encoder, o.export as string);
+      console.log(`encoder also written to ${o.export}`);
+    }
     console.log(
       `${method}: ${result.steps} steps, final loss ${lastLoss.toFixed(4)}, ${
         result.imagesPerSecond.toFixed(1)
