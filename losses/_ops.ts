@@ -231,6 +231,16 @@ function lseGrad(
   return lseBackward(x, y, e, lse, lseCol, logits, dy, o);
 }
 
+/**
+ * The kernels a backend may register to run all of {@linkcode cosineCrossEntropy} (native does,
+ * in `backend/native/_dnnl_softmax.ts`). Forward: inputs `{ x, y, z? }`, attributes
+ * `{ loss, temperature }`, outputs `[value, ...state]`; backward: inputs `{ y, z?, dy, state0,
+ * ... }`, outputs the gradients of x, y (and z).
+ */
+export const COSINE_XENT_KERNEL = "SelfsupCosineCrossEntropy";
+/** The backward kernel of {@linkcode COSINE_XENT_KERNEL}. */
+export const COSINE_XENT_GRAD_KERNEL = "SelfsupCosineCrossEntropyGrad";
+
 /** Which contrastive loss {@linkcode cosineCrossEntropy} computes. */
 export type CosineLoss = "ntXent" | "infoNce" | "moco";
 
@@ -267,10 +277,33 @@ export function cosineCrossEntropy(
       : { scale, rowWeight: 1 / n, constB: true },
   );
   const inputs = z ? [x, y, z] : [x, y];
+  const backend = tf.getBackend();
+  const whole = tf.getKernel(COSINE_XENT_KERNEL, backend) !== undefined &&
+    tf.getKernel(COSINE_XENT_GRAD_KERNEL, backend) !== undefined;
   const op = tf.customGrad(
     ((...args: unknown[]) => {
       const save = args[inputs.length] as tf.GradSaveFunc;
-      const [xi, yi, zi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+      const [xi, yi] = args as [tf.Tensor2D, tf.Tensor2D];
+      const zi = z ? args[2] as tf.Tensor2D : undefined; // (else args[2] is `save`)
+      if (whole) {
+        const attrs = { loss, temperature } as unknown as tf.NamedAttrMap;
+        const named: tf.NamedTensorMap = zi ? { x: xi, y: yi, z: zi } : { x: xi, y: yi };
+        const [value, ...state] = tf.engine().runKernel(
+          COSINE_XENT_KERNEL,
+          named,
+          attrs,
+        ) as tf.Tensor[];
+        save([yi, ...(zi ? [zi] : []), ...state]);
+        return {
+          value,
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+            const grad: tf.NamedTensorMap = { y: saved[0], dy };
+            if (zi) grad.z = saved[1];
+            saved.slice(zi ? 2 : 1).forEach((s, i) => (grad[`state${i}`] = s));
+            return tf.engine().runKernel(COSINE_XENT_GRAD_KERNEL, grad, attrs) as tf.Tensor[];
+          },
+        };
+      }
       const { value, kept } = tf.tidy(() => {
         const nx = normalizeRows(xi);
         if (loss === "ntXent") {

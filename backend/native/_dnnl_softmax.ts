@@ -145,6 +145,92 @@ function scaleRows(
   return out;
 }
 
+/** The forward pass of {@linkcode LSE_MATMUL} on arrays: value, E and 1/s by rows (and columns). */
+function lseArrays(
+  d: Dnnl,
+  blas: Blas,
+  av: Float32Array,
+  bv: Float32Array,
+  r: number,
+  c: number,
+  dim: number,
+  o: LseAttrs,
+  tv: Float32Array,
+  ev: Float32Array | undefined,
+): { value: number; e: Float32Array; inv: Float32Array; eT: Float32Array; invT: Float32Array } {
+  if (o.maskDiagonal && c < 2 && !ev) {
+    throw new RangeError(
+      `Cannot run ${LSE_MATMUL}: a masked diagonal needs at least 2 columns, received ${c}`,
+    );
+  }
+  const rows = expOfProduct(d, blas, av, bv, r, c, dim, o.scale, ev, o.maskDiagonal, tv);
+  let value = o.rowWeight * rows.total;
+  let eT: Float32Array = new Float32Array(0);
+  let invT: Float32Array = new Float32Array(0);
+  if (o.colWeight !== 0) {
+    if (ev || o.maskDiagonal || r !== c) {
+      throw new TypeError(
+        `Cannot run ${LSE_MATMUL}: column weights need a square product without extra logits ` +
+          `or mask, received [${r}, ${c}]`,
+      );
+    }
+    const cols = expOfProduct(d, blas, bv, av, c, r, dim, o.scale, undefined, false, tv);
+    value += o.colWeight * cols.total;
+    eT = cols.e;
+    invT = cols.inv;
+  }
+  return { value, e: rows.e, inv: rows.inv, eT, invT };
+}
+
+/**
+ * The backward pass of {@linkcode LSE_MATMUL} on arrays, `g` being the value's gradient: `da`,
+ * `db` (zeros when `constB`) and, with an extra logit, its gradient.
+ */
+function lseGradArrays(
+  blas: Blas,
+  av: Float32Array,
+  bv: Float32Array,
+  r: number,
+  c: number,
+  dim: number,
+  o: LseAttrs,
+  g: number,
+  e: Float32Array,
+  inv: Float32Array,
+  eT: Float32Array,
+  invT: Float32Array,
+  hasExtra: boolean,
+): { da: Float32Array; db: Float32Array; de?: Float32Array } {
+  const off = hasExtra ? 1 : 0;
+  const w = c + off;
+  const ec = off ? e.subarray(1) : e; // the product's columns
+  const alpha = o.rowWeight * o.scale * g;
+  const da = allocF32(r * dim);
+  const db = allocF32(c * dim, o.constB);
+  // Row direction, P = diag(1/s)·E: da = α·diag(1/s)·E·b, db = α·Eᵀ·(diag(1/s)·a).
+  blas.sgemm(false, false, r, dim, c, 1, ec, w, bv, dim, 0, da, dim);
+  scaleRows(da, inv, alpha, da, dim);
+  if (o.colWeight !== 0) {
+    // Column direction on the transposed logits: Q = diag(1/sᵀ)·Eᵀ [c, r], dS += β·Qᵀ.
+    const beta = o.colWeight * o.scale * g;
+    const bScaled = scaleRows(bv, invT, beta, new Float32Array(c * dim), dim);
+    blas.sgemm(true, false, r, dim, c, 1, eT, r, bScaled, dim, 1, da, dim);
+    if (!o.constB) {
+      blas.sgemm(false, false, c, dim, r, 1, eT, r, av, dim, 0, db, dim);
+      scaleRows(db, invT, beta, db, dim);
+    }
+  }
+  if (!o.constB) {
+    const aScaled = scaleRows(av, inv, alpha, new Float32Array(r * dim), dim);
+    const accumulate = o.colWeight !== 0 ? 1 : 0;
+    blas.sgemm(true, false, c, dim, r, 1, ec, w, aScaled, dim, accumulate, db, dim);
+  }
+  if (!hasExtra) return { da, db };
+  const de = new Float32Array(r);
+  for (let i = 0; i < r; i++) de[i] = o.rowWeight * g * e[i * w] * inv[i];
+  return { da, db, de };
+}
+
 function lseForward(d: Dnnl, blas: Blas): KernelFn {
   return ({ inputs, backend: b, attrs }) => {
     const backend = b as CpuLikeBackend;
@@ -159,35 +245,13 @@ function lseForward(d: Dnnl, blas: Blas): KernelFn {
     }
     const [r, dim] = a!.shape;
     const c = bt!.shape[0];
-    if (o.maskDiagonal && c < 2 && !ev) {
-      throw new RangeError(
-        `Cannot run ${LSE_MATMUL}: a masked diagonal needs at least 2 columns, received ${c}`,
-      );
-    }
-    const rows = expOfProduct(d, blas, av, bv, r, c, dim, o.scale, ev, o.maskDiagonal, tv);
-    let value = o.rowWeight * rows.total;
-    let eT: Float32Array = new Float32Array(0);
-    let invT: Float32Array = new Float32Array(0);
-    let colsShape = [0];
-    if (o.colWeight !== 0) {
-      if (ev || o.maskDiagonal || r !== c) {
-        throw new TypeError(
-          `Cannot run ${LSE_MATMUL}: column weights need a square product without extra logits ` +
-            `or mask, received [${r}, ${c}]`,
-        );
-      }
-      const cols = expOfProduct(d, blas, bv, av, c, r, dim, o.scale, undefined, false, tv);
-      value += o.colWeight * cols.total;
-      eT = cols.e;
-      invT = cols.inv;
-      colsShape = [c, r];
-    }
+    const out = lseArrays(d, blas, av, bv, r, c, dim, o, tv, ev);
     return [
-      backend.makeTensorInfo([], "float32", new Float32Array([value])),
-      backend.makeTensorInfo([r, c + (ev ? 1 : 0)], "float32", rows.e),
-      backend.makeTensorInfo([r], "float32", rows.inv),
-      backend.makeTensorInfo(colsShape, "float32", eT),
-      backend.makeTensorInfo([invT.length], "float32", invT),
+      backend.makeTensorInfo([], "float32", new Float32Array([out.value])),
+      backend.makeTensorInfo([r, c + (ev ? 1 : 0)], "float32", out.e),
+      backend.makeTensorInfo([r], "float32", out.inv),
+      backend.makeTensorInfo([out.eT.length], "float32", out.eT),
+      backend.makeTensorInfo([out.invT.length], "float32", out.invT),
     ];
   };
 }
@@ -197,62 +261,236 @@ function lseBackward(blas: Blas): KernelFn {
     const backend = b as CpuLikeBackend;
     const { a, b: bt, extra, dy, state0, state1, state2, state3 } = inputs;
     const o = attrs as unknown as LseAttrs;
-    const av = f32(backend, a)!;
-    const bv = f32(backend, bt)!;
-    const e = f32(backend, state0)!; // [r, (1 +) c]: exp(S - m) by rows
-    const inv = f32(backend, state1)!; // [r]: 1 / row sums
-    const g = f32(backend, dy)![0];
     const [r, dim] = a!.shape;
     const c = bt!.shape[0];
-    const off = extra ? 1 : 0;
-    const w = c + off;
-    const ec = off ? e.subarray(1) : e; // the product's columns
-    const alpha = o.rowWeight * o.scale * g;
-    const da = allocF32(r * dim);
-    const db = allocF32(c * dim, o.constB);
-    // Row direction, P = diag(1/s)·E: da = α·diag(1/s)·E·b, db = α·Eᵀ·(diag(1/s)·a).
-    blas.sgemm(false, false, r, dim, c, 1, ec, w, bv, dim, 0, da, dim);
-    scaleRows(da, inv, alpha, da, dim);
-    if (o.colWeight !== 0) {
-      // Column direction on the transposed logits: Q = diag(1/sᵀ)·Eᵀ [c, r], dS += β·Qᵀ.
-      const eT = f32(backend, state2)!;
-      const invT = f32(backend, state3)!;
-      const beta = o.colWeight * o.scale * g;
-      const bScaled = scaleRows(bv, invT, beta, new Float32Array(c * dim), dim);
-      blas.sgemm(true, false, r, dim, c, 1, eT, r, bScaled, dim, 1, da, dim);
-      if (!o.constB) {
-        blas.sgemm(false, false, c, dim, r, 1, eT, r, av, dim, 0, db, dim);
-        scaleRows(db, invT, beta, db, dim);
-      }
-    }
-    if (!o.constB) {
-      const aScaled = scaleRows(av, inv, alpha, new Float32Array(r * dim), dim);
-      blas.sgemm(
-        true,
-        false,
-        c,
-        dim,
-        r,
-        1,
-        ec,
-        w,
-        aScaled,
-        dim,
-        o.colWeight !== 0 ? 1 : 0,
-        db,
-        dim,
-      );
-    }
+    const { da, db, de } = lseGradArrays(
+      blas,
+      f32(backend, a)!,
+      f32(backend, bt)!,
+      r,
+      c,
+      dim,
+      o,
+      f32(backend, dy)![0],
+      f32(backend, state0)!,
+      f32(backend, state1)!,
+      f32(backend, state2)!,
+      f32(backend, state3)!,
+      extra !== undefined,
+    );
     const out = [
       backend.makeTensorInfo([r, dim], "float32", da),
       backend.makeTensorInfo([c, dim], "float32", db),
     ];
-    if (extra) {
-      const de = new Float32Array(r);
-      for (let i = 0; i < r; i++) de[i] = o.rowWeight * g * e[i * w] * inv[i];
-      out.push(backend.makeTensorInfo([r], "float32", de));
-    }
+    if (de) out.push(backend.makeTensorInfo([r], "float32", de));
     return out;
+  };
+}
+
+/** Kernel names shared with `losses/_ops.ts` (`COSINE_XENT_KERNEL`, `COSINE_XENT_GRAD_KERNEL`). */
+export const COSINE_XENT = "SelfsupCosineCrossEntropy";
+/** The backward kernel of {@linkcode COSINE_XENT}. */
+export const COSINE_XENT_GRAD = "SelfsupCosineCrossEntropyGrad";
+
+/**
+ * Rows of `x` `[rows, dim]` over `max(||x||, 1e-12)` into `out` from row `at`, and `inv[at + i]` =
+ * that factor's inverse, negative where the norm was clamped (no projection in the Jacobian).
+ */
+function normalizeInto(
+  x: Float32Array,
+  rows: number,
+  dim: number,
+  out: Float32Array,
+  inv: Float32Array,
+  at: number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    let sq = 0;
+    const o = i * dim;
+    for (let k = 0; k < dim; k++) sq += x[o + k] * x[o + k];
+    const f = 1 / Math.sqrt(Math.max(sq, 1e-24));
+    const p = (at + i) * dim;
+    for (let k = 0; k < dim; k++) out[p + k] = x[o + k] * f;
+    inv[at + i] = sq > 1e-24 ? f : -f;
+  }
+}
+
+/** `g` (rows from `at`) through the normalization: `|inv|·(g - u (u·g))`, no projection if clamped. */
+function normalizeGradInto(
+  u: Float32Array,
+  inv: Float32Array,
+  g: Float32Array,
+  at: number,
+  rows: number,
+  dim: number,
+): Float32Array {
+  const out = allocF32(rows * dim);
+  for (let i = 0; i < rows; i++) {
+    const p = (at + i) * dim;
+    let dot = 0;
+    for (let k = 0; k < dim; k++) dot += u[p + k] * g[p + k];
+    const f = inv[at + i];
+    if (f < 0) dot = 0;
+    const a = Math.abs(f);
+    const o = i * dim;
+    for (let k = 0; k < dim; k++) out[o + k] = a * (g[p + k] - u[p + k] * dot);
+  }
+  return out;
+}
+
+/** Attributes of the cosine kernels (see `cosineCrossEntropy` in `losses/_ops.ts`). */
+interface CosineAttrs {
+  loss: "ntXent" | "infoNce" | "moco";
+  temperature: number;
+}
+
+function cosineOptions(loss: CosineAttrs["loss"], n: number, scale: number): LseAttrs {
+  const base = { scale, colWeight: 0, maskDiagonal: false, constB: false };
+  if (loss === "ntXent") return { ...base, rowWeight: 1 / (2 * n), maskDiagonal: true };
+  if (loss === "infoNce") return { ...base, rowWeight: 1 / (2 * n), colWeight: 1 / (2 * n) };
+  return { ...base, rowWeight: 1 / n, constB: true };
+}
+
+/**
+ * The whole of NT-Xent, InfoNCE or MoCo's InfoNCE from the raw embeddings: normalization and
+ * positives in one JavaScript pass over `[n, d]`, then {@linkcode lseArrays}. State:
+ * `[units [m, d], inv [m], E, 1/s, Eᵀ, 1/sᵀ]` (m = 2n, or n for MoCo).
+ */
+function cosineForward(d: Dnnl, blas: Blas): KernelFn {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as CpuLikeBackend;
+    const { x, y, z } = inputs;
+    const { loss, temperature } = attrs as unknown as CosineAttrs;
+    const xv = f32(backend, x);
+    const yv = f32(backend, y);
+    const zv = z ? f32(backend, z) : undefined;
+    if (!xv || !yv || (loss === "moco" && !zv)) {
+      throw new TypeError(`Cannot run ${COSINE_XENT}: expected float32 tensors`);
+    }
+    const [n, dim] = x!.shape;
+    const scale = 1 / temperature;
+    const o = cosineOptions(loss, n, scale);
+    const m = loss === "moco" ? n : 2 * n;
+    const units = allocF32(m * dim);
+    const inv = new Float32Array(m);
+    normalizeInto(xv, n, dim, units, inv, 0);
+    if (loss !== "moco") normalizeInto(yv, n, dim, units, inv, n);
+    // Positives: x̂_i·ŷ_i / τ (MoCo: the keys y arrive normalized).
+    const other = loss === "moco" ? yv : units.subarray(n * dim);
+    const positive = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += units[i * dim + k] * other[i * dim + k];
+      positive[i] = dot * scale;
+    }
+    let out;
+    if (loss === "ntXent") {
+      const target = new Float32Array(2 * n);
+      target.set(positive);
+      target.set(positive, n);
+      out = lseArrays(d, blas, units, units, 2 * n, 2 * n, dim, o, target, undefined);
+    } else if (loss === "infoNce") {
+      const ux = units.subarray(0, n * dim);
+      const uy = units.subarray(n * dim);
+      out = lseArrays(d, blas, ux, uy, n, n, dim, o, positive, undefined);
+    } else {
+      out = lseArrays(d, blas, units, zv!, n, z!.shape[0], dim, o, positive, positive);
+    }
+    return [
+      backend.makeTensorInfo([], "float32", new Float32Array([out.value])),
+      backend.makeTensorInfo([m, dim], "float32", units),
+      backend.makeTensorInfo([m], "float32", inv),
+      backend.makeTensorInfo([out.e.length], "float32", out.e),
+      backend.makeTensorInfo([out.inv.length], "float32", out.inv),
+      backend.makeTensorInfo([out.eT.length], "float32", out.eT),
+      backend.makeTensorInfo([out.invT.length], "float32", out.invT),
+    ];
+  };
+}
+
+function cosineBackward(blas: Blas): KernelFn {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as CpuLikeBackend;
+    const { y, z, dy } = inputs;
+    const { loss, temperature } = attrs as unknown as CosineAttrs;
+    const [units, inv, e, invS, eT, invT] = [0, 1, 2, 3, 4, 5].map((i) =>
+      f32(backend, inputs[`state${i}`])!
+    );
+    const g = f32(backend, dy)![0];
+    const [n, dim] = y!.shape;
+    const scale = 1 / temperature;
+    const o = cosineOptions(loss, n, scale);
+    // dvalue/dpositive_i for the target part, per unit of x̂·ŷ: -(rowWeight + colWeight)·g/τ.
+    const ct = -(o.rowWeight + o.colWeight) * g * scale;
+    if (loss === "moco") {
+      const yv = f32(backend, y)!;
+      const K = z!.shape[0];
+      const { da, de } = lseGradArrays(
+        blas,
+        units,
+        f32(backend, z)!,
+        n,
+        K,
+        dim,
+        o,
+        g,
+        e,
+        invS,
+        eT,
+        invT,
+        true,
+      );
+      // The positive is the target and the extra logit: dp_i = (de_i·τ⁻¹ + ct) per unit x̂·k̂.
+      for (let i = 0; i < n; i++) {
+        const dp = de![i] * scale + ct;
+        for (let k = 0; k < dim; k++) da[i * dim + k] += dp * yv[i * dim + k];
+      }
+      return [
+        backend.makeTensorInfo([n, dim], "float32", normalizeGradInto(units, inv, da, 0, n, dim)),
+        backend.makeTensorInfo([n, dim], "float32", allocF32(n * dim, true)),
+        backend.makeTensorInfo([K, dim], "float32", allocF32(K * dim, true)),
+      ];
+    }
+    let grad: Float32Array; // [2n, d] gradient with respect to the units
+    if (loss === "ntXent") {
+      const { da, db } = lseGradArrays(
+        blas,
+        units,
+        units,
+        2 * n,
+        2 * n,
+        dim,
+        o,
+        g,
+        e,
+        invS,
+        eT,
+        invT,
+        false,
+      );
+      for (let i = 0; i < da.length; i++) da[i] += db[i];
+      grad = da;
+      // Each pair's positive appears twice (i -> i + n and back): 2·ct·(other view's unit).
+      const half = n * dim;
+      for (let i = 0; i < half; i++) {
+        grad[i] += 2 * ct * units[half + i];
+        grad[half + i] += 2 * ct * units[i];
+      }
+    } else {
+      const ux = units.subarray(0, n * dim);
+      const uy = units.subarray(n * dim);
+      const { da, db } = lseGradArrays(blas, ux, uy, n, n, dim, o, g, e, invS, eT, invT, false);
+      grad = new Float32Array(2 * n * dim);
+      const half = n * dim;
+      for (let i = 0; i < half; i++) {
+        grad[i] = da[i] + ct * uy[i];
+        grad[half + i] = db[i] + ct * ux[i];
+      }
+    }
+    return [
+      backend.makeTensorInfo([n, dim], "float32", normalizeGradInto(units, inv, grad, 0, n, dim)),
+      backend.makeTensorInfo([n, dim], "float32", normalizeGradInto(units, inv, grad, n, n, dim)),
+    ];
   };
 }
 
@@ -454,6 +692,8 @@ export function registerDnnlSoftmaxKernels(
   const kernels: [string, KernelFn][] = [
     [LSE_MATMUL, lseForward(d, blas)],
     [LSE_MATMUL_GRAD, lseBackward(blas)],
+    [COSINE_XENT, cosineForward(d, blas)],
+    [COSINE_XENT_GRAD, cosineBackward(blas)],
   ];
   if (fallbacks.Softmax) {
     kernels.push(["Softmax", softmaxKernel(d, minSizes.Softmax ?? 0, fallbacks.Softmax)]);
