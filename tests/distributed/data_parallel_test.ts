@@ -50,6 +50,11 @@ function deno(): string {
 
 /** mpirun's flags: root is allowed (CI containers), more ranks than cores is fine. */
 const MPIRUN = ["--allow-run-as-root", "--oversubscribe", "-np", "2"];
+/**
+ * Shared memory without cross-memory attach (a container's ptrace rules can refuse it, "Read -1,
+ * expected ..."); the messages here are small.
+ */
+const MPI_ENV = { OMPI_MCA_btl_vader_single_copy_mechanism: "none" };
 
 async function run(
   args: string[],
@@ -57,7 +62,10 @@ async function run(
 ): Promise<{ code: number; output: string }> {
   const cmd = single
     ? new Deno.Command(deno(), { args: ["run", "-A", WORKER, "--single", ...args] })
-    : new Deno.Command("mpirun", { args: [...MPIRUN, deno(), "run", "-A", WORKER, ...args] });
+    : new Deno.Command("mpirun", {
+      args: [...MPIRUN, deno(), "run", "-A", WORKER, ...args],
+      env: MPI_ENV,
+    });
   const { code, stdout, stderr } = await cmd.output();
   const text = new TextDecoder();
   return { code, output: text.decode(stdout) + text.decode(stderr) };
@@ -187,6 +195,7 @@ Deno.test({
         ],
         stdout: "piped",
         stderr: "piped",
+        env: MPI_ENV,
       }).spawn();
       const checkpoint = `${dir}/run/checkpoint`;
       const t0 = Date.now();
