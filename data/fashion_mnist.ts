@@ -34,6 +34,7 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
  * Fashion-MNIST: 60000 train / 10000 test images of clothing, shape `[28, 28, 1]`, 10 classes
  * (names in {@linkcode FASHION_MNIST_CLASSES}), 6000 per class in train. Loaded once per process.
  * Throws a {@linkcode DatasetError} saying how to install the files when they are missing.
+ * Permissions: `--allow-read` (of `options.dir`).
  *
  * @param split `"train"` or `"test"`
  * @param options where the IDX files are

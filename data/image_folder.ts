@@ -290,6 +290,9 @@ function rejectDuplicates(rows: RawEntry[], where: string): void {
  * or all class names, and each path may be listed once. A {@linkcode DatasetError} is thrown
  * when nothing usable remains. Hidden files are ignored.
  *
+ * Permissions: `--allow-read`, and sharp's `--allow-env --allow-sys --allow-ffi` (sharp loads on
+ * the first call; importing needs none).
+ *
  * @param dir the folder
  * @param options size, channels, fit, labels, manifest, verification
  * @returns the dataset

@@ -62,6 +62,7 @@ export interface MnistLines extends Dataset {
  * (each digit cropped to its ink columns), white ink on black like MNIST, on a fixed
  * `height x width` canvas (28 px digits plus jitter fill the 32 px height; a line too long for the
  * width is shrunk to fit). `text` is the digits. Deterministic per `(seed, index)`.
+ * Permissions: `--allow-read` (MNIST's IDX files, as {@linkcode mnist}).
  *
  * @param options split, size, digits per line, gaps, jitter
  * @returns the dataset

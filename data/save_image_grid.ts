@@ -33,6 +33,9 @@ export interface SaveImageGridOptions {
  * Writes `N` images as a PNG grid. Takes uint8 pixels, or floats in `[0, 1]` (as tensors hold
  * them: pass `await x.data()`); 1 or 3 channels.
  *
+ * Permissions: `--allow-write`, and sharp's `--allow-env --allow-read --allow-sys --allow-ffi`
+ * (sharp loads on the first call; importing needs none).
+ *
  * @param images pixels, `[N, H, W, C]` row-major: uint8, or floats in `[0, 1]` (clamped)
  * @param shape `[N, H, W, C]` with `C` 1 or 3
  * @param path where to write the PNG

@@ -107,7 +107,8 @@ function checkPair(name: string, v: [number, number] | undefined, lo: number, hi
  * rotation, contrast, background gradient and noise, on a fixed `height x width` canvas. `text` is
  * the transcript. Deterministic per `(seed, index)`, so 800k virtual samples need no storage.
  * Rendering takes about a millisecond per line; use a {@linkcode Loader} with `concurrency` to
- * keep several in flight. Needs `--allow-run` (fontconfig checks) and sharp's permissions.
+ * keep several in flight. Needs `--allow-run` (fontconfig checks) and sharp's `--allow-env
+ * --allow-read --allow-sys --allow-ffi` (sharp loads on the first render; importing needs none).
  *
  * @param options charset or corpus, fonts, size and distortion ranges
  * @returns the dataset (fonts already checked)
