@@ -12,7 +12,8 @@
  * `native` with its oneDNN primitives off (the sgemm kernels) in the same rounds. Each round runs
  * one native batch of steps then one PyTorch batch (the first round is warm-up and not counted),
  * and the script prints medians and the ratio native / PyTorch, with `uptime`'s load. Also checks
- * that `tf.memory().numTensors` does not grow over the native steps.
+ * that `tf.memory().numTensors` does not grow over the native steps, and prints the process RSS
+ * after the first and the last round.
  *
  * @module
  */
@@ -139,6 +140,7 @@ for (const net of nets) {
   const native = nativeStep(net);
   const times: Record<string, number[]> = { native: [], sgemm: [], torch: [] };
   const tensorsAt: number[] = [];
+  const rssAt: number[] = [];
   for (let round = 0; round <= rounds; round++) {
     for (const arm of both ? ["native", "sgemm", "torch"] : ["native", "torch"]) {
       if (arm === "torch") {
@@ -155,6 +157,7 @@ for (const net of nets) {
       }
       setDnnlPrimitives(true);
       tensorsAt.push(tf.memory().numTensors);
+      rssAt.push(Deno.memoryUsage().rss / 2 ** 20);
     }
   }
   native.dispose();
@@ -169,6 +172,7 @@ for (const net of nets) {
   parts.push(
     `tensors ${tensorsAt[1]} -> ${tensorsAt[tensorsAt.length - 1]}${grew ? " (LEAK)" : ""}`,
   );
+  parts.push(`RSS ${rssAt[1].toFixed(0)} -> ${rssAt[rssAt.length - 1].toFixed(0)} MiB`);
   console.log(parts.join(", "));
 }
 console.log(`load after: ${loadavg()}`);
