@@ -28,6 +28,12 @@ export interface UseBackendOptions {
    */
   quiet?: boolean;
   /**
+   * Under `auto`, say in the notice why each faster backend was skipped (one short line names
+   * them otherwise).
+   * @default false
+   */
+  verbose?: boolean;
+  /**
    * Under `auto`, accept a software (fallback) WebGPU adapter such as Mesa's lavapipe. It is
    * correct but much slower than wasm on a CPU, so `auto` skips it unless asked.
    * @default false
@@ -82,8 +88,12 @@ export async function useBackend(
   name?: BackendName | "auto",
   options: UseBackendOptions = {},
 ): Promise<BackendName> {
-  const { log = (line: string) => console.error(line), quiet = false, allowSoftwareGpu = false } =
-    options;
+  const {
+    log = (line: string) => console.error(line),
+    quiet = false,
+    verbose = false,
+    allowSoftwareGpu = false,
+  } = options;
   const asked = name ?? envBackend() ?? "auto";
   if (!isBackendName(asked)) {
     throw new RangeError(
@@ -97,17 +107,23 @@ export async function useBackend(
     return asked;
   }
   const skipped: string[] = [];
+  const names: string[] = [];
   for (const candidate of BACKEND_ORDER) {
     try {
       await activate(candidate, { auto: true, allowSoftwareGpu });
       if (!quiet) {
-        const why = skipped.length > 0 ? ` (${skipped.join("; ")})` : "";
+        const why = skipped.length === 0
+          ? ""
+          : verbose
+          ? ` (${skipped.join("; ")})`
+          : ` (${names.join(", ")} unavailable; --verbose says why)`;
         log(`selfsup: using the ${candidate} backend${why}`);
       }
       return candidate;
     } catch (error) {
       if (!(error instanceof BackendUnavailableError)) throw error;
       skipped.push(`${candidate}: ${error.message}`);
+      names.push(candidate);
     }
   }
   // cpu is always registered, so this is unreachable unless tfjs itself is broken.

@@ -481,6 +481,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
   // no --backend: useBackend reads SELFSUP_BACKEND, else auto
   const backend = await useBackend(o.backend as BackendName | undefined, {
     quiet: !!o.quiet,
+    verbose: !!o.verbose,
   });
   const method = o.method as string;
   const datasetName = o.dataset as string;

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { BackendUnavailableError, stopGradient, tf, useBackend } from "../../backend/mod.ts";
+import {
+  BACKEND_ORDER,
+  BackendUnavailableError,
+  stopGradient,
+  tf,
+  useBackend,
+} from "../../backend/mod.ts";
 import { assertNoLeak, assertTensorClose } from "../_utils.ts";
 
 Deno.test("useBackend selects cpu and wasm by name", async () => {
@@ -22,6 +28,23 @@ Deno.test("useBackend('auto') picks a working backend and says which", async () 
   assert.equal(tf.getBackend(), chosen);
   assert.equal(lines.length, 1);
   assert.match(lines[0], new RegExp(`using the ${chosen} backend`));
+});
+
+Deno.test("useBackend('auto') notice: one short line, the reasons only with verbose", async () => {
+  const short: string[] = [], long: string[] = [];
+  const chosen = await useBackend("auto", { log: (l) => short.push(l) });
+  await useBackend("auto", { log: (l) => long.push(l), verbose: true });
+  assert.equal(short.length, 1);
+  assert.ok(short[0].length <= 100, `${short[0].length} characters: ${short[0]}`);
+  if (chosen !== BACKEND_ORDER[0]) {
+    // a faster backend was skipped: the short line names it, the verbose one says why
+    assert.match(
+      short[0],
+      new RegExp(`\\(${BACKEND_ORDER[0]}.* unavailable; --verbose says why\\)`),
+    );
+    assert.ok(long[0].length > short[0].length);
+    assert.match(long[0], new RegExp(`${BACKEND_ORDER[0]}: `));
+  }
 });
 
 Deno.test("tensorflow backend absent gives an error that says what to install", async () => {
