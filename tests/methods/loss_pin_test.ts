@@ -493,6 +493,7 @@ Deno.test("simclr metrics: top1 of the positive among its loss's logits, zStd of
     assert.notEqual(ntTop1, infoTop1, "the two accuracies must differ here to tell them apart");
     const top1 = loss === "nt-xent" ? ntTop1 : infoTop1;
     assert.ok(top1 > 0 && top1 < 1, `reference top-1 ${top1} is not informative`);
+    assert.equal(z1[0].length, 6, "the head projects to projectionDim");
     assertTensorClose(r.metrics.top1, top1, { rtol: 0, atol: 1e-6 }, `${loss} top1:`);
     assertTensorClose(r.metrics.zStd, refZStd(z1), TOL, `${loss} zStd:`);
     assert.deepEqual(
@@ -504,6 +505,14 @@ Deno.test("simclr metrics: top1 of the positive among its loss's logits, zStd of
     lossOf(r);
     tf.dispose([...v, both]);
   }
+});
+
+Deno.test("simclr rejects an unknown loss name", () => {
+  assert.throws(
+    () =>
+      simclr({ encoder: toyEncoder(IMG, 8, 3), inputShape: IMG, seed: 1, loss: "mse" as never }),
+    TypeError,
+  );
 });
 
 Deno.test("byol, simsiam, moco: trainable is exactly the online nets; zStd monitors the first view", () => {
