@@ -52,8 +52,8 @@ export function camelCase(name: string): string {
  * message says what was expected and what was received.
  */
 export function parseOptions(args: string[], specs: readonly OptionSpec[]): ParsedOptions {
-  const options: Record<string, { type: "string" | "boolean" }> = {
-    help: { type: "boolean" },
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
     verbose: { type: "boolean" },
   };
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
@@ -164,7 +164,7 @@ export function formatHelp(usage: string, specs: readonly OptionSpec[]): string 
     return [`  --${s.name}${value}`, `${s.description}${def ? ` (default: ${def})` : ""}`];
   });
   rows.push(["  --verbose", "print the stack trace of an error"]);
-  rows.push(["  --help", "print this help and exit"]);
+  rows.push(["  -h, --help", "print this help and exit"]);
   const width = Math.min(40, Math.max(...rows.map((r) => r[0].length)) + 2);
   return `${usage}\n\nOptions:\n${
     rows.map(([a, b]) => a.length >= width ? `${a}\n${" ".repeat(width)}${b}` : a.padEnd(width) + b)

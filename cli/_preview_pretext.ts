@@ -286,6 +286,23 @@ export async function previewPretext(
   return { out, labels };
 }
 
+const PRETEXT_HELP = `Usage: deno task preview --method <task> [options]
+
+Renders a pretext task's inputs and targets as a PNG (labels in <out>.json), after a short
+training run for the tasks whose outputs are images.
+
+Options:
+  --method <task>    ${PRETEXT_PREVIEW_METHODS.join(" | ")}
+  --out <file>       output PNG (default: <method>.png)
+  --count <n>        rows (default: 8)
+  --seed <n>         seed of the images and views (default: 0)
+  --steps <n>        training steps first (default: 300 for gan, 150 for colorization and
+                     denoising-autoencoder, 0 for the others)
+  --zoom <n>         integer pixel upscaling (default: 4)
+  --backend <name>   cpu | wasm | webgpu | native | tensorflow | auto (default: wasm)
+  -h, --help         show this help
+`;
+
 /**
  * The command line of the pretext preview; returns the exit code.
  *
@@ -313,8 +330,13 @@ export async function pretextPreviewMain(args: string[]): Promise<number> {
         steps: { type: "string" },
         zoom: { type: "string" },
         backend: { type: "string" },
+        help: { type: "boolean", short: "h" },
       },
     });
+    if (values.help) {
+      console.log(PRETEXT_HELP);
+      return 0;
+    }
     const int = (v: string | undefined, flag: string, min: number) => {
       if (v === undefined) return undefined;
       const n = Number(v);

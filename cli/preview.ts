@@ -117,6 +117,10 @@ Options:
   --zoom <n>         integer pixel upscaling (default: automatic)
   --backend <name>   cpu | wasm | webgpu | native | tensorflow | auto (default: cpu)
   -h, --help         show this help
+
+  --method <task>    a pretext task's inputs instead of augmented views: rotation |
+                     relative-patch | jigsaw | colorization | denoising-autoencoder | gan
+                     (its options: deno task preview --method <task> --help)
 `;
 
 /** The result of {@linkcode parsePreviewArgs}: options to run, or the help text to print. */
