@@ -100,6 +100,17 @@ Deno.test("package: from a JSR-style registry, mnist() and the wasm backend find
       out,
       new RegExp(`127\\.0\\.0\\.1:${server.addr.port}/@selfsup/selfsup/0\\.1\\.0/`),
     );
+    // the tasks are entry points of the package
+    const task = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "jsr:@selfsup/selfsup@0.1.0/pretrain", "-h"],
+      cwd: dir,
+      env: { JSR_URL: `http://127.0.0.1:${server.addr.port}/`, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const help = new TextDecoder().decode(task.stdout);
+    assert.equal(task.code, 0, help + new TextDecoder().decode(task.stderr));
+    assert.match(help, /^Usage: deno task pretrain/);
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
