@@ -95,7 +95,9 @@ export abstract class SlotOptimizer implements Optimizer {
     }
     for (const r of rates) {
       if (!Number.isFinite(r) || r < 0) {
-        throw new RangeError(`Cannot apply ${this.name}: lr must be finite and >= 0, received ${r}`);
+        throw new RangeError(
+          `Cannot apply ${this.name}: lr must be finite and >= 0, received ${r}`,
+        );
       }
     }
     this.iter++;
