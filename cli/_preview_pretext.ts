@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
-import { isUserError } from "./_args.ts";
+import { type OptionSpec, runCommand, UsageError } from "./_args.ts";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
@@ -286,22 +285,44 @@ export async function previewPretext(
   return { out, labels };
 }
 
-const PRETEXT_HELP = `Usage: deno task preview --method <task> [options]
+const PRETEXT_USAGE = `Usage: deno task preview --method <task> [options]
 
 Renders a pretext task's inputs and targets as a PNG (labels in <out>.json), after a short
-training run for the tasks whose outputs are images.
+training run for the tasks whose outputs are images.`;
 
-Options:
-  --method <task>    ${PRETEXT_PREVIEW_METHODS.join(" | ")}
-  --out <file>       output PNG (default: <method>.png)
-  --count <n>        rows (default: 8)
-  --seed <n>         seed of the images and views (default: 0)
-  --steps <n>        training steps first (default: 300 for gan, 150 for colorization and
-                     denoising-autoencoder, 0 for the others)
-  --zoom <n>         integer pixel upscaling (default: 4)
-  --backend <name>   cpu | wasm | webgpu | native | tensorflow | auto (default: wasm)
-  -h, --help         show this help
-`;
+/** Every option of `deno task preview --method <task>`, in `--help` order. */
+export const PRETEXT_PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "method",
+    type: "string",
+    choices: PRETEXT_PREVIEW_METHODS,
+    description: "the pretext task (required)",
+  },
+  { name: "out", type: "string", description: "output PNG", defaultText: "<method>.png" },
+  { name: "count", type: "integer", description: "rows", default: 8, min: 1 },
+  {
+    name: "seed",
+    type: "integer",
+    description: "seed of the images and views",
+    default: 0,
+    min: 0,
+  },
+  {
+    name: "steps",
+    type: "integer",
+    description: "training steps first",
+    defaultText: "300 for gan, 150 for colorization and denoising-autoencoder, 0 for the others",
+    min: 0,
+  },
+  { name: "zoom", type: "integer", description: "integer pixel upscaling", default: 4, min: 1 },
+  {
+    name: "backend",
+    type: "string",
+    choices: ["cpu", "wasm", "webgpu", "native", "tensorflow", "auto"],
+    description: "the tfjs backend",
+    default: "wasm",
+  },
+];
 
 /**
  * The command line of the pretext preview; returns the exit code.
@@ -316,66 +337,27 @@ Options:
  * assert.equal(await pretextPreviewMain(["--method", "nope"]), 2);
  * ```
  */
-export async function pretextPreviewMain(args: string[]): Promise<number> {
-  let options: PretextPreviewOptions;
-  try {
-    const { values } = parseArgs({
-      args: args.filter((a) => a !== "--"),
-      strict: true,
-      options: {
-        method: { type: "string" },
-        out: { type: "string" },
-        count: { type: "string" },
-        seed: { type: "string" },
-        steps: { type: "string" },
-        zoom: { type: "string" },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-    if (values.help) {
-      console.log(PRETEXT_HELP);
-      return 0;
-    }
-    const int = (v: string | undefined, flag: string, min: number) => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        throw new RangeError(`Invalid --${flag}: expected an integer >= ${min}, received "${v}"`);
-      }
-      return n;
-    };
-    if (!(PRETEXT_PREVIEW_METHODS as readonly string[]).includes(values.method ?? "")) {
-      throw new RangeError(
-        `Invalid --method: expected one of ${
-          PRETEXT_PREVIEW_METHODS.join(", ")
-        }, received "${values.method}"`,
+export function pretextPreviewMain(args: string[]): Promise<number> {
+  const rest = args.filter((a) => a !== "--");
+  return runCommand(rest, PRETEXT_PREVIEW_OPTIONS, PRETEXT_USAGE, async (o) => {
+    if (o.method === undefined) {
+      throw new UsageError(
+        `--method is required: one of ${PRETEXT_PREVIEW_METHODS.join(", ")}`,
       );
     }
-    options = {
-      method: values.method as PretextPreviewOptions["method"],
-      out: values.out,
-      count: int(values.count, "count", 1),
-      seed: int(values.seed, "seed", 0),
-      steps: int(values.steps, "steps", 0),
-      zoom: int(values.zoom, "zoom", 1),
-      backend: values.backend as BackendName | undefined,
+    const options: PretextPreviewOptions = {
+      method: o.method as PretextPreviewOptions["method"],
+      out: o.out as string | undefined,
+      count: o.count as number,
+      seed: o.seed as number,
+      steps: o.steps as number | undefined,
+      zoom: o.zoom as number,
+      backend: o.backend as BackendName,
     };
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    return 2;
-  }
-  let r;
-  try {
     // the output folder first: a bad --out must not surface from sharp after the work is done
     if (options.out) await Deno.mkdir(dirname(options.out), { recursive: true });
-    r = await previewPretext(options);
-  } catch (e) {
-    // a bad --out (a file, a missing or read-only folder) is the user's to fix: one line, exit 2
-    if (!isUserError(e)) throw e;
-    console.error(`error: ${e.message.split("\n")[0]}`);
-    return 2;
-  }
-  console.log(`wrote ${r.out} and ${r.out}.json`);
-  return 0;
+    const r = await previewPretext(options);
+    console.log(`wrote ${r.out} and ${r.out}.json`);
+    return 0;
+  });
 }

@@ -9,7 +9,13 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import {
+  formatHelp,
+  type OptionSpec,
+  type ParsedOptions,
+  parseOptions,
+  runCommand,
+} from "./_args.ts";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
@@ -102,26 +108,65 @@ export interface PreviewResult {
   indices: number[];
 }
 
-const HELP = `Usage: deno task preview -- [options]
+const USAGE = `Usage: deno task preview [options]
 
 Writes a PNG grid: each row is one original image (left) and its augmented views.
+With --method <task>, renders a pretext task's inputs instead: rotation | relative-patch |
+jigsaw | colorization | denoising-autoencoder | gan (its options: --method <task> --help).`;
 
-Options:
-  --dataset <name>   ${PREVIEW_DATASETS.join(" | ")} (default: synthetic-text)
-  --augment <name>   ${PREVIEW_PRESETS.join(" | ")} (default: text for text lines, mnist for digits)
-  --out <file>       output PNG (default: views.png)
-  --count <n>        originals, one per row (default: 8)
-  --views <n>        augmented views per original (default: 4)
-  --seed <n>         seed of the sample choice and the augmentations (default: 0)
-  --split <name>     train | test (default: train)
-  --zoom <n>         integer pixel upscaling (default: automatic)
-  --backend <name>   cpu | wasm | webgpu | native | tensorflow | auto (default: cpu)
-  -h, --help         show this help
-
-  --method <task>    a pretext task's inputs instead of augmented views: rotation |
-                     relative-patch | jigsaw | colorization | denoising-autoencoder | gan
-                     (its options: deno task preview --method <task> --help)
-`;
+/** Every option of `deno task preview` (augmented views), in `--help` order. */
+export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "dataset",
+    type: "string",
+    choices: PREVIEW_DATASETS,
+    description: "the dataset the originals come from",
+    default: "synthetic-text",
+  },
+  {
+    name: "augment",
+    type: "string",
+    choices: PREVIEW_PRESETS,
+    description: "the augmentation preset",
+    defaultText: "text for text lines, mnist for digits",
+  },
+  { name: "out", type: "string", description: "output PNG", default: "views.png" },
+  { name: "count", type: "integer", description: "originals, one per row", default: 8, min: 1 },
+  {
+    name: "views",
+    type: "integer",
+    description: "augmented views per original",
+    default: 4,
+    min: 1,
+  },
+  {
+    name: "seed",
+    type: "integer",
+    description: "seed of the sample choice and the augmentations",
+    default: 0,
+  },
+  {
+    name: "split",
+    type: "string",
+    choices: ["train", "test"],
+    description: "dataset split",
+    default: "train",
+  },
+  {
+    name: "zoom",
+    type: "integer",
+    description: "integer pixel upscaling",
+    defaultText: "automatic",
+    min: 1,
+  },
+  {
+    name: "backend",
+    type: "string",
+    choices: ["cpu", "wasm", "webgpu", "native", "tensorflow", "auto"],
+    description: "the tfjs backend",
+    default: "cpu",
+  },
+];
 
 /** The result of {@linkcode parsePreviewArgs}: options to run, or the help text to print. */
 export type ParsedPreviewArgs = { help: true; text: string } | {
@@ -129,35 +174,12 @@ export type ParsedPreviewArgs = { help: true; text: string } | {
   options: PreviewOptions;
 };
 
-function intFlag(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) {
-    throw new TypeError(`Invalid --${name}: expected an integer, received "${value}"`);
-  }
-  if (n < min) throw new RangeError(`Invalid --${name}: expected at least ${min}, received ${n}`);
-  return n;
-}
-
-function oneOf<T extends string>(
-  value: string | undefined,
-  name: string,
-  allowed: readonly T[],
-): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new RangeError(
-      `Invalid --${name}: expected one of ${allowed.join(", ")}, received "${value}"`,
-    );
-  }
-  return value as T;
-}
-
 /**
- * Parses the command line strictly: an unknown flag, a missing value or a bad value is an error.
+ * Parses the command line with the tasks' shared parser (cli/_args.ts): an unknown flag, a
+ * missing value or a bad value is a `UsageError` saying what was expected and received.
  *
  * @param args the arguments after the script name
- * @returns the options, or `{ help: true, text }` for `--help`
+ * @returns the options, or `{ help: true, text }` for `-h`/`--help`
  *
  * @example
  * ```ts
@@ -170,42 +192,45 @@ function oneOf<T extends string>(
  */
 export function parsePreviewArgs(args: string[]): ParsedPreviewArgs {
   // `deno task preview -- --flag` hands the script a literal "--" first
-  const { values } = parseArgs({
-    args: args[0] === "--" ? args.slice(1) : args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      dataset: { type: "string" },
-      augment: { type: "string" },
-      out: { type: "string" },
-      count: { type: "string" },
-      views: { type: "string" },
-      seed: { type: "string" },
-      split: { type: "string" },
-      zoom: { type: "string" },
-      backend: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return { help: true, text: HELP };
+  const o = parseOptions(args[0] === "--" ? args.slice(1) : args, PREVIEW_OPTIONS);
+  if (o.help) return { help: true, text: formatHelp(USAGE, PREVIEW_OPTIONS) };
+  return { help: false, options: previewOptionsOf(o) };
+}
+
+function previewOptionsOf(o: ParsedOptions): PreviewOptions {
   return {
-    help: false,
-    options: {
-      dataset: oneOf(values.dataset, "dataset", PREVIEW_DATASETS),
-      augment: oneOf(values.augment, "augment", PREVIEW_PRESETS),
-      out: values.out,
-      count: intFlag(values.count, "count", 1),
-      views: intFlag(values.views, "views", 1),
-      seed: intFlag(values.seed, "seed", -(2 ** 52)),
-      split: oneOf(values.split, "split", ["train", "test"] as const),
-      zoom: intFlag(values.zoom, "zoom", 1),
-      backend: oneOf(
-        values.backend,
-        "backend",
-        ["cpu", "wasm", "webgpu", "native", "tensorflow", "auto"] as const,
-      ) as BackendName | undefined,
-    },
+    dataset: o.dataset as PreviewDataset,
+    augment: o.augment as PreviewPreset | undefined,
+    out: o.out as string,
+    count: o.count as number,
+    views: o.views as number,
+    seed: o.seed as number,
+    split: o.split as "train" | "test",
+    zoom: o.zoom as number | undefined,
+    backend: o.backend as BackendName,
   };
+}
+
+/**
+ * The command line of `deno task preview`; returns the exit code (2 and one line for a user
+ * error, `--verbose` adds the stack). `--method <task>` hands over to the pretext preview.
+ *
+ * @param args command-line arguments
+ * @returns 0 on success
+ */
+export async function previewMain(args: string[]): Promise<number> {
+  const rest = args[0] === "--" ? args.slice(1) : args;
+  if (rest.some((a) => a === "--method" || a.startsWith("--method="))) {
+    const { pretextPreviewMain } = await import("./_preview_pretext.ts");
+    return await pretextPreviewMain(rest);
+  }
+  return await runCommand(rest, PREVIEW_OPTIONS, USAGE, async (o) => {
+    const r = await preview(previewOptionsOf(o));
+    console.log(
+      `wrote ${r.out} (${r.width}x${r.height}): ${r.dataset}, ${r.augment}, rows ${r.indices}`,
+    );
+    return 0;
+  });
 }
 
 /**
@@ -402,24 +427,5 @@ export async function preview(options: PreviewOptions = {}): Promise<PreviewResu
 }
 
 if (import.meta.main) {
-  // --method <pretext task> renders that task's inputs and outputs instead
-  if (Deno.args.some((a) => a === "--method" || a.startsWith("--method="))) {
-    const { pretextPreviewMain } = await import("./_preview_pretext.ts");
-    Deno.exit(await pretextPreviewMain(Deno.args));
-  }
-  try {
-    const parsed = parsePreviewArgs(Deno.args);
-    if (parsed.help) {
-      console.log(parsed.text);
-    } else {
-      const r = await preview(parsed.options);
-      console.log(
-        `wrote ${r.out} (${r.width}x${r.height}): ${r.dataset}, ${r.augment}, rows ${r.indices}`,
-      );
-    }
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    console.error("Run with --help for usage.");
-    Deno.exit(2);
-  }
+  Deno.exit(await previewMain(Deno.args));
 }

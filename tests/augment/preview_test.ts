@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import sharp from "sharp";
 import { tf } from "../../backend/tf.ts";
 import { parsePreviewArgs, preview, renderGrid } from "../../cli/preview.ts";
+import { UsageError } from "../../cli/_args.ts";
 import { setupBackend } from "../_utils.ts";
 
 await setupBackend();
@@ -24,9 +25,20 @@ Deno.test("parsePreviewArgs is strict and supports --help and the task's leading
   assert.ok(help.help && help.text.includes("--dataset"));
   assert.throws(() => parsePreviewArgs(["--colour", "red"]), /Unknown option/);
   assert.throws(() => parsePreviewArgs(["extra"]));
-  assert.throws(() => parsePreviewArgs(["--dataset", "cifar"]), RangeError);
-  assert.throws(() => parsePreviewArgs(["--count", "two"]), TypeError);
-  assert.throws(() => parsePreviewArgs(["--views", "0"]), RangeError);
+  assert.throws(
+    () => parsePreviewArgs(["--dataset", "cifar"]),
+    (e) => e instanceof UsageError && /--dataset must be one of .*received "cifar"/.test(e.message),
+  );
+  assert.throws(
+    () => parsePreviewArgs(["--count", "two"]),
+    (e) => e instanceof UsageError && /--count must be a number, received "two"/.test(e.message),
+  );
+  assert.throws(
+    () => parsePreviewArgs(["--views", "0"]),
+    (e) => e instanceof UsageError && /--views must be >= 1, received 0/.test(e.message),
+  );
+  assert.throws(() => parsePreviewArgs(["--dataste", "mnist"]), /did you mean --dataset\?/);
+  assert.ok(parsePreviewArgs(["-h"]).help);
 });
 
 Deno.test("renderGrid places each column's images in rows with gaps and zoom", () => {

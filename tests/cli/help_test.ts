@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pretrainMain } from "../../cli/pretrain.ts";
 import { protocolMain } from "../../cli/protocol.ts";
 import { tableMain } from "../../cli/table.ts";
-import { parsePreviewArgs } from "../../cli/preview.ts";
+import { parsePreviewArgs, previewMain } from "../../cli/preview.ts";
 import { PRETEXT_PREVIEW_METHODS, pretextPreviewMain } from "../../cli/_preview_pretext.ts";
 
 async function printed(run: () => Promise<number>): Promise<{ code: number; out: string }> {
@@ -23,7 +23,9 @@ const MAINS: [string, (args: string[]) => Promise<number>][] = [
   ["pretrain", pretrainMain],
   ["protocol", protocolMain],
   ["table", tableMain],
+  ["preview", previewMain],
   ["preview --method", (args) => pretextPreviewMain(["--method", "rotation", ...args])],
+  ["preview --method (via preview)", (args) => previewMain(["--method", "gan", ...args])],
 ];
 
 for (const flag of ["-h", "--help"]) {
