@@ -1,8 +1,9 @@
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { convDecoder } from "../models/decoder.ts";
 import { buildEncoder, tidyStep, variablesOf, zStd } from "./_common.ts";
 import { abGamutBins, annealedMean, rebalanceWeights, softEncodeAb } from "./pretext/ab_bins.ts";
+import { zhangAbBins } from "./pretext/_ab_bins_313.ts";
 import { labToRgb, rgbToLab } from "./pretext/lab.ts";
 import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
 
@@ -24,6 +25,30 @@ export interface ColorizationOptions extends BaseMethodOptions {
   lambda?: number;
   /** Annealed-mean temperature of the decoded colours. @default {0.38} */
   temperature?: number;
+  /**
+   * The ab bin set: `zhang313`, the 313 bins Zhang et al. ship (`pts_in_hull.npy`, data wider
+   * than the sRGB gamut), or `gamut261`, the 261 grid-10 bins an 8-bit sRGB pixel can fall in
+   * ({@linkcode abGamutBins}, derivable, no bin that real pixels never reach).
+   * @default {"zhang313"} (Zhang et al. 2016, Q = 313)
+   */
+  bins?: "zhang313" | "gamut261";
+  /**
+   * `convolutional`: a per-pixel Q-way distribution predicted from the encoder's last feature
+   * map (before its global pooling) by a 3x3 conv (`hiddenDim` channels, default 128) + BN +
+   * ReLU and a zero-initialized 1x1 conv, bilinearly
+   * resized to the ab map (Zhang et al.'s conv8 head; needs an encoder that ends in
+   * `globalAveragePooling2d`). `pooled`: a {@linkcode convDecoder} from the pooled vector.
+   * @default {"convolutional"} (Zhang et al. 2016: fully convolutional)
+   */
+  head?: "convolutional" | "pooled";
+  /**
+   * Images `[N, H, W, C]` in [0, 1] over which the class-rebalancing prior is computed once,
+   * before training (Zhang et al. compute it over ImageNet's training set): the soft-encoded ab
+   * histogram of their ab maps. Without it the prior is the running histogram of the batches
+   * seen so far (kept in the state), an estimate that starts from one batch.
+   * @default {undefined} (running estimate)
+   */
+  priorImages?: tf.Tensor4D;
 }
 
 /** Colorization's networks. */
@@ -34,9 +59,12 @@ export interface ColorizationNets {
   decoder: tfl.LayersModel;
 }
 
-/** Colorization's state: the running soft-encoded ab histogram `[Q]` (the rebalancing prior). */
+/**
+ * Colorization's state: the running soft-encoded ab histogram `[Q]` (the rebalancing prior),
+ * used when no `priorImages` were given.
+ */
 export interface ColorizationState {
-  /** Soft-encoded target mass per bin so far (absent before the first step). */
+  /** Soft-encoded target mass per bin so far (absent before the first step, or with a fixed prior). */
   prior?: tf.Tensor1D;
 }
 
@@ -88,17 +116,20 @@ export function orientationTint(images: tf.Tensor4D): tf.Tensor4D {
 /**
  * Colorization as a pretext task (Zhang et al. 2016, arXiv:1603.08511; our source's 图片上色):
  * the image in CIE Lab (exact D65 conversion), L in, ab out. `classification` predicts, for each
- * pixel of the ab map, a distribution over the in-gamut ab bins ({@linkcode abGamutBins}, grid
- * 10: 261 bins computed from the sRGB gamut, where the paper ships 313), trained with
+ * pixel of the ab map, a distribution over the ab bins (default Zhang's 313, `pts_in_hull`;
+ * `bins: "gamut261"` for the 261 bins derived from the sRGB gamut, {@linkcode abGamutBins}),
+ * fully convolutionally from the encoder's last feature map (`head`), trained with
  * cross-entropy against targets soft-encoded over the 5 nearest bins (sigma 5) and weighted by
- * class rebalancing (lambda 0.5) from the running ab prior kept in the state; decoded by the
- * annealed mean (T = 0.38). `l1` / `l2` regress ab directly. Gray inputs (1 channel) are first
- * pseudo-coloured by {@linkcode orientationTint}. Views: `[L / 100 [B,H,W,1], ab [B,h,w,2]]`.
+ * class rebalancing (lambda 0.5) from the ab prior, computed over `priorImages` before training
+ * (the paper) or, without them, the running histogram kept in the state; decoded by the
+ * annealed mean (T = 0.38) and upsampled bilinearly. `l1` / `l2` regress ab directly. Gray
+ * inputs (1 channel) are first pseudo-coloured by {@linkcode orientationTint}. Views:
+ * `[L / 100 [B,H,W,1], ab [B,h,w,2]]` (ab average-pooled by `outputStride`).
  * Metrics: `abError` (mean |ab| error of the decoded colours, in Lab units), `grayError` (the
  * error of predicting gray, to beat), `top1` (bin accuracy, classification), `zStd`.
  *
  * @param options encoder, input shape, seed, loss, outputStride, neighbors, sigma, lambda,
- * temperature
+ * temperature, bins, head, priorImages, hiddenDim
  * @returns the method, its nets and initial state
  *
  * @example
@@ -138,10 +169,24 @@ export function colorization(
     sigma = 5,
     lambda = 0.5,
     temperature = 0.38,
+    bins: binSet = "zhang313",
+    head = "convolutional",
+    priorImages,
+    hiddenDim = 128,
   } = options;
   if (!["classification", "l1", "l2"].includes(loss)) {
     throw new RangeError(
       `Cannot build colorization: loss must be classification, l1 or l2, received ${loss}`,
+    );
+  }
+  if (binSet !== "zhang313" && binSet !== "gamut261") {
+    throw new RangeError(
+      `Cannot build colorization: bins must be zhang313 or gamut261, received ${binSet}`,
+    );
+  }
+  if (head !== "convolutional" && head !== "pooled") {
+    throw new RangeError(
+      `Cannot build colorization: head must be convolutional or pooled, received ${head}`,
     );
   }
   const stages = Math.log2(outputStride);
@@ -150,22 +195,69 @@ export function colorization(
       `Cannot build colorization: outputStride must be a power of 2 dividing ${h}x${w}, received ${outputStride}`,
     );
   }
-  const bins = abGamutBins();
+  const bins = binSet === "zhang313" ? zhangAbBins() : abGamutBins();
   const q = bins.length / 2;
   const classify = loss === "classification";
   const oh = h / outputStride, ow = w / outputStride;
-  // decoder up to the ab map's size: at most two upsampling stages, each divisibility-checked
-  const up = [16, 16].slice(
-    0,
-    Math.min(2, [2, 4].filter((f) => oh % f === 0 && ow % f === 0).length),
-  );
-  const decoder = convDecoder(built.dim, {
-    outputShape: [oh, ow, classify ? q : 2],
-    widths: up,
-    activation: "linear",
-    name: "colorization_decoder",
-  });
+  const outChannels = classify ? q : 2;
+  let decoder: tfl.LayersModel;
+  const pool = built.encoder.layers[built.encoder.layers.length - 1];
+  if (head === "convolutional") {
+    if (pool.getClassName() !== "GlobalAveragePooling2D") {
+      throw new TypeError(
+        `Cannot build colorization: the convolutional head needs an encoder ending in globalAveragePooling2d, received ${pool.getClassName()} (use head: "pooled")`,
+      );
+    }
+    const fmap = pool.input as tfl.SymbolicTensor;
+    const [, fh, fw, fc] = fmap.shape as number[];
+    const input = tfl.input({ shape: [fh, fw, fc] });
+    let x = tfl.layers.conv2d({ filters: hiddenDim, kernelSize: 3, padding: "same" })
+      .apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization({}).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU().apply(x) as tfl.SymbolicTensor;
+    // zero-initialized output: the head starts at gray (regression) or uniform bins
+    x = tfl.layers.conv2d({ filters: outChannels, kernelSize: 1, kernelInitializer: "zeros" })
+      .apply(x) as tfl.SymbolicTensor;
+    decoder = tfl.model({ inputs: input, outputs: x, name: "colorization_head" });
+  } else {
+    // decoder up to the ab map's size: at most two upsampling stages, each divisibility-checked
+    const up = [16, 16].slice(
+      0,
+      Math.min(2, [2, 4].filter((f) => oh % f === 0 && ow % f === 0).length),
+    );
+    decoder = convDecoder(built.dim, {
+      outputShape: [oh, ow, outChannels],
+      widths: up,
+      activation: "linear",
+      name: "colorization_decoder",
+    });
+  }
   const nets: ColorizationNets = { encoder: built.encoder, decoder };
+  // the encoder up to its last feature map, sharing its layers (cached per encoder)
+  const trunks = new WeakMap<tfl.LayersModel, tfl.LayersModel>();
+  const trunkOf = (encoder: tfl.LayersModel): tfl.LayersModel => {
+    let t = trunks.get(encoder);
+    if (!t) {
+      const last = encoder.layers[encoder.layers.length - 1];
+      t = tfl.model({ inputs: encoder.inputs, outputs: last.input as tfl.SymbolicTensor });
+      trunks.set(encoder, t);
+    }
+    return t;
+  };
+  /** Pooled features `[B, D]` and the head's output at the ab map's size `[B, oh, ow, Q|2]`. */
+  const forward = (n: ColorizationNets, l: tf.Tensor4D, training: boolean) => {
+    if (head === "pooled") {
+      const z = n.encoder.apply(l, { training }) as tf.Tensor2D;
+      return { z, out: n.decoder.apply(z, { training }) as tf.Tensor4D };
+    }
+    const map = trunkOf(n.encoder).apply(l, { training }) as tf.Tensor4D;
+    const z = tf.mean(map, [1, 2]) as tf.Tensor2D;
+    let out = n.decoder.apply(map, { training }) as tf.Tensor4D;
+    if (out.shape[1] !== oh || out.shape[2] !== ow) {
+      out = tf.image.resizeBilinear(out, [oh, ow]); // upsampled as Zhang's decoding is
+    }
+    return { z, out };
+  };
   const centers = () => tf.tensor2d(bins, [q, 2]);
   const decodeAb = (out: tf.Tensor4D): tf.Tensor4D =>
     tf.tidy(() => {
@@ -175,25 +267,47 @@ export function colorization(
         : tf.mul(tf.reshape(out, [-1, 2]), 100);
       return tf.reshape(ab, [b, y, x, 2]) as tf.Tensor4D;
     });
+  const views = (images: tf.Tensor4D): tf.Tensor4D[] =>
+    tf.tidy(() => {
+      const rgb = images.shape[3] === 1 ? orientationTint(images) : images;
+      const lab = rgbToLab(rgb);
+      const [l, ab] = tf.split(lab, [1, 2], 3);
+      const abSmall = outputStride === 1
+        ? ab
+        : tf.avgPool(ab as tf.Tensor4D, outputStride, outputStride, "valid");
+      return [tf.div(l, 100) as tf.Tensor4D, abSmall as tf.Tensor4D];
+    });
+  // the fixed prior (Zhang et al.: over the training set, before training) and its weights
+  let fixedWeights: tf.Tensor1D | undefined;
+  if (classify && priorImages) {
+    if (!(priorImages instanceof tf.Tensor) || priorImages.rank !== 4 || priorImages.shape[0] < 1) {
+      throw new TypeError(
+        `Cannot build colorization: priorImages must be images [N, H, W, C], received ${
+          priorImages instanceof tf.Tensor ? `[${priorImages.shape}]` : String(priorImages)
+        }`,
+      );
+    }
+    fixedWeights = tf.tidy(() => {
+      const c = centers();
+      let prior = tf.zeros([q]) as tf.Tensor1D;
+      const n = priorImages.shape[0];
+      for (let i = 0; i < n; i += 256) {
+        const chunk = tf.slice(priorImages, [i, 0, 0, 0], [Math.min(256, n - i), -1, -1, -1]);
+        const [, ab] = views(chunk as tf.Tensor4D);
+        const t = softEncodeAb(tf.reshape(ab, [-1, 2]) as tf.Tensor2D, c, { neighbors, sigma });
+        prior = tf.add(prior, tf.sum(t, 0));
+      }
+      return rebalanceWeights(prior, c, { lambda, sigma });
+    });
+  }
   const method = {
     name: "colorization",
     bins,
-    views(images: tf.Tensor4D) {
-      return tf.tidy(() => {
-        const rgb = images.shape[3] === 1 ? orientationTint(images) : images;
-        const lab = rgbToLab(rgb);
-        const [l, ab] = tf.split(lab, [1, 2], 3);
-        const abSmall = outputStride === 1
-          ? ab
-          : tf.avgPool(ab as tf.Tensor4D, outputStride, outputStride, "valid");
-        return [tf.div(l, 100) as tf.Tensor4D, abSmall as tf.Tensor4D];
-      });
-    },
+    views,
     step(nets: ColorizationNets, views: tf.Tensor4D[], state: ColorizationState) {
       return tidyStep(() => {
         const [l, ab] = views;
-        const z = nets.encoder.apply(l, { training: true }) as tf.Tensor2D;
-        const out = nets.decoder.apply(z, { training: true }) as tf.Tensor4D;
+        const { z, out } = forward(nets, l, true);
         const abFlat = tf.reshape(ab, [-1, 2]) as tf.Tensor2D;
         const decoded = decodeAb(out);
         const metrics: Record<string, tf.Scalar> = {
@@ -208,22 +322,26 @@ export function colorization(
         }
         const c = centers();
         const target = softEncodeAb(abFlat, c, { neighbors, sigma }); // [N, Q]
-        const prior = tf.add(state.prior ?? tf.zeros([q]), tf.sum(target, 0)) as tf.Tensor1D;
-        const weights = rebalanceWeights(prior, c, { lambda, sigma }); // [Q]
+        let weights = fixedWeights;
+        let next = state;
+        if (!weights) {
+          const prior = tf.add(state.prior ?? tf.zeros([q]), tf.sum(target, 0)) as tf.Tensor1D;
+          weights = rebalanceWeights(prior, c, { lambda, sigma }); // [Q]
+          next = { prior };
+        }
         const v = tf.gather(weights, tf.argMax(target, 1)); // [N]
         const logits = tf.reshape(out, [-1, q]);
         const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1));
         metrics.top1 = tf.mean(
           tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(target, 1)), "float32"),
         );
-        return { loss: tf.mean(tf.mul(v, ce)) as tf.Scalar, metrics, state: { prior } };
+        return { loss: tf.mean(tf.mul(v, ce)) as tf.Scalar, metrics, state: next };
       });
     },
     trainable: (nets: ColorizationNets) => variablesOf([nets.encoder, nets.decoder]),
     colorize(nets: ColorizationNets, l: tf.Tensor4D): tf.Tensor4D {
       return tf.tidy(() => {
-        const z = nets.encoder.apply(l, { training: false }) as tf.Tensor2D;
-        const out = nets.decoder.apply(z, { training: false }) as tf.Tensor4D;
+        const { out } = forward(nets, l, false);
         const ab = tf.image.resizeBilinear(decodeAb(out), [l.shape[1], l.shape[2]]);
         return tf.clipByValue(labToRgb(tf.concat([tf.mul(l, 100), ab], 3)), 0, 1) as tf.Tensor4D;
       });

@@ -97,7 +97,17 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
       build: (o) => jigsaw(o) as unknown as MethodSetup,
     },
     colorization: {
-      keys: ["loss", "outputStride", "neighbors", "sigma", "lambda", "temperature"],
+      keys: [
+        "loss",
+        "outputStride",
+        "neighbors",
+        "sigma",
+        "lambda",
+        "temperature",
+        "bins",
+        "head",
+        "priorImages",
+      ],
       build: (o) => colorization(o as ColorizationOptions) as unknown as MethodSetup,
     },
     "denoising-autoencoder": {

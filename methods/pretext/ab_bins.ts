@@ -34,7 +34,9 @@ const cache = new Map<string, Float32Array>();
  * tried reproduces it: grid centres with some L in gamut give ~228, the convex hull of the ab
  * projection 233 to 275, dilating the gamut by 8 units 315. Their set is wider than the sRGB
  * gamut (its a/b ranges match ours, [-90, 100] x [-110, 90], but it is fuller), so we keep the
- * derivable criterion: every bin a real sRGB pixel can fall in, and nothing else.
+ * derivable criterion here: every bin a real sRGB pixel can fall in, and nothing else. Their 313
+ * are {@linkcode zhangAbBins} (data), colorization's default bin set; this set is its
+ * `bins: "gamut261"` option.
  *
  * @param options grid size and enumeration levels
  * @returns bin centres, shape `[Q, 2]` flattened row-major (a, b)

@@ -12,6 +12,7 @@
  * @module
  */
 export * from "./ab_bins.ts";
+export * from "./_ab_bins_313.ts";
 export * from "./classify.ts";
 export * from "./hamming_permutations.ts";
 export * from "./lab.ts";
