@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { createMethod, simclr } from "../../methods/mod.ts";
 import { ntXent } from "../../losses/mod.ts";
@@ -118,7 +119,7 @@ Deno.test("simclr normalizes both views in one BatchNorm batch of 2N (the offici
   const ctx = { progress: 0, step: 0, epoch: 0 };
   for (const shared of [undefined, true, false]) {
     const setup = build(shared);
-    const nets = setup.nets as { encoder: tf.LayersModel; head: tf.LayersModel };
+    const nets = setup.nets as { encoder: tfl.LayersModel; head: tfl.LayersModel };
     const views = setup.method.views(images, 3);
     const forward = (x: tf.Tensor) =>
       nets.head.apply(nets.encoder.apply(x, { training: true }), { training: true }) as tf.Tensor2D;
@@ -158,7 +159,7 @@ Deno.test("simclr headBatchNorm false builds the paper's plain head, true the of
       projectionDim: 4,
       headBatchNorm,
     });
-    const head = (setup.nets as { head: tf.LayersModel }).head;
+    const head = (setup.nets as { head: tfl.LayersModel }).head;
     return head.layers.map((l) => l.getClassName());
   };
   assert.deepEqual(layers(false), ["InputLayer", "Dense", "ReLU", "Dense"]);
