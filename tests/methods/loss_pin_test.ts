@@ -575,3 +575,24 @@ Deno.test("byol, simsiam, moco: trainable is exactly the online nets; zStd monit
   lossOf(rm);
   tf.dispose(v);
 });
+
+Deno.test("byol: the paper's head sizes by default, and a step leaves the target nets' BatchNorm statistics alone", () => {
+  const setup = byol({ encoder: toyEncoder(IMG, 8, 35), inputShape: IMG, seed: 2 });
+  const n = setup.nets;
+  // BYOL (Grill et al. 2020): projector 4096 -> 256, predictor the same
+  const dense = (m: tfl.LayersModel) =>
+    m.layers.filter((l) => l.getClassName() === "Dense").map((l) =>
+      (l.getConfig() as { units: number }).units
+    );
+  assert.deepEqual(dense(n.projector), [4096, 256]);
+  assert.deepEqual(dense(n.predictor), [4096, 256]);
+  const stats = (m: tfl.LayersModel) =>
+    m.layers.filter((l) => l.getClassName() === "BatchNormalization")
+      .flatMap((l) => l.getWeights().slice(-2).map((w) => Array.from(w.dataSync())));
+  const [targetBefore, onlineBefore] = [stats(n.targetEncoder), stats(n.encoder)];
+  const v = [view([6, ...IMG], 29), view([6, ...IMG], 30)];
+  lossOf(setup.method.step(n, v, setup.state, AT));
+  assert.deepEqual(stats(n.targetEncoder), targetBefore, "target BatchNorm statistics moved");
+  assert.notDeepEqual(stats(n.encoder), onlineBefore, "online BatchNorm statistics should move");
+  tf.dispose(v);
+});
