@@ -93,7 +93,7 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
       build: (o) => relativePatch(o) as MethodSetup,
     },
     jigsaw: {
-      keys: ["permutations", "tileSize", "tileUnits"],
+      keys: ["permutations", "tileSize", "tileUnits", "selection", "normalizeTiles"],
       build: (o) => jigsaw(o) as unknown as MethodSetup,
     },
     colorization: {

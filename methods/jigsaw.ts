@@ -11,6 +11,19 @@ import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
 export interface JigsawOptions extends BaseMethodOptions {
   /** Number of permutations (classes), chosen for maximal Hamming distance. @default {100} */
   permutations?: number;
+  /**
+   * How the permutation set is chosen ({@linkcode hammingPermutations}): `maximal` average
+   * Hamming distance (Algorithm 1), its `minimal` / `average` ablations, or `maxmin`.
+   * @default {"maximal"} (Noroozi & Favaro 2016)
+   */
+  selection?: "maximal" | "minimal" | "average" | "maxmin";
+  /**
+   * Normalize each tile to zero mean and unit standard deviation over its pixels and channels
+   * (`(x - mean) / sqrt(var + 1e-5)`), so that tiles cannot be matched by their brightness.
+   * @default {true} (Noroozi & Favaro 2016, Sec. 3.4: "the mean and the standard deviation of
+   * each patch independently")
+   */
+  normalizeTiles?: boolean;
   /** Side of each tile in pixels. @default {see gridTiles: 64/75 of a cell} */
   tileSize?: number;
   /** Units of each tile's own (unshared) fully connected layer. @default {64} */
@@ -36,18 +49,22 @@ export type JigsawMethod = Method<JigsawNets, JigsawState> & {
   readonly permutations: number[][];
   /** Their minimum pairwise Hamming distance. */
   readonly minDistance: number;
+  /** Their average pairwise Hamming distance. */
+  readonly meanDistance: number;
 };
 
 /**
  * Jigsaw puzzles (Noroozi & Favaro 2016, arXiv:1603.09246): 3x3 tiles from a random square crop
- * (with gaps and jitter), shuffled by one permutation of a set chosen for maximal Hamming
- * distance ({@linkcode hammingPermutations}, 100 by default); every tile through the shared
+ * (with gaps and jitter), each normalized to zero mean and unit std, shuffled by one permutation
+ * of a set chosen for maximal average Hamming distance ({@linkcode hammingPermutations}'s
+ * Algorithm 1, 100 by default); every tile through the shared
  * encoder, each tile's features through its own unshared fully connected layer (as our source
  * describes), concatenated, and an MLP predicting the permutation's index. The views are the
  * shuffled tiles `[9B, t, t, C]` (tile at position p of puzzle b in row `9b + p`) and the labels
  * `[B, 1, 1, 1]`, both made in tensors from the seed. Metrics: `top1` (chance 1/P), `zStd`.
  *
- * @param options encoder, input shape, seed, permutations, tileSize, tileUnits, hiddenDim
+ * @param options encoder, input shape, seed, permutations, selection, normalizeTiles, tileSize,
+ * tileUnits, hiddenDim
  * @returns the method (with its permutation set), its nets and (empty) state
  *
  * @example
@@ -74,11 +91,19 @@ export function jigsaw(
       "Cannot build jigsaw: expected an encoder with [B, D] output, received [B, L, D]",
     );
   }
-  const { permutations: count = 100, tileSize, tileUnits = 64, hiddenDim = 256, seed } = options;
+  const {
+    permutations: count = 100,
+    selection = "maximal",
+    normalizeTiles = true,
+    tileSize,
+    tileUnits = 64,
+    hiddenDim = 256,
+    seed,
+  } = options;
   checkCount("jigsaw", "permutations", count);
   checkCount("jigsaw", "tileUnits", tileUnits);
   checkCount("jigsaw", "hiddenDim", hiddenDim);
-  const set = hammingPermutations(count, { seed });
+  const set = hammingPermutations(count, { seed, selection });
   const tiles = 9;
   const inputs = Array.from({ length: tiles }, () => tfl.input({ shape: [built.dim] }));
   const perTile = inputs.map((x, p) =>
@@ -101,10 +126,15 @@ export function jigsaw(
     name: "jigsaw",
     permutations: set.permutations,
     minDistance: set.minDistance,
+    meanDistance: set.meanDistance,
     views(images, viewSeed) {
       return tf.tidy(() => {
         const b = images.shape[0];
-        const all = gridTiles(images, viewSeed, tileSize ? { tileSize } : {}); // [9B, t, t, C]
+        let all = gridTiles(images, viewSeed, tileSize ? { tileSize } : {}); // [9B, t, t, C]
+        if (normalizeTiles) {
+          const { mean, variance } = tf.moments(all, [1, 2, 3], true);
+          all = tf.div(tf.sub(all, mean), tf.sqrt(tf.add(variance, 1e-5)));
+        }
         const labels = randomLabels(b, count, viewSeed + 1);
         const perms = tf.gather(tf.tensor2d(permTable, [count, tiles], "int32"), labels); // [B, 9]
         // position p of puzzle b shows tile perms[b, p] of image b
