@@ -110,6 +110,9 @@ def reinit(modules, scheme, gen):
     zero bias). `glorot`: glorot-normal kernels everywhere, zero bias."""
     if scheme == "torch":
         return
+    if scheme == "torch-conv":  # selfsup now: PyTorch's convs, tfjs's glorot dense + zero bias
+        modules = [m for m in modules if not isinstance(m, ConvNet)]
+        scheme = "tfjs"
     for m in modules:
         for layer in m.modules():
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
@@ -403,7 +406,7 @@ def main():
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--warmup", type=int, default=None, help="default: 5%% of the steps")
     p.add_argument("--temperature", type=float, default=0.5)
-    p.add_argument("--init", choices=["torch", "tfjs", "glorot"], default="torch")
+    p.add_argument("--init", choices=["torch", "tfjs", "glorot", "torch-conv"], default="torch")
     p.add_argument("--head", choices=["plain", "bn"], default="plain")
     p.add_argument("--bn-views", choices=["shared", "separate"], default="shared")
     p.add_argument("--bn-eps", type=float, default=1e-5)
