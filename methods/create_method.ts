@@ -89,7 +89,7 @@ const BUILDERS: Record<string, { keys: string[]; build: (o: CreateMethodOptions)
     },
     rotation: { keys: [], build: (o) => rotation(o) as MethodSetup },
     "relative-patch": {
-      keys: ["tileSize", "colorDropping"],
+      keys: ["tileSize", "colorDropping", "patch", "gap", "jitter"],
       build: (o) => relativePatch(o) as MethodSetup,
     },
     jigsaw: {

@@ -16,4 +16,5 @@ export * from "./_ab_bins_313.ts";
 export * from "./classify.ts";
 export * from "./hamming_permutations.ts";
 export * from "./lab.ts";
+export * from "./patch_pairs.ts";
 export * from "./tiles.ts";

@@ -11,7 +11,6 @@ import { abGamutBins, annealedMean, softEncodeAb } from "../../../methods/pretex
 import { gridTiles, rotate90 } from "../../../methods/pretext/tiles.ts";
 import { rotation } from "../../../methods/rotation.ts";
 import { jigsaw } from "../../../methods/jigsaw.ts";
-import { NEIGHBOR_POSITIONS, relativePatch } from "../../../methods/relative_patch.ts";
 import { assertNoLeak, assertTensorClose, pcg32, setupBackend } from "../../_utils.ts";
 
 await setupBackend();
@@ -116,26 +115,6 @@ Deno.test("gridTiles cuts pixel-exact tiles inside their cells", () => {
     for (let r = 0; r < 3; r++) {
       for (let c = 0; c < 3; c++) assert.equal(tiles[p][r][c][0], first + r * h + c);
     }
-  }
-});
-
-Deno.test("relative-patch views: the neighbour is the labelled grid position of the centre's image", () => {
-  const setup = relativePatch({
-    encoder: "convnet",
-    inputShape: [12, 12, 1],
-    seed: 1,
-    widths: [2],
-    hiddenDim: 4,
-  });
-  const x = tf.randomUniform([6, 12, 12, 1], 0, 1, "float32", 5) as tf.Tensor4D;
-  const [centres, neighbours, labelView] = setup.method.views(x, 9);
-  const tiles = gridTiles(x, 9).arraySync() as number[][][][];
-  const labels = Array.from(labelView.dataSync());
-  const c = centres.arraySync() as number[][][][];
-  const n = neighbours.arraySync() as number[][][][];
-  for (let b = 0; b < 6; b++) {
-    assert.deepEqual(c[b], tiles[9 * b + 4]);
-    assert.deepEqual(n[b], tiles[9 * b + NEIGHBOR_POSITIONS[labels[b]]]);
   }
 });
 
