@@ -34,15 +34,33 @@ function softplus(x: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * The optimizer DCGAN trains both nets with (Radford et al. 2015, Sec. 4): Adam, learning rate
+ * 2e-4, beta1 0.5 (0.9 made training oscillate and unstable). For `tf.train.adam(lr, beta1,
+ * beta2)`; the library's recipes have no Adam, so a run passes it explicitly.
+ */
+export const DCGAN_ADAM: Readonly<{ lr: number; beta1: number; beta2: number }> = {
+  lr: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+};
+
+/**
  * Adversarial feature learning with a DCGAN whose discriminator is the encoder (Radford et al.
  * 2015, arXiv:1511.06434): discriminator = encoder + a linear critic, generator = DCGAN
- * ({@linkcode dcganGenerator}). Generator and discriminator updates alternate inside the one
+ * ({@linkcode dcganGenerator}: BatchNorm on every layer but the output, tanh output), noise
+ * `z ~ U(-1, 1)` (the paper's), both trained with {@linkcode DCGAN_ADAM}. The generator works
+ * on images scaled to [-1, 1] as the paper's; the discriminator sees real and generated images
+ * mapped back by `(x + 1) / 2` to [0, 1], the range every encoder of the library is trained and
+ * probed on (a fixed affine map its first conv absorbs). Real and fake batches go through the
+ * discriminator separately (their own BatchNorm statistics, as DCGAN's code). Generator and discriminator updates alternate inside the one
  * loop: even steps minimize the discriminator's loss `softplus(-D(x)) + softplus(D(G(z)))` with
  * the fakes behind a stop-gradient, odd steps the generator's non-saturating loss
  * `softplus(-D(G(z)))`, written so that the discriminator's gradient is exactly zero
  * (`ℓ(D(G z)) - ℓ(D(sg G z)) + sg(ℓ(D(sg G z)))`: same value, the two D-gradients cancel), so
  * each phase only moves its own net through the gradients. `trainableAt` names the phase's
- * variables for loops that update only those. Views: `[real, z [B, 1, 1, zDim]]`. Metrics:
+ * variables for loops that update only those. The paper's other point, the discriminator's
+ * features for classification, is the `encoder` (probed like any other). Views: `[real in
+ * [0, 1], z [B, 1, 1, zDim]]`. Metrics:
  * `dReal` and `dFake` (mean D probability), `dAccuracy`, `gan` phase (0 = D, 1 = G), `zStd`.
  *
  * @param options encoder, input shape, seed, zDim, generatorWidths
@@ -65,7 +83,7 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
   method: Method<GanNets, Record<string, never>> & {
     /** The variables updated at this step: the discriminator's or the generator's. */
     trainableAt(nets: GanNets, context: StepContext): tf.Variable[];
-    /** Samples `n` images from the generator (inference mode). */
+    /** Samples `n` images in [0, 1] from the generator (inference mode, z ~ U(-1, 1)). */
     sample(nets: GanNets, n: number, seed: number): tf.Tensor4D;
   };
 } {
@@ -80,6 +98,7 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
   const generator = dcganGenerator(zDim, {
     outputShape: options.inputShape,
     widths: generatorWidths,
+    activation: "tanh",
   });
   const input = tfl.input({ shape: [built.dim] });
   const critic = tfl.model({
@@ -88,6 +107,10 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     name: "gan_critic",
   });
   const nets: GanNets = { encoder: built.encoder, critic, generator };
+  /** The generator's images in [-1, 1] to the discriminator's range [0, 1]. */
+  const toUnit = (g: tf.Tensor) => tf.mul(tf.add(g, 1), 0.5) as tf.Tensor4D;
+  const noise = (n: number, seed: number) =>
+    tf.randomUniform([n, zDim], -1, 1, "float32", seed) as tf.Tensor2D;
   const d = (nets: GanNets, x: tf.Tensor4D) => {
     const f = nets.encoder.apply(x, { training: true }) as tf.Tensor2D;
     return { f, logit: nets.critic.apply(f, { training: true }) as tf.Tensor2D };
@@ -97,34 +120,35 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     views(images: tf.Tensor4D, seed: number) {
       return [
         tf.clone(images),
-        tf.randomNormal([images.shape[0], 1, 1, zDim], 0, 1, "float32", seed) as tf.Tensor4D,
+        tf.tidy(() => tf.reshape(noise(images.shape[0], seed), [-1, 1, 1, zDim])) as tf.Tensor4D,
       ];
     },
     step(nets: GanNets, views: tf.Tensor4D[], state: Record<string, never>, context: StepContext) {
       return tidyStep(() => {
         const [real, z] = views;
-        const fake = nets.generator.apply(tf.reshape(z, [-1, zDim]), {
-          training: true,
-        }) as tf.Tensor4D;
+        const fake = toUnit(
+          nets.generator.apply(tf.reshape(z, [-1, zDim]), { training: true }) as tf.Tensor,
+        );
         const phase = ganPhase(context);
         const held = stopGradient(fake);
-        // real and fake through D in one batch, as one BatchNorm population
-        const both = d(nets, tf.concat([real, phase === "discriminator" ? held : fake], 0));
-        const [lr, lf] = tf.split(both.logit, 2, 0);
+        // real and fake through D separately: each batch its own BatchNorm statistics (DCGAN)
+        const dReal = d(nets, real);
+        const dFake = d(nets, phase === "discriminator" ? held : fake);
+        const [lr, lf] = [dReal.logit, dFake.logit];
         const metrics: Record<string, tf.Scalar> = {
           dReal: tf.mean(tf.sigmoid(lr)),
           dFake: tf.mean(tf.sigmoid(lf)),
           gan: tf.scalar(phase === "discriminator" ? 0 : 1),
           // D's accuracy at telling real (logit > 0) from fake (logit < 0); chance 0.5
           dAccuracy: tf.mean(tf.cast(tf.concat([tf.greater(lr, 0), tf.less(lf, 0)], 0), "float32")),
-          zStd: zStd(both.f),
+          zStd: zStd(tf.concat([dReal.f, dFake.f], 0)),
         };
         if (phase === "discriminator") {
           const loss = tf.add(tf.mean(softplus(tf.neg(lr))), tf.mean(softplus(lf)));
           return { loss: loss as tf.Scalar, metrics, state };
         }
         // the same D pass with the fakes held: cancels D's gradient, keeps the value
-        const heldLogit = tf.split(d(nets, tf.concat([real, held], 0)).logit, 2, 0)[1];
+        const heldLogit = d(nets, held).logit;
         const g = tf.mean(softplus(tf.neg(lf)));
         const gHeld = tf.mean(softplus(tf.neg(heldLogit)));
         const loss = tf.add(tf.sub(g, gHeld), stopGradient(gHeld));
@@ -138,9 +162,7 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
         : variablesOf([nets.generator]),
     sample(nets: GanNets, n: number, seed: number): tf.Tensor4D {
       return tf.tidy(() =>
-        nets.generator.apply(tf.randomNormal([n, zDim], 0, 1, "float32", seed), {
-          training: false,
-        }) as tf.Tensor4D
+        toUnit(nets.generator.apply(noise(n, seed), { training: false }) as tf.Tensor)
       );
     },
   };

@@ -10,6 +10,11 @@ export interface DcganGeneratorOptions {
    * @default {[64, 32]}
    */
   widths?: number[];
+  /**
+   * Activation of the output layer: `sigmoid` for images in [0, 1], `tanh` for [-1, 1] (DCGAN).
+   * @default {"sigmoid"}
+   */
+  activation?: "sigmoid" | "tanh";
   /** Model name. @default {"generator"} */
   name?: string;
 }
@@ -17,11 +22,11 @@ export interface DcganGeneratorOptions {
 /**
  * The DCGAN generator (Radford et al. 2015, arXiv:1511.06434): noise `[B, zDim]` -> Dense ->
  * BatchNorm -> ReLU -> reshape, then transposed convolutions with BatchNorm and ReLU doubling the
- * size, and a last transposed conv with a sigmoid (images in [0, 1], where the paper uses tanh for
- * [-1, 1]).
+ * size (BatchNorm everywhere but the output, as the paper), and a last transposed conv with a
+ * sigmoid (images in [0, 1]) or, as the paper, a tanh (`activation: "tanh"`, images in [-1, 1]).
  *
  * @param zDim size of the noise vector
- * @param options output shape, widths, name
+ * @param options output shape, widths, activation, name
  * @returns the generator, a functional `tf.LayersModel`
  * @throws {TypeError} for bad shapes
  * @throws {RangeError} when the output size is not divisible by `2^widths.length`
@@ -36,7 +41,12 @@ export interface DcganGeneratorOptions {
  * ```
  */
 export function dcganGenerator(zDim: number, options: DcganGeneratorOptions): tfl.LayersModel {
-  const { outputShape, widths = [64, 32], name = "generator" } = options;
+  const { outputShape, widths = [64, 32], activation = "sigmoid", name = "generator" } = options;
+  if (activation !== "sigmoid" && activation !== "tanh") {
+    throw new RangeError(
+      `Cannot build a generator: activation must be sigmoid or tanh, received ${activation}`,
+    );
+  }
   checkWidths("a generator (zDim)", [zDim]);
   checkInputShape("a generator", outputShape);
   checkWidths("a generator", widths);
@@ -72,7 +82,7 @@ export function dcganGenerator(zDim: number, options: DcganGeneratorOptions): tf
       filters: c,
       kernelSize: 3,
       padding: "same",
-      activation: "sigmoid",
+      activation,
     }),
     x,
   );

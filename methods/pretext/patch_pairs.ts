@@ -22,7 +22,7 @@ export interface PatchPairsOptions {
   gap?: number;
   /**
    * Largest jitter of each patch in each direction, as a fraction of the patch side; at least 1
-   * px when positive.
+   * px when positive, and below half the gap (rounded down to `(gap - 1) / 2` px).
    * @default {7 / 96} (Doersch et al.: up to 7 px at 96 px patches)
    */
   jitter?: number;
@@ -87,7 +87,10 @@ export function patchPairs(
   const side = Math.min(h, w);
   const layout = (p: number) => {
     const g = Math.round(gap * p);
-    const j = jitter > 0 ? Math.max(1, Math.round(jitter * p)) : 0;
+    // at least 1 px, but below half the gap: the patches never touch
+    const j = jitter > 0
+      ? Math.max(0, Math.min(Math.max(1, Math.round(jitter * p)), Math.floor((g - 1) / 2)))
+      : 0;
     return { patch: p, gap: g, jitter: j, span: 3 * p + 2 * g + 2 * j };
   };
   let geo = layout(patchSize ?? Math.max(1, Math.floor(patch * side)));

@@ -186,7 +186,7 @@ Deno.test("gan: each phase's gradient reaches only its own net; D learns to tell
   }
   assert.deepEqual(method.trainableAt(nets, { ...context, step: 1 }), gVars);
   tf.dispose(views);
-  const t = trainSteps(setup, data, 30, tf.train.adam(2e-3));
+  const t = trainSteps(setup, data, 60, tf.train.adam(2e-3));
   const dLoss = t.losses.filter((_, i) => i % 2 === 0);
   const [l0, l1] = ends(dLoss, 3);
   assert.ok(l1 < l0, `D loss ${l0} -> ${l1}`);

@@ -73,7 +73,11 @@ Deno.test("patchPairs: Doersch's geometry scaled to the input; no two sampled pa
   assert.equal(seen.size, 8);
   const x = coordinates(2, 28, 28);
   assert.throws(() => patchPairs(x, 0, { patchSize: 8 }), RangeError); // 24 + 8 + 2 > 28
-  assert.throws(() => patchPairs(x, 0, { gap: 0.2 }), RangeError); // gap 1 <= 2 * jitter
+  assert.throws(() => patchPairs(x, 0, { gap: 0 }), RangeError); // touching
+  // a small image: jitter clamped below half the gap (16 px: patch 3, gap 2, no jitter)
+  const small = patchPairs(tf.zeros([1, 16, 16, 1]) as tf.Tensor4D, 0);
+  assert.deepEqual(small.geometry, { patch: 3, gap: 2, jitter: 0 });
+  tf.dispose([small.centres, small.neighbours]);
   assert.throws(() => patchPairs(tf.zeros([2, 2]) as unknown as tf.Tensor4D, 0), TypeError);
   await assertNoLeak(() => {
     const r = patchPairs(x, 1);
