@@ -135,7 +135,12 @@ async function merge(paths: string[], out: string): Promise<number> {
     seconds: Math.max(...reports.map((r) => r.meta.seconds ?? 0)),
     load: reports.map((r) => r.meta.load).join("; "),
   };
-  const rows = reports.flatMap((r) => r.rows);
+  // baselines first, then the methods in table order, per dataset
+  const rank = (r: TableRow) =>
+    r.kind === "baseline" ? -1 : (TABLE_METHODS as readonly string[]).indexOf(r.method);
+  const rows = reports.flatMap((r) => r.rows).sort((a, b) =>
+    TABLE_DATASETS.indexOf(a.dataset) - TABLE_DATASETS.indexOf(b.dataset) || rank(a) - rank(b)
+  );
   await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, meta));
   await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta, rows }, null, 1) + "\n");
   console.log(renderTableMarkdown(rows, meta));
