@@ -145,6 +145,8 @@ export async function previewPretext(
     seed,
     widths: [16, 32, 64],
     ...(name === "gan" ? { zDim: 32 } : {}),
+    // tiles shown as cut (the net sees each one standardized: mean 0, std 1, Noroozi & Favaro)
+    ...(name === "jigsaw" ? { normalizeTiles: false } : {}),
   });
   if (steps > 0 && name === "gan") {
     // DCGAN's optimizer (Adam, beta1 = 0.5), which the loop does not offer; same alternation
