@@ -103,7 +103,10 @@ let info: NativeBackendInfo | undefined;
  * that use a single fused kernel on `native` and the gradient registered before on every other
  * backend. Calling it again is a no-op. The sgemm is the first of `SELFSUP_BLAS` (a path or a
  * name), oneDNN's `dnnl_sgemm` (libdnnl), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the
- * reference `libblas.so.3`; it runs `SELFSUP_THREADS` threads, else one per core.
+ * reference `libblas.so.3`; it runs `SELFSUP_THREADS` threads, else one per core. When oneDNN 2.x
+ * loads, the convolutions, batch norm (the whole training-mode backward as one primitive),
+ * `MaxPool`, `Relu`, same-shape `Add` and their gradients run as oneDNN primitives instead
+ * (`SELFSUP_DNNL_PRIMITIVES=0` keeps the sgemm and JS kernels).
  *
  * @returns what loaded
  * @throws {BackendUnavailableError} without `--allow-ffi` or when no BLAS loads (the message
