@@ -248,6 +248,11 @@ Deno.test("SwAV loss errors name the crop, the queue and the option exactly", ()
       "Cannot compute SwAV loss: highRes[1] must have rank 2 (shape [B, K]), received shape [4]",
     ],
     [
+      () => swavLoss([s], [bad as tf.Tensor2D]),
+      TypeError,
+      "Cannot compute SwAV loss: lowRes[0] must have rank 2 (shape [B, K]), received shape [4]",
+    ],
+    [
       () => swavLoss([s, s2], [s, bad as tf.Tensor2D]),
       TypeError,
       "Cannot compute SwAV loss: lowRes[1] must have rank 2 (shape [B, K]), received shape [4]",
