@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { barlowTwinsLoss, vicregLoss } from "../../losses/mod.ts";
 import { barlowTwins, createMethod, vicreg } from "../../methods/mod.ts";
@@ -110,7 +111,7 @@ Deno.test("barlow-twins / vicreg: projectors as the papers' code (3 layers, last
   const bt = createMethod("barlow-twins", { ...base, seed: 0, widths: [4], scaledProjector: true });
   const vc = createMethod("vicreg", { ...base, seed: 0, widths: [4], scaledProjector: true });
   for (const s of [bt, vc]) {
-    const p = (s.nets as { projector: tf.LayersModel }).projector;
+    const p = (s.nets as { projector: tfl.LayersModel }).projector;
     assert.deepEqual(layers(p), expected);
     assert.deepEqual(p.outputs[0].shape, [null, 16]); // 4 x the 4 features
     const dense = p.layers.filter((l) => l.getClassName() === "Dense");
@@ -118,7 +119,7 @@ Deno.test("barlow-twins / vicreg: projectors as the papers' code (3 layers, last
   }
   // Barlow Twins' hidden Dense layers have no bias (BN follows); VICReg's do
   const bias = (s: typeof bt) =>
-    (s.nets as { projector: tf.LayersModel }).projector.layers
+    (s.nets as { projector: tfl.LayersModel }).projector.layers
       .filter((l) => l.getClassName() === "Dense")
       .map((l) => (l.getConfig() as { useBias: boolean }).useBias);
   assert.deepEqual(bias(bt), [false, false, false]);
