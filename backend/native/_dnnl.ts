@@ -9,8 +9,8 @@
  * detected and refused with a clear {@linkcode DnnlUnavailableError} (callers then keep their
  * non-primitive kernels).
  *
- * Usage, e.g. a softmax primitive in another file:
- * ```ts
+ * Usage, e.g. a softmax primitive in another file (a fragment: `n`, `c`, `x`, `y` are the caller's):
+ * ```ts ignore
  * import { ARG, dnnlOrUndefined, PROP, TAG } from "./_dnnl.ts";
  * const d = dnnlOrUndefined(); // undefined without oneDNN 2.x: fall back
  * if (d) {
