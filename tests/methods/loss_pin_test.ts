@@ -513,6 +513,8 @@ Deno.test("simclr rejects an unknown loss name", () => {
       simclr({ encoder: toyEncoder(IMG, 8, 3), inputShape: IMG, seed: 1, loss: "mse" as never }),
     TypeError,
   );
+  const setup = simclr({ encoder: toyEncoder(IMG, 8, 3), inputShape: IMG, seed: 1 });
+  assert.equal(setup.method.name, "simclr"); // train() and checkpoints record it
 });
 
 Deno.test("byol, simsiam, moco: trainable is exactly the online nets; zStd monitors the first view", () => {
@@ -589,10 +591,13 @@ Deno.test("byol: the paper's head sizes by default, and a step leaves the target
   const stats = (m: tfl.LayersModel) =>
     m.layers.filter((l) => l.getClassName() === "BatchNormalization")
       .flatMap((l) => l.getWeights().slice(-2).map((w) => Array.from(w.dataSync())));
-  const [targetBefore, onlineBefore] = [stats(n.targetEncoder), stats(n.encoder)];
+  const targetStats = () => [...stats(n.targetEncoder), ...stats(n.targetProjector)];
+  const [targetBefore, onlineBefore] = [targetStats(), stats(n.encoder)];
+  assert.ok(stats(n.targetProjector).length > 0, "the target projector has BatchNorm");
   const v = [view([6, ...IMG], 29), view([6, ...IMG], 30)];
   lossOf(setup.method.step(n, v, setup.state, AT));
-  assert.deepEqual(stats(n.targetEncoder), targetBefore, "target BatchNorm statistics moved");
+  assert.deepEqual(targetStats(), targetBefore, "target BatchNorm statistics moved");
+  assert.equal(setup.method.name, "byol");
   assert.notDeepEqual(stats(n.encoder), onlineBefore, "online BatchNorm statistics should move");
   tf.dispose(v);
 });
