@@ -55,7 +55,10 @@ export interface ColorizationOptions extends BaseMethodOptions {
 export interface ColorizationNets {
   /** L `[B, H, W, 1]` (L / 100) to features; used downstream (on grayscale images). */
   encoder: tfl.LayersModel;
-  /** Features to the ab map: bin logits `[B, h, w, Q]` or ab / 100 `[B, h, w, 2]`. */
+  /**
+   * The head: the encoder's last feature map (`convolutional`) or pooled vector (`pooled`) to
+   * bin logits `[B, h, w, Q]` or ab / 100 `[B, h, w, 2]`.
+   */
   decoder: tfl.LayersModel;
 }
 
