@@ -201,6 +201,28 @@ export function checkCount(where: string, name: string, x: number, allowZero = f
   }
 }
 
+/**
+ * Throws a TypeError unless a step got exactly `expected` views of one shape (a two-view method
+ * called with one view used to fail deep inside with "reading 'dtype'").
+ */
+export function checkViews(method: string, views: readonly tf.Tensor[], expected: number): void {
+  if (views.length !== expected) {
+    throw new TypeError(
+      `Cannot run a ${method} step: expected ${expected} views, received ${views.length}`,
+    );
+  }
+  const shape = views[0].shape;
+  for (let i = 1; i < views.length; i++) {
+    if (views[i].shape.join(",") !== shape.join(",")) {
+      throw new TypeError(
+        `Cannot run a ${method} step: every view must have the same shape, received [${shape}] and [${
+          views[i].shape
+        }]`,
+      );
+    }
+  }
+}
+
 /** `tf.tidy` for a step: keeps the loss, metrics and state tensors, disposes the rest. */
 export function tidyStep<S>(fn: () => StepResult<S>): StepResult<S> {
   return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as StepResult<S>;

@@ -4,6 +4,7 @@ import { mlpHead } from "../models/mod.ts";
 import {
   buildEncoder,
   checkCount,
+  checkViews,
   embed,
   paperViewBuilder,
   regularization,
@@ -61,6 +62,7 @@ export function redundancyMethod(
     name,
     views: paperViewBuilder("byol", options.augment, built.sequence),
     step(n, views, state, context) {
+      checkViews(name, views, 2);
       return tf.tidy(() => {
         let z1 = embed(n.encoder, [n.projector], views[0]);
         let z2 = embed(n.encoder, [n.projector], views[1]);

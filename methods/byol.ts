@@ -5,6 +5,7 @@ import { byolHead, cloneModel, sourcePredictor, sourceProjector } from "../model
 import {
   buildEncoder,
   checkRange,
+  checkViews,
   embed,
   embedBoth,
   headStyle,
@@ -90,6 +91,7 @@ export function byol(options: ByolOptions): MethodSetup<ByolNets, ByolState> {
     name: "byol",
     views: paperViewBuilder("byol", options.augment, built.sequence),
     step(n, views, state) {
+      checkViews("byol", views, 2);
       return tidyStep(() => {
         const [z1, p1] = embedBoth(n.encoder, n.projector, n.predictor, views[0]);
         const [, p2] = embedBoth(n.encoder, n.projector, n.predictor, views[1]);

@@ -16,6 +16,7 @@ import {
   buildEncoder,
   checkCount,
   checkRange,
+  checkViews,
   diagonalTop1,
   embed,
   headStyle,
@@ -258,6 +259,7 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
       built.sequence,
     ),
     step(n, views, s, context) {
+      checkViews(`moco-v${version}`, views, 2);
       const b = views[0].shape[0];
       if (b % shuffleBnSplits !== 0) {
         throw new RangeError(

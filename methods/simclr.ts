@@ -5,6 +5,7 @@ import { simclrHead, sourceSimclrHead } from "../models/mod.ts";
 import {
   buildEncoder,
   checkRange,
+  checkViews,
   embed,
   headStyle,
   regularization,
@@ -114,6 +115,7 @@ export function simclr(options: SimclrOptions): MethodSetup<SimclrNets, SimclrSt
     name: "simclr",
     views: twoViewBuilder(options.augment, built.sequence),
     step(nets, views, state, context) {
+      checkViews("simclr", views, 2);
       return tf.tidy(() => {
         let z1: tf.Tensor2D, z2: tf.Tensor2D;
         if (sharedBatchNorm) {

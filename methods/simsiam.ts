@@ -9,6 +9,7 @@ import {
 } from "../models/mod.ts";
 import {
   buildEncoder,
+  checkViews,
   embedBoth,
   headStyle,
   l2Normalize,
@@ -89,6 +90,7 @@ export function simsiam(options: SimsiamOptions): MethodSetup<SimsiamNets, Simsi
     name: "simsiam",
     views: paperViewBuilder("moco-v2", options.augment, built.sequence),
     step(nets, views, state) {
+      checkViews("simsiam", views, 2);
       return tf.tidy(() => {
         const [z1, p1] = embedBoth(nets.encoder, nets.projector, nets.predictor, views[0]);
         const [z2, p2] = embedBoth(nets.encoder, nets.projector, nets.predictor, views[1]);
