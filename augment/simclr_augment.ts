@@ -1,3 +1,4 @@
+import { tf } from "../backend/tf.ts";
 import { type Augmentation, checkImages, checkNumber, checkSize } from "./_common.ts";
 import { colorJitter } from "./color_jitter.ts";
 import { compose } from "./compose.ts";
@@ -71,8 +72,24 @@ export function simclrAugment(options: SimclrAugmentOptions = {}): Augmentation 
   ];
   const plain = compose(...head);
   const blurred = compose(...head, [gaussianBlur(), 0.5]);
+  // The colour ops assume values in [0, 1]: 0-255 input would saturate every jitter. Checked on
+  // the first batch only, so the read-back (a sync on WebGPU) happens once, not every step.
+  let rangeChecked = false;
   return (images, seed) => {
     const [, h, w] = checkImages(images, where);
+    if (!rangeChecked) {
+      const [lo, hi] = tf.tidy(() => [tf.min(images), tf.max(images)]).map((t) => {
+        const v = t.dataSync()[0];
+        t.dispose();
+        return v;
+      });
+      if (lo < -1e-3 || hi > 1 + 1e-3) {
+        throw new RangeError(
+          `Cannot apply ${where}: images must hold values in [0, 1], received values in [${lo}, ${hi}] (divide 0-255 pixels by 255)`,
+        );
+      }
+      rangeChecked = true;
+    }
     const [oh, ow] = size ?? [h, w];
     const useBlur = blur ?? Math.min(oh, ow) >= 96;
     return (useBlur ? blurred : plain)(images, seed);
