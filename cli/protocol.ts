@@ -58,6 +58,13 @@ import {
 } from "./_protocol_data.ts";
 import { checkRunName, formatCounts, guardFreshRun, resumeOptions } from "./_runs.ts";
 import {
+  broadcastText,
+  dataParallel,
+  initWorld,
+  launchedUnderMpi,
+  type World,
+} from "../distributed/mod.ts";
+import {
   type ArmRecord,
   compareAtSmallest,
   type PretrainRecord,
@@ -492,6 +499,8 @@ interface Context {
   backend: string;
   say: (line: string) => void;
   quiet: boolean;
+  /** The mpirun job (null in one process): every rank pretrains, rank 0 alone writes. */
+  world: World | null;
 }
 
 function buildEncoder(p: Plan, shape: [number, number, number]): tfl.LayersModel {
@@ -581,14 +590,22 @@ function disposeModels(x: unknown, keep: Set<unknown>, seen = new Set<unknown>()
 
 /** Stage 1 for one method; skipped when `done.json` exists. */
 async function pretrainStage(ctx: Context, method: string): Promise<PretrainRecord> {
-  const { p, data, say } = ctx;
+  const { p, data, say, world } = ctx;
   const dir = `${p.dir}/pretrain-${method}`;
   const done = await readJson<PretrainRecord>(`${dir}/done.json`);
   if (done) {
     say(`stage 1 ${method}: finished earlier (${done.steps} steps), skipped`);
     return done;
   }
-  const batchSize = p.o.pretrainBatch as number;
+  // under mpirun: --pretrain-batch per rank, the global batch that times the ranks
+  const ranks = world?.size ?? 1;
+  const lead = (world?.rank ?? 0) === 0;
+  const batchSize = (p.o.pretrainBatch as number) * ranks;
+  if (batchSize > data.unlabeled.length) {
+    throw new UsageError(
+      `--unlabeled must hold at least one global pretraining batch (${batchSize}: ${p.o.pretrainBatch} on each of ${ranks} ranks), received ${data.unlabeled.length}`,
+    );
+  }
   const stepsPerEpoch = Math.floor(data.unlabeled.length / batchSize);
   const steps = Math.max(1, Math.round(p.epochs.pretrain * stepsPerEpoch));
   // any intact checkpoint, also one a save killed between its renames left as checkpoint.step-N
@@ -610,9 +627,9 @@ async function pretrainStage(ctx: Context, method: string): Promise<PretrainReco
   say(
     `stage 1 ${method}: ${steps} steps of ${batchSize} (${
       p.epochs.pretrain.toFixed(2)
-    } epochs of ${data.unlabeled.length}), SGD momentum ${p.o.momentum} lr ${lr}${
-      resumed ? ", resuming from its checkpoint" : ""
-    }`,
+    } epochs of ${data.unlabeled.length}${
+      ranks > 1 ? `; ${ranks} ranks x ${p.o.pretrainBatch}` : ""
+    }), SGD momentum ${p.o.momentum} lr ${lr}${resumed ? ", resuming from its checkpoint" : ""}`,
   );
   const trainOptions: TrainOptions<unknown> = {
     steps,
@@ -626,8 +643,15 @@ async function pretrainStage(ctx: Context, method: string): Promise<PretrainReco
     outDir: dir,
     checkpointEvery: p.o.checkpointEvery as number,
     resume: resumed,
-    config: { command: "protocol", stage: "pretrain", method, options: p.o },
+    config: {
+      command: "protocol",
+      stage: "pretrain",
+      method,
+      options: p.o,
+      ...(world ? { ranks, batchPerRank: p.o.pretrainBatch } : {}),
+    },
     progress: !ctx.quiet,
+    distributed: world ? dataParallel({ world }) : null,
   };
   const t0 = performance.now();
   const result = await train(
@@ -643,6 +667,14 @@ async function pretrainStage(ctx: Context, method: string): Promise<PretrainReco
     trainOptions,
   );
   const seconds = (performance.now() - t0) / 1000;
+  if (!lead) {
+    // the other ranks' part ends here: rank 0 exports the encoder and records the stage
+    tf.dispose(
+      treeTensors(result.state).filter((t) => !(t instanceof tf.Variable) && !t.isDisposed),
+    );
+    disposeModels([setup.nets, setup.encoder], new Set());
+    return { method, steps: result.steps } as PretrainRecord;
+  }
   await exportEncoder(setup.encoder, `${dir}/encoder`);
   const losses = await stepLosses(`${dir}/metrics.jsonl`);
   const record: PretrainRecord = {
@@ -825,17 +857,48 @@ export async function runProtocol(
   cli: ParsedOptions,
   given: ReadonlySet<string> = new Set(),
 ): Promise<ProtocolResults> {
+  // under mpirun: every rank runs this command and pretrains its shard; rank 0 writes and talks
+  const world = launchedUnderMpi() ? initWorld() : null;
+  if (!world || world.size === 1) return await protocolRun(cli, given, world);
+  try {
+    return await protocolRun(cli, given, world);
+  } catch (e) {
+    // one rank failing alone (rank 0 refusing an existing run, a failed arm) would leave the
+    // others waiting at a barrier: end the whole job
+    console.error(`rank ${world.rank}: ${e instanceof Error ? e.message : e}`);
+    return world.abort(e instanceof UsageError ? 2 : 1);
+  }
+}
+
+async function protocolRun(
+  cli: ParsedOptions,
+  given: ReadonlySet<string>,
+  world: World | null,
+): Promise<ProtocolResults> {
   let o = cli;
+  const lead = (world?.rank ?? 0) === 0;
+  if (!lead) o = { ...o, quiet: true };
   if (o.runName !== undefined) checkRunName(String(o.runName));
   if (o.resume) {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
-    o = await resumeOptions(`${o.out}/${o.runName}`, "protocol", cli, given, {
-      runtime: [...RUNTIME_OPTIONS, "verbose"],
-      mutable: [],
-    });
+    o = await resumeOptions(
+      `${o.out}/${o.runName}`,
+      "protocol",
+      lead ? cli : { ...cli, quiet: true },
+      given,
+      {
+        runtime: [...RUNTIME_OPTIONS, "verbose"],
+        mutable: [],
+      },
+    );
   }
   const p = plan(o);
-  if (!o.resume) {
+  if (world) {
+    // the ranks' clocks differ: rank 0's name for all
+    p.name = broadcastText(p.name, world);
+    p.dir = `${o.out}/${p.name}`;
+  }
+  if (!o.resume && lead) {
     await guardFreshRun(p.dir, p.methods.map((m) => `${p.dir}/pretrain-${m}/checkpoint`));
   }
   const quiet = !!o.quiet;
@@ -863,20 +926,30 @@ export async function runProtocol(
       ((performance.now() - tData) / 1000).toFixed(1)
     } s: ${data.label} [${data.shape}]`,
   );
-  if (data.images) {
+  if (data.images && lead) {
     console.error(`${data.label}: ${formatCounts(data.images)}`);
     (config.resolved as Record<string, unknown>).images = data.images;
   }
-  await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
-  if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
+  if (lead) {
+    await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
+    if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
+  }
   say(
     `${p.dir}: ${p.dataset}, ${p.sizes.unlabeled} unlabeled / ${p.sizes.labeled} labeled (arms at ${
       p.labeledSizes.join(", ")
     }) / ${p.sizes.test} test, methods ${p.methods.join(", ")}, backend ${backend}`,
   );
-  const ctx: Context = { p, data, backend, say, quiet };
-  const init = await initialModels(ctx);
-  if (data.task === "sequence" && !init.sequence) {
+  const ctx: Context = { p, data, backend, say, quiet, world };
+  // rank 0 saves the initial nets; the others wait for them (they pretrain from that encoder)
+  const init = lead ? await initialModels(ctx) : null;
+  world?.barrier();
+  if (!lead) {
+    // stage 1 is the data-parallel one; the labeled arms, UMAP and the report are rank 0's alone
+    for (const m of p.methods) await pretrainStage(ctx, m);
+    world!.barrier(); // until rank 0 has written the run, so mpirun sees every rank end together
+    return { name: p.name } as ProtocolResults;
+  }
+  if (data.task === "sequence" && !init!.sequence) {
     throw new UsageError(
       `--encoder ${p.encoder} gives [B, D] features; text lines need --encoder sequence`,
     );
@@ -900,9 +973,9 @@ export async function runProtocol(
     dataset: p.dataset,
     task: data.task,
     backend,
-    encoder: `${p.encoder}${
-      p.widths ? ` (widths ${p.widths.join(",")})` : ""
-    }, feature dim ${init.featureDim}`,
+    encoder: `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}, feature dim ${
+      init!.featureDim
+    }`,
     sizes: { ...p.sizes, labeledSizes: p.labeledSizes },
     split: data.split,
     options: o,
@@ -917,6 +990,7 @@ export async function runProtocol(
   await writeJson(`${p.dir}/results.json`, results);
   await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
   say(`report: ${p.dir}/report.md (${results.seconds.toFixed(1)} s)`);
+  world?.barrier(); // the other ranks wait here for the run to be written
   for (const c of results.comparison) {
     console.log(
       `${c.method} fine-tuned vs supervised at ${c.labeled} labeled: ${

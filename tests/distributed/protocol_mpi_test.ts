@@ -1,0 +1,126 @@
+/**
+ * `deno task protocol` under `mpirun -np 2`, unchanged: stage 1 data-parallel (the global batch
+ * recorded), one run directory (rank 0's clock names it) written once by rank 0, both ranks
+ * ending with 0, and `--resume` finding the finished run. Skips without mpirun, fails under
+ * CI=true.
+ */
+import assert from "node:assert/strict";
+import { requireOrSkip } from "../_ci.ts";
+
+const CLI = new URL("../../cli/protocol.ts", import.meta.url).pathname;
+
+async function hasMpirun(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("mpirun", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+const mpiAvailable = requireOrSkip(await hasMpirun(), "mpirun (Debian: openmpi-bin)");
+
+/** The smallest protocol: 32 unlabeled lines in global batches of 2 x 8, one epoch each. */
+const TINY = [
+  "--dataset",
+  "mnist-lines",
+  "--methods",
+  "simclr",
+  "--unlabeled",
+  "32",
+  "--pretrain-batch",
+  "8",
+  "--labeled",
+  "8",
+  "--test",
+  "8",
+  "--fractions",
+  "1",
+  "--pretrain-epochs",
+  "1",
+  "--head-epochs",
+  "1",
+  "--finetune-epochs",
+  "1",
+  "--supervised-epochs",
+  "1",
+  "--widths",
+  "4,8",
+  "--head-hidden",
+  "8",
+  "--umap-points",
+  "0",
+  "--checkpoint-every",
+  "1",
+];
+
+async function protocol(args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command("mpirun", {
+    args: [
+      "--allow-run-as-root",
+      "--oversubscribe",
+      // a rank left waiting (at a barrier rank 0 never reaches) fails the test, not hangs it
+      "--timeout",
+      "90",
+      "-np",
+      "2",
+      Deno.execPath(),
+      "run",
+      "-A",
+      CLI,
+      ...TINY,
+      ...args,
+    ],
+    // no cross-memory attach: a container's ptrace rules can refuse it
+    env: { OMPI_MCA_btl_vader_single_copy_mechanism: "none" },
+  }).output();
+  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  // mpirun ends with 0 only when every rank did
+  assert.equal(code, 0, text);
+  return text;
+}
+
+async function stepRecords(file: string): Promise<number[]> {
+  const text = await Deno.readTextFile(file);
+  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l))
+    .filter((r) => r.kind === "step").map((r) => r.step);
+}
+
+Deno.test({
+  name: "protocol under mpirun -np 2: stage 1 data-parallel, one run written once by rank 0",
+  ignore: !mpiAvailable,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const first = await protocol(["--out", out]);
+      const runs = [...Deno.readDirSync(out)].map((e) => e.name);
+      assert.equal(runs.length, 1, `expected one run directory, found ${runs}`);
+      const dir = `${out}/${runs[0]}`;
+      // one report line and one comparison line: rank 0 alone talks and writes
+      assert.equal(first.match(/\[protocol\] report:/g)?.length, 1, first);
+      assert.equal(first.match(/fine-tuned vs supervised/g)?.length, 1, first);
+      const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
+      assert.equal(results.name, runs[0]);
+      // 32 lines in global batches of 16 (8 on each rank): 2 steps, each recorded once
+      assert.equal(results.pretraining[0].steps, 2);
+      assert.equal(results.pretraining[0].batchSize, 16);
+      assert.deepEqual(await stepRecords(`${dir}/pretrain-simclr/metrics.jsonl`), [0, 1]);
+      const config = JSON.parse(await Deno.readTextFile(`${dir}/pretrain-simclr/config.json`));
+      assert.equal(config.config.ranks, 2);
+
+      // stage 1 as if interrupted after its last checkpoint: both ranks resume from it
+      await Deno.remove(`${dir}/pretrain-simclr/done.json`);
+      const again = await protocol(["--out", out, "--resume", "--run-name", runs[0]]);
+      assert.equal(
+        again.match(/stage 1 simclr: .*resuming from its checkpoint/g)?.length,
+        1,
+        again,
+      );
+      assert.match(again, /n=8: finished earlier, skipped/);
+      assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), runs);
+      assert.deepEqual(await stepRecords(`${dir}/pretrain-simclr/metrics.jsonl`), [0, 1]);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
