@@ -113,14 +113,55 @@ function check(code: number, what: string): void {
   if (code !== 0) throw new Error(`MPI error: ${what} returned ${code}, expected 0 (MPI_SUCCESS)`);
 }
 
-function openMpi(path: string): MpiLibrary {
-  const lib = Deno.dlopen(path, OMPI_SYMBOLS);
-  const s = lib.symbols;
-  const comm = s.ompi_mpi_comm_world, float = s.ompi_mpi_float, sum = s.ompi_mpi_op_sum;
+/**
+ * An MPI handle: Open MPI's are the addresses of exported structs, MPICH's integer constants. The
+ * two symbol tables above declare each call's handle parameters accordingly.
+ */
+type Handle = Deno.PointerValue | number;
+
+/** The calls of either symbol table, with the handle parameters left to the flavour. */
+interface MpiCalls {
+  MPI_Initialized(flag: Int32Array): number;
+  MPI_Init(argc: null, argv: null): number;
+  MPI_Finalized(flag: Int32Array): number;
+  MPI_Finalize(): number;
+  MPI_Comm_rank(comm: Handle, rank: Int32Array): number;
+  MPI_Comm_size(comm: Handle, size: Int32Array): number;
+  MPI_Allreduce(
+    send: Float32Array,
+    recv: Float32Array,
+    count: number,
+    type: Handle,
+    op: Handle,
+    comm: Handle,
+  ): number;
+  MPI_Bcast(buffer: Float32Array, count: number, type: Handle, root: number, comm: Handle): number;
+  MPI_Allgather(
+    send: Float32Array,
+    sendCount: number,
+    sendType: Handle,
+    recv: Float32Array,
+    recvCount: number,
+    recvType: Handle,
+    comm: Handle,
+  ): number;
+  MPI_Barrier(comm: Handle): number;
+  MPI_Abort(comm: Handle, code: number): number;
+}
+
+/** The collectives over one loaded library, whichever handle convention it uses. */
+function bindMpi(
+  path: string,
+  flavor: MpiLibrary["flavor"],
+  s: MpiCalls,
+  comm: Handle,
+  float: Handle,
+  sum: Handle,
+): MpiLibrary {
   const int = new Int32Array(1);
   return {
     path,
-    flavor: "open-mpi",
+    flavor,
     init() {
       check(s.MPI_Initialized(int), "MPI_Initialized");
       if (int[0] === 0) check(s.MPI_Init(null, null), "MPI_Init");
@@ -158,49 +199,22 @@ function openMpi(path: string): MpiLibrary {
   };
 }
 
-function mpich(path: string): MpiLibrary {
-  const lib = Deno.dlopen(path, MPICH_SYMBOLS);
-  const s = lib.symbols;
-  const comm = MPICH_COMM_WORLD, float = MPICH_FLOAT, sum = MPICH_SUM;
-  const int = new Int32Array(1);
-  return {
+function openMpi(path: string): MpiLibrary {
+  const s = Deno.dlopen(path, OMPI_SYMBOLS).symbols;
+  const calls = s as unknown as MpiCalls; // pointer handles, as OMPI_SYMBOLS declares them
+  return bindMpi(
     path,
-    flavor: "mpich",
-    init() {
-      check(s.MPI_Initialized(int), "MPI_Initialized");
-      if (int[0] === 0) check(s.MPI_Init(null, null), "MPI_Init");
-    },
-    finalize() {
-      check(s.MPI_Finalized(int), "MPI_Finalized");
-      if (int[0] === 0) check(s.MPI_Finalize(), "MPI_Finalize");
-    },
-    rank() {
-      check(s.MPI_Comm_rank(comm, int), "MPI_Comm_rank");
-      return int[0];
-    },
-    size() {
-      check(s.MPI_Comm_size(comm, int), "MPI_Comm_size");
-      return int[0];
-    },
-    allreduceSum(send, recv) {
-      check(s.MPI_Allreduce(send, recv, send.length, float, sum, comm), "MPI_Allreduce");
-    },
-    broadcast(buffer, root) {
-      check(s.MPI_Bcast(buffer, buffer.length, float, root, comm), "MPI_Bcast");
-    },
-    allGather(send, recv) {
-      check(
-        s.MPI_Allgather(send, send.length, float, recv, send.length, float, comm),
-        "MPI_Allgather",
-      );
-    },
-    barrier() {
-      check(s.MPI_Barrier(comm), "MPI_Barrier");
-    },
-    abort(code) {
-      s.MPI_Abort(comm, code);
-    },
-  };
+    "open-mpi",
+    calls,
+    s.ompi_mpi_comm_world,
+    s.ompi_mpi_float,
+    s.ompi_mpi_op_sum,
+  );
+}
+
+function mpich(path: string): MpiLibrary {
+  const calls = Deno.dlopen(path, MPICH_SYMBOLS).symbols as unknown as MpiCalls; // i32 handles
+  return bindMpi(path, "mpich", calls, MPICH_COMM_WORLD, MPICH_FLOAT, MPICH_SUM);
 }
 
 let loaded: MpiLibrary | null = null;
