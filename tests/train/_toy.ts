@@ -9,6 +9,7 @@ import { tf } from "../../backend/tf.ts";
 import { stopGradient } from "../../backend/stop_gradient.ts";
 import type { Method } from "../../methods/types.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
+import { Loader } from "../../data/loader.ts";
 import { pcg32 } from "../_utils.ts";
 
 export interface ToyNets {
@@ -86,4 +87,26 @@ export function toyDataset(seed = 3) {
   const images = Uint8Array.from({ length: 24 * 4 }, () => Math.floor(prng() * 256));
   const labels = Uint8Array.from({ length: 24 }, (_, i) => i % 2);
   return inMemoryDataset("toy", images, labels, [2, 2, 1], 2);
+}
+
+/** The loop options the train tests share. */
+export const TOY_TRAIN_BASE = {
+  lr: 0.05,
+  schedule: "cosine",
+  warmupSteps: 2,
+  progress: false,
+  seed: 11,
+} as const;
+
+/** A loader factory over {@linkcode toyDataset} that resumes from a saved position. */
+export function toyLoaderFactory() {
+  const ds = toyDataset();
+  return (position: unknown) =>
+    new Loader(ds, {
+      batchSize: 6,
+      seed: 5,
+      epochs: Infinity,
+      prefetch: 1,
+      position: (position ?? undefined) as undefined,
+    });
 }

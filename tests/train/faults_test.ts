@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
-import { Loader } from "../../data/loader.ts";
 import {
   CheckpointError,
   loadCheckpoint,
@@ -14,23 +13,17 @@ import {
   type TrainOptions,
 } from "../../train/mod.ts";
 import { setupBackend } from "../_utils.ts";
-import { toyDataset, toyMethod, type ToyNets, toyNets, type ToyState, toyState } from "./_toy.ts";
+import {
+  TOY_TRAIN_BASE,
+  toyLoaderFactory,
+  toyMethod,
+  type ToyNets,
+  toyNets,
+  type ToyState,
+  toyState,
+} from "./_toy.ts";
 
 await setupBackend();
-
-const base = { lr: 0.05, schedule: "cosine", warmupSteps: 2, progress: false, seed: 11 } as const;
-
-function loaderFactory() {
-  const ds = toyDataset();
-  return (position: unknown) =>
-    new Loader(ds, {
-      batchSize: 6,
-      seed: 5,
-      epochs: Infinity,
-      prefetch: 1,
-      position: (position ?? undefined) as undefined,
-    });
-}
 
 async function run(
   options: Partial<TrainOptions<ToyNets>> & { steps: number },
@@ -40,8 +33,8 @@ async function run(
   try {
     const result = await train(
       { method, nets, state: toyState() },
-      loaderFactory(),
-      { ...base, stepsPerEpoch: 4, ...options },
+      toyLoaderFactory(),
+      { ...TOY_TRAIN_BASE, stepsPerEpoch: 4, ...options },
     );
     tf.dispose([result.state.queue, result.state.ema]);
     return result;

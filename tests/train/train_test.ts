@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
-import { Loader } from "../../data/loader.ts";
 import {
   hasCheckpoint,
   loadCheckpoint,
@@ -10,23 +9,16 @@ import {
   type TrainOptions,
 } from "../../train/mod.ts";
 import { setupBackend } from "../_utils.ts";
-import { toyDataset, toyMethod, type ToyNets, toyNets, toyState } from "./_toy.ts";
+import {
+  TOY_TRAIN_BASE,
+  toyLoaderFactory,
+  toyMethod,
+  type ToyNets,
+  toyNets,
+  toyState,
+} from "./_toy.ts";
 
 await setupBackend();
-
-const base = { lr: 0.05, schedule: "cosine", warmupSteps: 2, progress: false, seed: 11 } as const;
-
-function loaderFactory() {
-  const ds = toyDataset();
-  return (position: unknown) =>
-    new Loader(ds, {
-      batchSize: 6,
-      seed: 5,
-      epochs: Infinity,
-      prefetch: 1,
-      position: (position ?? undefined) as undefined,
-    });
-}
 
 async function run(
   options: Partial<TrainOptions<ToyNets>> & { steps: number },
@@ -35,8 +27,8 @@ async function run(
   const nets = toyNets();
   const result = await train(
     { method: toyMethod(lossScale), nets, state: toyState() },
-    loaderFactory(),
-    { ...base, stepsPerEpoch: 4, ...options },
+    toyLoaderFactory(),
+    { ...TOY_TRAIN_BASE, stepsPerEpoch: 4, ...options },
   );
   return { nets, result };
 }
@@ -157,8 +149,8 @@ Deno.test("a NaN loss stops with TrainingDivergedError, applies nothing and keep
   try {
     await train(
       { method, nets, state },
-      loaderFactory(),
-      { ...base, steps: 20, outDir: dir, checkpointEvery: 3 },
+      toyLoaderFactory(),
+      { ...TOY_TRAIN_BASE, steps: 20, outDir: dir, checkpointEvery: 3 },
     );
   } catch (e) {
     caught = e;
