@@ -7,7 +7,7 @@
  * they fail (tests/_ci.ts).
  */
 import assert from "node:assert/strict";
-import { requireOrSkip } from "../_ci.ts";
+import { MPI_ENV, mpiAvailable, MPIRUN } from "./_mpirun.ts";
 
 const WORKER = new URL("./_worker.ts", import.meta.url).pathname;
 const METHODS = [
@@ -32,29 +32,12 @@ interface RunOutput {
   };
 }
 
-async function hasMpirun(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("mpirun", { args: ["--version"], stdout: "null" })
-      .output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-const mpiAvailable = requireOrSkip(await hasMpirun(), "mpirun (Debian: openmpi-bin)");
-
 function deno(): string {
   return Deno.execPath();
 }
 
-/** mpirun's flags: root is allowed (CI containers), more ranks than cores is fine. */
-const MPIRUN = ["--allow-run-as-root", "--oversubscribe", "-np", "2"];
-/**
- * Shared memory without cross-memory attach (a container's ptrace rules can refuse it, "Read -1,
- * expected ..."); the messages here are small.
- */
-const MPI_ENV = { OMPI_MCA_btl_vader_single_copy_mechanism: "none" };
+/** Two ranks under mpirun's shared flags. */
+const MPIRUN_2 = [...MPIRUN, "-np", "2"];
 
 async function run(
   args: string[],
@@ -63,7 +46,7 @@ async function run(
   const cmd = single
     ? new Deno.Command(deno(), { args: ["run", "-A", WORKER, "--single", ...args] })
     : new Deno.Command("mpirun", {
-      args: [...MPIRUN, deno(), "run", "-A", WORKER, ...args],
+      args: [...MPIRUN_2, deno(), "run", "-A", WORKER, ...args],
       env: MPI_ENV,
     });
   const { code, stdout, stderr } = await cmd.output();
@@ -182,7 +165,7 @@ Deno.test({
       // slow steps, so the kill lands mid-run
       const job = new Deno.Command("mpirun", {
         args: [
-          ...MPIRUN,
+          ...MPIRUN_2,
           deno(),
           "run",
           "-A",

@@ -4,26 +4,14 @@
  * `--resume` continuing it with the same ranks. Skips without mpirun, fails under CI=true.
  */
 import assert from "node:assert/strict";
-import { requireOrSkip } from "../_ci.ts";
+import { MPI_ENV, mpiAvailable, MPIRUN } from "./_mpirun.ts";
 
 const CLI = new URL("../../cli/pretrain.ts", import.meta.url).pathname;
-
-async function hasMpirun(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("mpirun", { args: ["--version"], stdout: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-const mpiAvailable = requireOrSkip(await hasMpirun(), "mpirun (Debian: openmpi-bin)");
 
 async function pretrain(args: string[]): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command("mpirun", {
     args: [
-      "--allow-run-as-root",
-      "--oversubscribe",
+      ...MPIRUN,
       "-np",
       "2",
       Deno.execPath(),
@@ -39,8 +27,7 @@ async function pretrain(args: string[]): Promise<string> {
       "--quiet",
       ...args,
     ],
-    // no cross-memory attach: a container's ptrace rules can refuse it
-    env: { OMPI_MCA_btl_vader_single_copy_mechanism: "none" },
+    env: MPI_ENV,
   }).output();
   const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   assert.equal(code, 0, text);

@@ -5,20 +5,9 @@
  * CI=true.
  */
 import assert from "node:assert/strict";
-import { requireOrSkip } from "../_ci.ts";
+import { MPI_ENV, mpiAvailable, MPIRUN } from "./_mpirun.ts";
 
 const CLI = new URL("../../cli/protocol.ts", import.meta.url).pathname;
-
-async function hasMpirun(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("mpirun", { args: ["--version"], stdout: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-const mpiAvailable = requireOrSkip(await hasMpirun(), "mpirun (Debian: openmpi-bin)");
 
 /** The smallest protocol: 32 unlabeled lines in global batches of 2 x 8, one epoch each. */
 const TINY = [
@@ -57,8 +46,7 @@ const TINY = [
 async function protocol(args: string[]): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command("mpirun", {
     args: [
-      "--allow-run-as-root",
-      "--oversubscribe",
+      ...MPIRUN,
       // a rank left waiting (at a barrier rank 0 never reaches) fails the test, not hangs it
       "--timeout",
       "90",
@@ -71,8 +59,7 @@ async function protocol(args: string[]): Promise<string> {
       ...TINY,
       ...args,
     ],
-    // no cross-memory attach: a container's ptrace rules can refuse it
-    env: { OMPI_MCA_btl_vader_single_copy_mechanism: "none" },
+    env: MPI_ENV,
   }).output();
   const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   // mpirun ends with 0 only when every rank did
