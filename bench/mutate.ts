@@ -9,6 +9,9 @@
  *
  * `--with a_test.ts,b_test.ts` adds test files to every file's command (e.g. the method loss pins:
  * `deno task mutate methods/simclr.ts --with tests/methods/loss_pin_test.ts`).
+ * `--only a_test.ts,b_test.ts` runs those files instead of the mirror test (for a module whose
+ * mirror test is a slow learning run, or which has none): the score is then that of the named
+ * files alone, a lower bound on the whole suite's.
  *
  * Default files: the public files of `losses/`. Score = (killed + timed out) / (those +
  * survived + no coverage), Stryker's definition.
@@ -67,17 +70,18 @@ function score(mutants: Mutant[]): number {
   return valid === 0 ? NaN : detected / valid;
 }
 
-async function mutateFile(file: string, extra: string[]): Promise<Row | null> {
-  const test = testFileOf(file);
-  if (!exists(test)) {
-    console.warn(`mutate: ${file} has no ${test}, skipped`);
+async function mutateFile(file: string, extra: string[], only: string[]): Promise<Row | null> {
+  const tests = only.length > 0 ? only : [testFileOf(file), ...extra];
+  const missing = tests.find((t) => !exists(t));
+  if (missing) {
+    console.warn(`mutate: ${file}: no ${missing}, skipped`);
     return null;
   }
   const name = file.replace(/[/.]/g, "_");
   const report = `${OUT}/${name}.json`;
   const config = {
     testRunner: "command",
-    commandRunner: { command: `deno test -A --no-check ${[test, ...extra].join(" ")}` },
+    commandRunner: { command: `deno test -A --no-check ${tests.join(" ")}` },
     mutate: [file],
     coverageAnalysis: "off",
     concurrency: 1,
@@ -117,11 +121,13 @@ if (import.meta.main) {
   const args = [...Deno.args];
   const at = args.indexOf("--with");
   const extra = at >= 0 ? args.splice(at, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
+  const atOnly = args.indexOf("--only");
+  const only = atOnly >= 0 ? args.splice(atOnly, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
   const files = args.length > 0 ? args : await defaultFiles();
   await Deno.mkdir(OUT, { recursive: true });
   const rows: Row[] = [];
   for (const file of files) {
-    const row = await mutateFile(file, extra);
+    const row = await mutateFile(file, extra, only);
     if (row) rows.push(row);
   }
   const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
