@@ -147,18 +147,93 @@ export function axes(
   return parts.join("\n");
 }
 
-/** A legend box in the top-right corner. */
-export function legend(f: Frame, entries: { name: string; color: string }[]): string {
+/** Size in pixels of the legend box for `names`. */
+export function legendSize(names: readonly string[]): { w: number; h: number } {
+  if (names.length === 0) return { w: 0, h: 0 };
+  return {
+    w: Math.min(220, 24 + 7 * Math.max(...names.map((n) => n.length))),
+    h: 12 + names.length * 18,
+  };
+}
+
+/** What a legend must not cover: data points and line segments, in canvas pixels. */
+export interface Marks {
+  points: readonly (readonly [number, number])[];
+  segments: readonly (readonly [number, number, number, number])[];
+}
+
+function segmentHitsBox(
+  [x1, y1, x2, y2]: readonly [number, number, number, number],
+  b: { x0: number; y0: number; x1: number; y1: number },
+): boolean {
+  // Liang-Barsky clipping: the segment meets the box when a part of it survives the clip
+  let t0 = 0, t1 = 1;
+  const dx = x2 - x1, dy = y2 - y1;
+  const edges: [number, number][] = [
+    [-dx, x1 - b.x0],
+    [dx, b.x1 - x1],
+    [-dy, y1 - b.y0],
+    [dy, b.y1 - y1],
+  ];
+  for (const [pp, q] of edges) {
+    if (pp === 0) {
+      if (q < 0) return false;
+      continue;
+    }
+    const r = q / pp;
+    if (pp < 0) t0 = Math.max(t0, r);
+    else t1 = Math.min(t1, r);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+/**
+ * Where a `w` x `h` legend goes: the first inner corner (top right, top left, bottom right,
+ * bottom left) whose box, with a few pixels of margin, holds no point and crosses no segment;
+ * when every corner covers data, outside the plot area on its right (`outside: true`, the caller
+ * widens the canvas by `w + 20`).
+ */
+export function placeLegend(
+  f: Frame,
+  size: { w: number; h: number },
+  marks: Marks,
+): { x: number; y: number; outside: boolean } {
+  const { w, h } = size, pad = 8, m = 4;
+  const corners: [number, number][] = [
+    [f.right - w - pad, f.top + pad],
+    [f.left + pad, f.top + pad],
+    [f.right - w - pad, f.bottom - h - pad],
+    [f.left + pad, f.bottom - h - pad],
+  ];
+  for (const [x, y] of corners) {
+    const b = { x0: x - m, y0: y - m, x1: x + w + m, y1: y + h + m };
+    const covers = marks.points.some(([px, py]) =>
+      px >= b.x0 && px <= b.x1 && py >= b.y0 && py <= b.y1
+    ) || marks.segments.some((s) => segmentHitsBox(s, b));
+    if (!covers) return { x, y, outside: false };
+  }
+  return { x: f.right + 12, y: f.top, outside: true };
+}
+
+/**
+ * A legend box at `at` (from {@linkcode placeLegend}); in the top-right corner when not given.
+ */
+export function legend(
+  f: Frame,
+  entries: { name: string; color: string }[],
+  at?: { x: number; y: number },
+): string {
   if (entries.length === 0) return "";
-  const w = Math.min(220, 24 + 7 * Math.max(...entries.map((e) => e.name.length)));
-  const x = f.right - w - 8, y = f.top + 8;
+  const { w, h } = legendSize(entries.map((e) => e.name));
+  const { x, y } = at ?? { x: f.right - w - 8, y: f.top + 8 };
   const rows = entries.map((e, i) =>
     `<rect x="${x + 8}" y="${y + 8 + i * 18}" width="12" height="12" fill="${e.color}"/>` +
     `<text x="${x + 26}" y="${y + 18 + i * 18}">${escapeXml(e.name)}</text>`
   );
-  return `<rect x="${x}" y="${y}" width="${w}" height="${
-    12 + entries.length * 18
-  }" fill="white" fill-opacity="0.85" stroke="#999"/>\n${rows.join("\n")}`;
+  return `<rect class="legend" x="${x}" y="${y}" width="${w}" height="${h}" fill="white" fill-opacity="0.85" stroke="#999"/>\n${
+    rows.join("\n")
+  }`;
 }
 
 /** Wraps elements in an `<svg>` document with a white background. */

@@ -1,7 +1,7 @@
 import { tf } from "../backend/tf.ts";
 import { UMAP } from "umap-js";
 import { pcg32 } from "../data/prng.ts";
-import { axes, document, escapeXml, frame, legend, PALETTE } from "./_svg.ts";
+import { axes, document, frame, legend, legendSize, PALETTE, placeLegend } from "./_svg.ts";
 
 /** Options for {@linkcode plotUmap}. */
 export interface PlotUmapOptions {
@@ -102,20 +102,22 @@ export async function plotUmap(
   const body = [
     axes(f, xr, yr, { title: title ?? "UMAP of embeddings", xLabel: "UMAP 1", yLabel: "UMAP 2" }),
   ];
+  const points: [number, number][] = [];
   embedding.forEach(([px, py], i) => {
+    const cx = f.sx(px), cy = f.sy(py);
+    points.push([cx, cy]);
     body.push(
-      `<circle cx="${f.sx(px).toFixed(1)}" cy="${f.sy(py).toFixed(1)}" r="3" fill="${
+      `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="3" fill="${
         color(y[i])
       }" fill-opacity="0.8"/>`,
     );
   });
-  body.push(
-    legend(
-      f,
-      classes.map((c) => ({ name: escapeXml(classNames?.[c] ?? String(c)), color: color(c) })),
-    ),
-  );
-  const svg = document(size, size, body.join("\n"));
+  // legend() escapes the names
+  const entries = classes.map((c) => ({ name: classNames?.[c] ?? String(c), color: color(c) }));
+  const box = legendSize(entries.map((e) => e.name));
+  const at = placeLegend(f, box, { points, segments: [] });
+  body.push(legend(f, entries, at));
+  const svg = document(at.outside ? size + box.w + 20 : size, size, body.join("\n"));
   if (path) await Deno.writeTextFile(path, svg);
   return { embedding, svg };
 }

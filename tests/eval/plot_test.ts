@@ -85,3 +85,104 @@ Deno.test("plotUmap keeps well-separated clusters apart, colored by label", asyn
   features.dispose();
   await Deno.remove(dir, { recursive: true });
 });
+
+/** The legend box of an SVG and every data mark (circle centres, polyline and error-bar pieces). */
+function legendAndMarks(svg: string) {
+  const m = svg.match(
+    /<rect class="legend" x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"/,
+  );
+  assert.ok(m, "a legend box");
+  const [x, y, w, h] = m!.slice(1).map(Number);
+  const points = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((
+    c,
+  ) => [+c[1], +c[2]]);
+  const segments: number[][] = [];
+  for (const pl of svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)) {
+    const pts = pl[1].split(" ").map((p) => p.split(",").map(Number));
+    for (let i = 1; i < pts.length; i++) segments.push([...pts[i - 1], ...pts[i]]);
+  }
+  for (const b of svg.matchAll(/class="error-bar"[^>]*d="M([\d.]+),([\d.]+)V([\d.]+)/g)) {
+    segments.push([+b[1], +b[2], +b[1], +b[3]]);
+  }
+  return { box: { x, y, w, h }, points, segments };
+}
+
+function assertLegendCoversNothing(svg: string, what: string) {
+  const { box, points, segments } = legendAndMarks(svg);
+  const inside = (px: number, py: number) =>
+    px >= box.x && px <= box.x + box.w && py >= box.y && py <= box.y + box.h;
+  for (const [px, py] of points) {
+    assert.ok(!inside(px, py), `${what}: point ${px},${py} under ${JSON.stringify(box)}`);
+  }
+  // sample each segment densely: no sample may fall inside the box
+  for (const [x1, y1, x2, y2] of segments) {
+    for (let t = 0; t <= 1; t += 0.01) {
+      const px = x1 + t * (x2 - x1), py = y1 + t * (y2 - y1);
+      assert.ok(
+        !inside(px, py),
+        `${what}: line through ${px.toFixed(1)},${py.toFixed(1)} under the legend`,
+      );
+    }
+  }
+}
+
+Deno.test("plot legends sit where they cover no point, line or error bar", async () => {
+  // rising curves end in the top-right corner, where a fixed legend used to sit
+  const rising = await plotLines(
+    [
+      {
+        name: "ssl-simclr+fine-tune",
+        x: [500, 1000, 2500, 5000],
+        y: [0.1, 0.4, 0.7, 0.9],
+        yErr: [0.05, 0.05, 0.03, 0.02],
+      },
+      {
+        name: "supervised",
+        x: [500, 1000, 2500, 5000],
+        y: [0.02, 0.2, 0.5, 0.8],
+        yErr: [0.01, 0.1, 0.05, 0.02],
+      },
+    ],
+    "",
+    { logX: true },
+  );
+  assertLegendCoversNothing(rising, "rising");
+  assert.equal(rising.match(/class="error-bar"/g)?.length, 8);
+  assert.match(
+    rising,
+    /^<svg[^>]* width="640"/,
+    "a free corner inside: the canvas keeps its width",
+  );
+  // a curve through all four corners: the legend goes outside, right of the plot area
+  const zigzag = await plotLines([
+    { name: "everywhere", x: [0, 1, 0, 1, 0.5], y: [0, 1, 1, 0, 0.5] },
+  ], "");
+  assertLegendCoversNothing(zigzag, "zigzag");
+  const { box } = legendAndMarks(zigzag);
+  assert.ok(box.x > 620, `legend outside the frame, at x ${box.x}`);
+  const w = +zigzag.match(/^<svg[^>]* width="(\d+)"/)![1];
+  assert.ok(w >= box.x + box.w, `canvas ${w} holds the legend ending at ${box.x + box.w}`);
+  // an error bar alone can cover a corner: the legend avoids it too
+  const bars = await plotLines([
+    { name: "flat", x: [0, 1], y: [0.5, 0.5], yErr: [0, 0.5] },
+  ], "");
+  assertLegendCoversNothing(bars, "error bar");
+  await assert.rejects(
+    () => plotLines([{ name: "a", x: [1, 2], y: [1, 2], yErr: [1] }]),
+    TypeError,
+  );
+});
+
+Deno.test("plotUmap places its legend over no point", async () => {
+  // points spread over the whole square, ten long class names: a top-right legend would cover
+  // points (11-25 of them for seeds 1-5); seed 1 has no free corner (the legend goes outside),
+  // seed 2 a free bottom-left one
+  for (const seed of [1, 2]) {
+    const prng = pcg32(seed);
+    const rows = Array.from({ length: 200 }, () => [prng(), prng(), prng()]);
+    const labels = rows.map((_, i) => i % 10);
+    const classNames = Array.from({ length: 10 }, (_, i) => `class number ${i}`);
+    const { svg } = await plotUmap(rows, labels, "", { seed, nNeighbors: 10, classNames });
+    assertLegendCoversNothing(svg, `umap seed ${seed}`);
+  }
+});
