@@ -82,6 +82,11 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     defaultText: "each method's default (paper; tuned for simclr)",
   },
   {
+    name: "resume",
+    type: "boolean",
+    description: "continue an interrupted run: the rows and seeds in <out>.json are read back",
+  },
+  {
     name: "from",
     type: "string",
     description: "re-render <out>.md from comma-separated JSON reports (e.g. one per dataset)",
@@ -147,6 +152,38 @@ async function merge(paths: string[], out: string): Promise<number> {
   return 0;
 }
 
+/**
+ * The report of an earlier run at `path`, for --resume: refused when it was made with another
+ * budget (steps, batch, probe epochs or recipe), since its rows would not be comparable.
+ */
+async function readEarlier(
+  path: string,
+  expected: { steps: number; batchSize: number; probeEpochs: number; recipe?: RecipeName },
+): Promise<{ meta: TableReportMeta; rows: TableRow[] } | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      console.error(`--resume: no ${path} yet; starting from the beginning`);
+      return undefined;
+    }
+    throw e;
+  }
+  const earlier = JSON.parse(text) as { meta: TableReportMeta; rows: TableRow[] };
+  const want = { ...expected, recipe: expected.recipe ?? "default" };
+  for (const key of ["steps", "batchSize", "probeEpochs", "recipe"] as const) {
+    if (earlier.meta[key] !== want[key]) {
+      throw new UsageError(
+        `--resume: ${path} was made with ${key} ${earlier.meta[key]}, this run has ${
+          want[key]
+        }; use another --out or the same settings`,
+      );
+    }
+  }
+  return earlier;
+}
+
 async function table(o: ParsedOptions): Promise<number> {
   const quick = !!o.quick;
   const steps = (o.steps as number | undefined) ?? (quick ? 100 : 1000);
@@ -158,27 +195,43 @@ async function table(o: ParsedOptions): Promise<number> {
   if (o.from !== undefined) return await merge(String(o.from).split(","), out);
   const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
+  const recipe = o.recipe as RecipeName | undefined;
+  const earlier = o.resume
+    ? await readEarlier(`${out}.json`, {
+      steps,
+      batchSize: o.batchSize as number,
+      probeEpochs,
+      recipe,
+    })
+    : undefined;
   const loadStart = await loadAverage();
   const t0 = performance.now();
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  const meta = () => ({
+  const meta = (): TableReportMeta => ({
     command: `deno task table ${Deno.args.join(" ")}`.trim(),
     steps,
     batchSize: o.batchSize as number,
     seeds,
+    probeEpochs,
+    recipe: recipe ?? "default",
     backend,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-    seconds: (performance.now() - t0) / 1000,
+    // a resumed run counts the earlier runs' time too
+    seconds: (earlier?.meta.seconds ?? 0) + (performance.now() - t0) / 1000,
   });
+  const earlierLoad = earlier?.meta.load ? `${earlier.meta.load}; then ` : "";
   const write = async (rows: Parameters<typeof renderTableMarkdown>[0], load: string) => {
-    const m = { ...meta(), load };
+    const m = { ...meta(), load: earlierLoad + load };
     await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, m));
     await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta: m, rows }, null, 1) + "\n");
   };
   console.error(
     `method table: ${steps} steps x ${o.batchSize} per pretraining, seeds ${seeds.join(",")}, ` +
-      `${probeEpochs} probe epochs, backend ${backend}, load ${loadStart}; writing ${out}.md`,
+      `${probeEpochs} probe epochs, backend ${backend}, load ${loadStart}; writing ${out}.md` +
+      (earlier
+        ? ` (resuming: ${earlier.rows.reduce((n, r) => n + r.seeds.length, 0)} row seeds read back)`
+        : " (if it is stopped, the same command with --resume continues it)"),
   );
   const rows = await runMethodTable({
     steps,
@@ -188,7 +241,8 @@ async function table(o: ParsedOptions): Promise<number> {
     ...(methods ? { methods } : {}),
     ...(datasets ? { datasets } : {}),
     skipBaselines: !!o.noBaselines,
-    ...(o.recipe ? { recipe: o.recipe as RecipeName } : {}),
+    ...(recipe ? { recipe } : {}),
+    ...(earlier ? { previous: earlier.rows } : {}),
     log: (line) => console.error(line),
     onRow: (_row, all) => write(all, `${loadStart} (start)`),
   });

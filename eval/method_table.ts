@@ -80,8 +80,23 @@ export interface MethodTableOptions {
   skipBaselines?: boolean;
   /** Progress lines. @default {none} */
   log?: (line: string) => void;
-  /** Called with every finished row (to write partial reports). */
+  /**
+   * Called after every seed of a row, with the row as it stands (the seeds done so far) and every
+   * row so far, so a caller can write a partial report that `previous` reads back.
+   */
   onRow?: (row: TableRow, rows: TableRow[]) => void | Promise<void>;
+  /**
+   * Rows of an earlier, interrupted run of the same configuration (steps, batch, probe epochs,
+   * recipe): a seed of a (dataset, method) found there is read back instead of run again, so a
+   * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again.
+   * @default {none: everything runs}
+   */
+  previous?: readonly TableRow[];
+  /**
+   * Loads a dataset split (tests pass small sets).
+   * @default {the library's `mnist` / `fashionMnist` loaders}
+   */
+  loadDataset?: (dataset: TableDataset, split: "train" | "test") => Promise<InMemoryDataset>;
 }
 
 /** One row of the table: a method or baseline on a dataset, one value per seed. */
@@ -290,6 +305,9 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     recipe: recipeName,
     log = () => {},
     onRow,
+    previous = [],
+    loadDataset = (d: TableDataset, split: "train" | "test") =>
+      d === "mnist" ? mnist(split) : fashionMnist(split),
   } = options;
   for (const m of methods) {
     if (!(TABLE_METHODS as readonly string[]).includes(m)) {
@@ -304,15 +322,6 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     throw new RangeError(`Cannot run the method table: steps must be >= 1, received ${steps}`);
   }
   const rows: TableRow[] = [];
-  const emit = async (row: TableRow) => {
-    rows.push(row);
-    log(
-      `${row.dataset} ${row.method}: kNN20 ${(100 * mean(row.knn20)).toFixed(1)}% kNN200 ${
-        (100 * mean(row.knn200)).toFixed(1)
-      }% linear ${(100 * mean(row.linear)).toFixed(1)}%`,
-    );
-    await onRow?.(row, rows);
-  };
   const newRow = (dataset: TableDataset, method: string, kind: TableRow["kind"]): TableRow => ({
     dataset,
     method,
@@ -334,7 +343,46 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     row.finalLoss.push(loss);
     row.zStd.push(z);
   };
-
+  // a row starts from what `previous` holds for it: its seeds among `wanted`, values and recipe
+  const startRow = (
+    dataset: TableDataset,
+    method: string,
+    kind: TableRow["kind"],
+    wanted: readonly number[],
+  ): { row: TableRow; pending: number[] } => {
+    const row = newRow(dataset, method, kind);
+    const before = previous.find((r) => r.dataset === dataset && r.method === method);
+    if (before) {
+      before.seeds.forEach((seed, i) => {
+        if (!wanted.includes(seed) || row.seeds.includes(seed)) return;
+        add(
+          row,
+          seed,
+          {
+            knn20: before.knn20[i],
+            knn200: before.knn200[i],
+            linear: before.linear[i],
+          },
+          before.trainSeconds[i],
+          before.finalLoss[i],
+          before.zStd[i],
+        );
+      });
+      if (before.recipe && row.seeds.length) row.recipe = before.recipe;
+    }
+    rows.push(row);
+    return { row, pending: wanted.filter((s) => !row.seeds.includes(s)) };
+  };
+  const seedDone = async (row: TableRow) => await onRow?.(row, rows);
+  const finish = (row: TableRow, readBack: number) => {
+    log(
+      `${row.dataset} ${row.method}: kNN20 ${(100 * mean(row.knn20)).toFixed(1)}% kNN200 ${
+        (100 * mean(row.knn200)).toFixed(1)
+      }% linear ${(100 * mean(row.linear)).toFixed(1)}%${
+        readBack ? ` (${readBack} seed${readBack > 1 ? "s" : ""} read back)` : ""
+      }`,
+    );
+  };
   const guarded = async (row: TableRow, seed: number, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -344,9 +392,38 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
       log(`${row.dataset} ${row.method} failed: ${message}`);
     }
   };
+  // whether a (dataset, method) still has seeds to run
+  const pendingIn = (dataset: TableDataset, method: string, wanted: readonly number[]) => {
+    const before = previous.find((r) => r.dataset === dataset && r.method === method);
+    return wanted.some((s) => !before?.seeds.includes(s));
+  };
   for (const dataset of datasets) {
-    const load = dataset === "mnist" ? mnist : fashionMnist;
-    const [trainSet, testSet] = await Promise.all([load("train"), load("test")]);
+    const units: [string, readonly number[]][] = [
+      ...(skipBaselines ? [] : [
+        ["raw pixels", [0]],
+        ["random init", seeds],
+        ["supervised", seeds],
+      ] as [string, readonly number[]][]),
+      ...methods.map((m): [string, readonly number[]] => [m, seeds]),
+    ];
+    if (!units.some(([m, wanted]) => pendingIn(dataset, m, wanted))) {
+      // everything read back: no need to load the data
+      for (const [m, wanted] of units) {
+        const kind = m === "raw pixels" || m === "random init" || m === "supervised"
+          ? "baseline"
+          : m === "rotation" || m === "jigsaw"
+          ? "pretext"
+          : "ssl";
+        const { row } = startRow(dataset, m, kind, wanted);
+        finish(row, row.seeds.length);
+        await seedDone(row);
+      }
+      continue;
+    }
+    const [trainSet, testSet] = await Promise.all([
+      loadDataset(dataset, "train"),
+      loadDataset(dataset, "test"),
+    ]);
     const train = toSplit(trainSet), test = toSplit(testSet);
     try {
       const encode = async (encoder: tfl.LayersModel, seed: number) => {
@@ -359,27 +436,46 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
         }
       };
       if (!skipBaselines) {
-        log(`${dataset}: raw pixels`);
-        const raw = newRow(dataset, "raw pixels", "baseline");
-        const [a, b] = [train, test].map((s) => tf.reshape(s.images, [s.images.shape[0], -1]));
-        try {
-          add(raw, 0, await score(a as tf.Tensor2D, b as tf.Tensor2D, train, test, probeEpochs, 0));
-        } finally {
-          tf.dispose([a, b]);
+        const { row: raw, pending: rawPending } = startRow(dataset, "raw pixels", "baseline", [0]);
+        if (rawPending.length) {
+          log(`${dataset}: raw pixels`);
+          const [a, b] = [train, test].map((s) => tf.reshape(s.images, [s.images.shape[0], -1]));
+          try {
+            add(
+              raw,
+              0,
+              await score(a as tf.Tensor2D, b as tf.Tensor2D, train, test, probeEpochs, 0),
+            );
+          } finally {
+            tf.dispose([a, b]);
+          }
         }
-        await emit(raw);
-        const random = newRow(dataset, "random init", "baseline");
-        for (const seed of seeds) {
+        finish(raw, 1 - rawPending.length);
+        await seedDone(raw);
+        const { row: random, pending: randomPending } = startRow(
+          dataset,
+          "random init",
+          "baseline",
+          seeds,
+        );
+        for (const seed of randomPending) {
           const enc = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths }));
           add(random, seed, await encode(enc, seed));
           enc.dispose();
+          await seedDone(random);
         }
-        await emit(random);
-        const supervised = newRow(dataset, "supervised", "baseline");
+        finish(random, seeds.length - randomPending.length);
+        const { row: supervised, pending: supPending } = startRow(
+          dataset,
+          "supervised",
+          "baseline",
+          seeds,
+        );
         const recipe = resolveRecipe("supervised", { batchSize, steps, recipe: "tuned" });
         supervised.recipe = formatRecipe({ ...recipe, augment: "data" });
-        for (const seed of seeds) {
+        for (const seed of supPending) {
           await guarded(supervised, seed, async () => {
+            log(`${dataset} supervised seed ${seed}: training ${steps} steps`);
             let labels: Int32Array = new Int32Array(0);
             const setup = supervisedSetup(widths, seed, () => labels);
             const source = new Loader(trainSet, { batchSize, seed, epochs: Infinity });
@@ -393,16 +489,18 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             add(supervised, seed, await encode(setup.encoder, seed), r.seconds, r.loss);
             disposeNets(setup.nets);
           });
+          await seedDone(supervised);
         }
-        await emit(supervised);
+        finish(supervised, seeds.length - supPending.length);
       }
       for (const method of methods) {
-        const row = newRow(
+        const { row, pending } = startRow(
           dataset,
           method,
           method === "rotation" || method === "jigsaw" ? "pretext" : "ssl",
+          seeds,
         );
-        for (const seed of seeds) {
+        for (const seed of pending) {
           await guarded(row, seed, async () => {
             log(`${dataset} ${method} seed ${seed}: pretraining ${steps} steps`);
             const recipe = resolveRecipe(method, { batchSize, steps, recipe: recipeName });
@@ -419,13 +517,15 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
                 : {}),
               ...tableMethodOptions(method, steps),
             } as CreateMethodOptions;
-            const setup = createMethod(method, methodOptions);
+            // the table's names are createMethod's (checked above against TABLE_METHODS)
+            const setup = createMethod(method as Parameters<typeof createMethod>[0], methodOptions);
             const r = await pretrain(setup, recipe, trainSet, seed);
             add(row, seed, await encode(setup.encoder, seed), r.seconds, r.loss, r.zStd);
             disposeNets(setup.nets);
           });
+          await seedDone(row);
         }
-        await emit(row);
+        finish(row, seeds.length - pending.length);
       }
     } finally {
       tf.dispose([train.images, test.images]);

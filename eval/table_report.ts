@@ -12,6 +12,10 @@ export interface TableReportMeta {
   seeds: number[];
   /** Backend. */
   backend: string;
+  /** Linear-probe epochs (a resumed run must match). */
+  probeEpochs?: number;
+  /** Recipe family of the methods, "default" for each method's own (a resumed run must match). */
+  recipe?: string;
   /** Load average when the run started and ended (`uptime`). */
   load?: string;
   /** Wall seconds of the whole run. */
@@ -86,8 +90,12 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
         : "";
       const secs = meanOf(r.trainSeconds);
       const z = r.zStd.filter((x) => Number.isFinite(x));
+      // a row of a stopped or still running table: say how many of the seeds it holds
+      const name = r.method !== "raw pixels" && r.seeds.length < meta.seeds.length
+        ? `${r.method} (${r.seeds.length} of ${meta.seeds.length} seeds)`
+        : r.method;
       out.push(
-        `| ${r.method} | ${pct(r.knn20)} | ${pct(r.knn200)} | ${pct(r.linear)} | ${margin} | ${
+        `| ${name} | ${pct(r.knn20)} | ${pct(r.knn200)} | ${pct(r.linear)} | ${margin} | ${
           secs > 0 ? secs.toFixed(0) : ""
         } | ${z.length ? meanOf(z).toFixed(3) : ""} |`,
       );

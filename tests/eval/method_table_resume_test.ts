@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { runMethodTable, type TableDataset, type TableRow } from "../../eval/method_table.ts";
+import { tableMain } from "../../cli/table.ts";
+import { inMemoryDataset } from "../../data/in_memory.ts";
+import { pcg32 } from "../../data/prng.ts";
+import { setupBackend } from "../_utils.ts";
+
+await setupBackend();
+
+// A small stand-in for the 60k/10k sets: 256 + 64 noisy images of 10 classes (the kNN's k = 200
+// needs a bank of at least 200), so a whole table of 2 steps per row runs in seconds.
+function tinySet(n: number, seed: number) {
+  const prng = pcg32(seed);
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  const images = new Uint8Array(n * 784);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < 784; p++) {
+      images[i * 784 + p] = (p % 10 === labels[i] ? 160 : 0) + Math.floor(prng() * 90);
+    }
+  }
+  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
+}
+const TRAIN = tinySet(256, 1), TEST = tinySet(64, 2);
+
+async function run(seeds: number[], previous?: TableRow[], stopAfter?: (r: TableRow) => boolean) {
+  const lines: string[] = [];
+  const loads: string[] = [];
+  let snapshot: TableRow[] = [];
+  let rows: TableRow[] | undefined;
+  try {
+    rows = await runMethodTable({
+      datasets: ["fashion-mnist"],
+      methods: ["simclr"],
+      steps: 2,
+      seeds,
+      widths: [4, 4, 4],
+      probeEpochs: 1,
+      ...(previous ? { previous } : {}),
+      loadDataset: (d: TableDataset, split) => {
+        loads.push(`${d} ${split}`);
+        return Promise.resolve(split === "train" ? TRAIN : TEST);
+      },
+      log: (line) => lines.push(line),
+      onRow: (row, all) => {
+        // what the CLI writes after every seed: a JSON copy of every row so far
+        snapshot = JSON.parse(JSON.stringify(all));
+        if (stopAfter?.(row)) throw new Error("killed");
+      },
+    });
+  } catch (e) {
+    if ((e as Error).message !== "killed") throw e;
+  }
+  return { rows, lines, loads, snapshot };
+}
+
+const ran = (lines: string[]) =>
+  lines.filter((l) => / seed \d+: (pretraining|training)/.test(l)).map((l) =>
+    l.replace(/: (pre)?training.*/, "")
+  );
+
+Deno.test("method table resumes: a killed run continues at the seed where it stopped, rows done are read back", async () => {
+  // killed after simclr's first seed (its report holds every baseline and simclr seed 0)
+  const killed = await run([0, 1], undefined, (r) => r.method === "simclr" && r.seeds.length === 1);
+  assert.equal(killed.rows, undefined);
+  const simclr0 = killed.snapshot.find((r) => r.method === "simclr")!;
+  assert.deepEqual(simclr0.seeds, [0]);
+  assert.deepEqual(ran(killed.lines), [
+    "fashion-mnist supervised seed 0",
+    "fashion-mnist supervised seed 1",
+    "fashion-mnist simclr seed 0",
+  ]);
+
+  // resumed from that report: only simclr seed 1 trains; the rest is read back unchanged
+  const resumed = await run([0, 1], killed.snapshot);
+  assert.deepEqual(ran(resumed.lines), ["fashion-mnist simclr seed 1"]);
+  const rows = resumed.rows!;
+  assert.deepEqual(rows.map((r) => r.method), [
+    "raw pixels",
+    "random init",
+    "supervised",
+    "simclr",
+  ]);
+  for (const r of rows) {
+    const before = killed.snapshot.find((b) => b.method === r.method)!;
+    const n = before.seeds.length;
+    assert.deepEqual(r.seeds.slice(0, n), before.seeds, r.method);
+    assert.deepEqual(r.knn20.slice(0, n), before.knn20, r.method);
+    assert.deepEqual(r.linear.slice(0, n), before.linear, r.method);
+  }
+  assert.deepEqual(rows.find((r) => r.method === "simclr")!.seeds, [0, 1]);
+  assert.ok(rows.find((r) => r.method === "simclr")!.recipe?.includes("sgd"));
+
+  // everything done: nothing trains and the data are not even loaded
+  const again = await run([0, 1], JSON.parse(JSON.stringify(rows)));
+  assert.deepEqual(ran(again.lines), []);
+  assert.deepEqual(again.loads, []);
+  assert.deepEqual(again.rows!.map((r) => r.knn20), rows.map((r) => r.knn20));
+});
+
+Deno.test("deno task table --resume refuses a report made with another budget (exit code 2)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const meta = {
+      command: "deno task table --steps 5",
+      steps: 5,
+      batchSize: 64,
+      seeds: [0],
+      probeEpochs: 10,
+      recipe: "default",
+      backend: "cpu",
+      date: "",
+    };
+    await Deno.writeTextFile(`${dir}/t.json`, JSON.stringify({ meta, rows: [] }));
+    assert.equal(await tableMain(["--steps", "7", "--out", `${dir}/t`, "--resume"]), 2);
+    assert.equal(
+      await tableMain(["--steps", "5", "--probe-epochs", "3", "--out", `${dir}/t`, "--resume"]),
+      2,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
