@@ -319,6 +319,55 @@ def view_stats(x, gen):
             "meanPixelImages": x.mean().item()}
 
 
+def image_stats(views, images):
+    """Per-op view statistics, the same figures as simclr_mnist_view_ops.ts prints: mean and std of
+    the pixels, cosine and mean |difference| to the image, mass ratio, ink centroid shift (px),
+    radius of gyration ratio (scale), fractions of pixels at 0 and at 1."""
+    v, x = views.flatten(1).double(), images.flatten(1).double()
+    h, w = images.shape[-2:]
+    ys = torch.arange(h).double().view(h, 1).expand(h, w).reshape(-1)
+    xs = torch.arange(w).double().view(1, w).expand(h, w).reshape(-1)
+
+    def centroid(t):
+        m = t.sum(1).clamp(min=1e-9)
+        cy, cx = (t * ys).sum(1) / m, (t * xs).sum(1) / m
+        r = torch.sqrt((t * ((ys - cy.view(-1, 1)) ** 2 + (xs - cx.view(-1, 1)) ** 2)).sum(1) / m)
+        return cy, cx, r
+
+    vy, vx, vr = centroid(v)
+    iy, ix, ir = centroid(x)
+    shift = torch.sqrt((vy - iy) ** 2 + (vx - ix) ** 2)
+    return {
+        "mean": v.mean().item(),
+        "std": v.std().item(),
+        "cosImage": F.cosine_similarity(v, x).mean().item(),
+        "absDiff": (v - x).abs().mean().item(),
+        "massRatio": (v.sum(1) / x.sum(1)).mean().item(),
+        "centroidShift": shift.mean().item(),
+        "centroidShiftStd": shift.std().item(),
+        "gyrationRatio": (vr / ir).mean().item(),
+        "gyrationRatioStd": (vr / ir).std().item(),
+        "at0": (v < 1e-3).double().mean().item(),
+        "at1": (v > 0.999).double().mean().item(),
+    }
+
+
+def op_stats(x, gen):
+    """Each op of mnist_augment alone (probability 1) and the whole pipeline on the same images."""
+    ops = {
+        "affine": random_affine,
+        "crop": random_resized_crop,
+        "jitter": color_jitter,
+        "blur": gaussian_blur,
+        "noise": gaussian_noise,
+        "pipeline": mnist_augment,
+    }
+    out = {"image": image_stats(x, x)}
+    for name, op in ops.items():
+        out[name] = image_stats(torch.cat([op(x[i : i + 256], gen) for i in range(0, len(x), 256)]), x)
+    return out
+
+
 # ---------------------------------------------------------------- parity with selfsup
 
 
@@ -417,6 +466,7 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--save-views", help="write a PNG of 16 images and their two views here")
     p.add_argument("--view-stats", action="store_true", help="print view statistics and exit")
+    p.add_argument("--op-stats", action="store_true", help="print per-op view statistics and exit")
     p.add_argument("--out", help="write the summary JSON here")
     p.add_argument("--parity", help="compare one step with selfsup's dump (see parity())")
     a = p.parse_args()
@@ -455,6 +505,8 @@ def main():
 
     if a.view_stats:
         return print(json.dumps(view_stats(train_x[:1024], gen)))
+    if a.op_stats:
+        return print(json.dumps(op_stats(train_x[:4096], gen), indent=1))
 
     def evaluate(step):
         acc = knn_top1(
