@@ -86,8 +86,10 @@ Deno.test("createMethod rejects unknown names and options", () => {
     inputShape: [6, 6, 1] as [number, number, number],
     seed: 0,
   };
+  // @ts-expect-error a misspelled name fails deno check as well (MethodName)
   assert.throws(() => createMethod("simclrr", base), /Unknown method/);
   assert.throws(
+    // @ts-expect-error simclr takes no stopGradient: deno check refuses it as well
     () => createMethod("simclr", { ...base, stopGradient: false }),
     /unknown option stopGradient/,
   );
