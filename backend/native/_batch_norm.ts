@@ -9,9 +9,13 @@
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { dnnlOrUndefined } from "./_dnnl.ts";
-import { dnnlBatchNormBackward, dnnlBatchNormForward } from "./_dnnl_batch_norm.ts";
+import {
+  dnnlBatchNormBackward,
+  dnnlBatchNormForward,
+  dnnlBatchNormTraining,
+} from "./_dnnl_batch_norm.ts";
 import type { NativeGradient } from "./_gradients.ts";
-import { areBatchMoments, knownZeros } from "./_lineage.ts";
+import { areBatchMoments, arePendingBatchMoments, knownZeros, resolveLazy } from "./_lineage.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 /** The native-only kernel computing every batch-norm input gradient in one pass. */
@@ -48,6 +52,23 @@ export function makeFusedBatchNorm(fallback: KernelFn): KernelFn {
   return (args) => {
     const backend = args.backend as CpuLikeBackend;
     const { x, mean, variance, offset, scale } = args.inputs;
+    const eps0 = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+    const d = dnnlOrUndefined();
+    if (
+      d && x && mean && variance && x.dtype === "float32" &&
+      arePendingBatchMoments(x.dataId as object, mean.dataId as object, variance.dataId as object)
+    ) {
+      // Training mode, statistics not read yet: one primitive computes them and normalizes.
+      const c = x.shape[x.shape.length - 1];
+      const [o, s] = perChannel(backend, c, offset, scale) ?? [];
+      const xv = f32(backend, x);
+      if (xv && (offset == null || o) && (scale == null || s)) {
+        const r = dnnlBatchNormTraining(d, xv, x.shape, eps0, s, o);
+        resolveLazy(mean.dataId as object, r.mean);
+        resolveLazy(variance.dataId as object, r.variance);
+        return backend.makeTensorInfo(x.shape.slice(), "float32", r.y);
+      }
+    }
     const xv = f32(backend, x);
     const c = x?.shape[x.shape.length - 1] ?? 0;
     const params = xv && c > 0 ? perChannel(backend, c, mean, variance, offset, scale) : undefined;

@@ -76,6 +76,54 @@ export function dnnlBatchNormForward(
 const ones = new Map<number, Float32Array>();
 const zeros = new Map<number, Float32Array>();
 
+function onesOf(c: number): Float32Array {
+  let one = ones.get(c);
+  if (!one) ones.set(c, one = new Float32Array(c).fill(1));
+  return one;
+}
+
+function zerosOf(c: number): Float32Array {
+  let zero = zeros.get(c);
+  if (!zero) zeros.set(c, zero = new Float32Array(c));
+  return zero;
+}
+
+/**
+ * Training-mode batch norm: the batch mean and (biased) variance of `x` per channel and
+ * `y = (x - mean) / sqrt(variance + eps) * scale + offset`, from one primitive (the statistics
+ * computed in parallel on the way, so `tf.moments` never runs as separate passes).
+ */
+export function dnnlBatchNormTraining(
+  d: Dnnl,
+  x: Float32Array,
+  shape: readonly number[],
+  eps: number,
+  scale?: Float32Array,
+  offset?: Float32Array,
+): { y: Float32Array; mean: Float32Array; variance: Float32Array } {
+  const c = shape[shape.length - 1];
+  // The same flags as the backward primitive's hint, so both share one cached forward.
+  const p = forwardPrimitive(
+    d,
+    shape,
+    eps,
+    BN_FLAGS.useScale | BN_FLAGS.useShift,
+    PROP.forwardTraining,
+  );
+  const y = allocF32(x.length);
+  const mean = new Float32Array(c);
+  const variance = new Float32Array(c);
+  p.execute({
+    [ARG.src]: x,
+    [ARG.scale]: scale ?? onesOf(c),
+    [ARG.shift]: offset ?? zerosOf(c),
+    [ARG.dst]: y,
+    [ARG.mean]: mean,
+    [ARG.variance]: variance,
+  });
+  return { y, mean, variance };
+}
+
 /**
  * The training-mode batch-norm gradient, `mean` and `variance` being the batch statistics of `x`
  * (shape `shape`, channels last): `dx`, `dscale` and `doffset` from one primitive.
@@ -104,10 +152,6 @@ export function dnnlBatchNormBackward(
     );
     return d.primitive(op, { hint, what: key });
   });
-  let one = ones.get(c);
-  if (!one) ones.set(c, one = new Float32Array(c).fill(1));
-  let zero = zeros.get(c);
-  if (!zero) zeros.set(c, zero = new Float32Array(c));
   const dx = allocF32(x.length);
   const dscale = new Float32Array(c);
   const doffset = new Float32Array(c);
@@ -116,9 +160,9 @@ export function dnnlBatchNormBackward(
     [ARG.diffDst]: dy,
     [ARG.mean]: mean,
     [ARG.variance]: variance,
-    [ARG.scale]: scale ?? one,
+    [ARG.scale]: scale ?? onesOf(c),
     // With the shift flag oneDNN 2.6 wants the shift as an input even backward (it is not read).
-    [ARG.shift]: zero,
+    [ARG.shift]: zerosOf(c),
     [ARG.diffSrc]: dx,
     [ARG.diffScale]: dscale,
     [ARG.diffShift]: doffset,

@@ -19,6 +19,7 @@
  */
 import { tf } from "../tf.ts";
 import { allocF32, noteWrite } from "./_buffers.ts";
+import { dnnlOrUndefined } from "./_dnnl.ts";
 import type { KernelFn } from "./_util.ts";
 
 /** How a tensor was made, for the kernels that record it. */
@@ -53,6 +54,10 @@ interface Backend {
 
 /** A lazy tensor not yet computed: what to release if it is disposed first. */
 const pending = new Map<object, () => void>();
+/** Sets a pending lazy tensor's values from outside (a kernel that computed them on the way). */
+const resolvers = new Map<object, (values: Float32Array) => void>();
+/** Lazy per-channel means (of the `x` dataId), not yet computed. */
+const lazyMeans = new WeakMap<object, object>();
 /** Lazy `x - mean(x)` and `(x - mean(x))^2` tensors: their `x` and `mean` dataIds. */
 const centered = new WeakMap<object, { x: object; mean: object }>();
 const squaredCentered = new WeakMap<object, { x: object; mean: object }>();
@@ -76,10 +81,16 @@ function lazyTensor(
   const id = info.dataId as object;
   const release = () => {
     pending.delete(id);
+    resolvers.delete(id);
     for (const d of deps) backend.disposeData(d);
   };
   pending.set(id, release);
   let values: Float32Array | undefined;
+  resolvers.set(id, (v) => {
+    values = v;
+    noteWrite(v);
+    release();
+  });
   Object.defineProperty(backend.data.get(id), "values", {
     configurable: true,
     enumerable: true,
@@ -103,6 +114,24 @@ function lazyTensor(
  */
 export function isPendingLazy(dataId: object): boolean {
   return pending.has(dataId);
+}
+
+/**
+ * Gives a pending lazy tensor its values, computed elsewhere (e.g. the batch statistics a oneDNN
+ * batch-norm primitive computes while normalizing), and releases what it kept alive.
+ */
+export function resolveLazy(dataId: object, values: Float32Array): void {
+  resolvers.get(dataId)?.(values);
+}
+
+/**
+ * Whether `mean` and `variance` are `tf.moments` of `x` over every axis but the last that nothing
+ * has read yet (a kernel may compute them itself and hand them over with
+ * {@linkcode resolveLazy}).
+ */
+export function arePendingBatchMoments(x: object, mean: object, variance: object): boolean {
+  return pending.has(mean) && pending.has(variance) && lazyMeans.get(mean) === x &&
+    areBatchMoments(x, mean, variance);
 }
 
 /** Releases what a lazy tensor that was never computed kept alive (it was deleted). */
@@ -188,9 +217,30 @@ function graphHook(kernelName: string, kernel: KernelFn): KernelFn {
         const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
         const sq = squaredCentered.get(x.dataId as object);
         const record = { rank: x.shape.length, axes };
-        const out = sq && perChannel(record)
-          ? variance(args.backend as Backend, sq, x.shape, args.attrs as { keepDims?: boolean })
-          : kernel(args) as tf.TensorInfo;
+        const backend = args.backend as Backend;
+        const attrs = args.attrs as { keepDims?: boolean };
+        let out: tf.TensorInfo;
+        if (sq && perChannel(record)) {
+          out = pending.has(sq.mean)
+            ? lazyTensor(
+              backend,
+              statShape(x.shape, attrs),
+              [sq.x, sq.mean],
+              () => variance(backend, sq),
+            )
+            : backend.makeTensorInfo(statShape(x.shape, attrs), "float32", variance(backend, sq));
+        } else if (perChannel(record) && x.dtype === "float32" && lazyStatistics()) {
+          const id = x.dataId as object;
+          out = lazyTensor(
+            backend,
+            statShape(x.shape, attrs),
+            [id],
+            () => channelMean(backend, id, x.shape[x.shape.length - 1]),
+          );
+          lazyMeans.set(out.dataId as object, id);
+        } else {
+          out = kernel(args) as tf.TensorInfo;
+        }
         lineage.set(out.dataId as object, {
           op: "mean",
           x: x.dataId as object,
@@ -276,13 +326,27 @@ function graphHook(kernelName: string, kernel: KernelFn): KernelFn {
   }
 }
 
+/** The shape of a per-channel statistic of `shape` (all axes but the last reduced). */
+function statShape(shape: number[], attrs: { keepDims?: boolean }): number[] {
+  const c = shape[shape.length - 1];
+  return attrs.keepDims ? shape.map((d, i) => (i === shape.length - 1 ? d : 1)) : [c];
+}
+
+/** `mean(x)` per channel (the last axis; float64 sums). */
+function channelMean(backend: Backend, id: object, c: number): Float32Array {
+  const v = valuesOf(backend, id);
+  const acc = new Float64Array(c);
+  for (let i = 0; i < v.length; i += c) {
+    for (let j = 0; j < c; j++) acc[j] += v[i + j];
+  }
+  const out = new Float32Array(c);
+  const rows = v.length / c;
+  for (let j = 0; j < c; j++) out[j] = acc[j] / rows;
+  return out;
+}
+
 /** `mean((x - mean)^2)` per channel, read from `x` and `mean` in one pass (float64 sums). */
-function variance(
-  backend: Backend,
-  ids: { x: object; mean: object },
-  shape: number[],
-  attrs: { keepDims?: boolean },
-): tf.TensorInfo {
+function variance(backend: Backend, ids: { x: object; mean: object }): Float32Array {
   const v = valuesOf(backend, ids.x);
   const m = valuesOf(backend, ids.mean);
   const c = m.length;
@@ -296,8 +360,7 @@ function variance(
   const out = new Float32Array(c);
   const rows = v.length / c;
   for (let j = 0; j < c; j++) out[j] = acc[j] / rows;
-  const outShape = attrs.keepDims ? shape.map((d, i) => (i === shape.length - 1 ? d : 1)) : [c];
-  return backend.makeTensorInfo(outShape, "float32", out);
+  return out;
 }
 
 function broadcast(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
@@ -317,6 +380,14 @@ export function areBatchMoments(x: object, mean: object, variance: object): bool
   if (!sq || sq.op !== "square") return false;
   const d = lineage.get(sq.x);
   return d !== undefined && d.op === "sub" && d.a === x && d.b === mean;
+}
+
+/**
+ * Whether batch statistics are made lazily: with oneDNN, whose training-mode batch-norm primitive
+ * computes them (in parallel) while it normalizes, so `tf.moments` never runs as JS passes.
+ */
+function lazyStatistics(): boolean {
+  return dnnlOrUndefined() !== undefined;
 }
 
 /** A mean over every axis but the last. */

@@ -21,8 +21,8 @@ import { tf } from "../../backend/tf.ts";
 import { useBackend } from "../../backend/use_backend.ts";
 import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { setDnnlPrimitives } from "../../backend/native/_dnnl.ts";
-import { createMethod, disposeStaleState, type MethodSetup } from "../../methods/mod.ts";
 import { buildReferenceStep } from "../_native_reference_step.ts";
+import { buildResnetStep } from "../_native_resnet_step.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -41,41 +41,7 @@ const threads = info.threads || 1;
 
 /** A native step for `net`: returns the loss. */
 function nativeStep(net: string): { step: () => number; dispose: () => void } {
-  if (net === "reference") return buildReferenceStep(64, 1);
-  const setup: MethodSetup = createMethod("simclr", {
-    encoder: "resnet18",
-    inputShape: [32, 32, 3],
-    seed: 1,
-  });
-  const images = tf.randomUniform([64, 32, 32, 3], 0, 1, "float32", 1) as tf.Tensor4D;
-  const views = setup.method.views(images, 1);
-  const optimizer = tf.train.momentum(0.03, 0.9);
-  let i = 0;
-  return {
-    step() {
-      const context = { progress: 0.5, step: 1000 + i++, epoch: 0 };
-      let next = setup.state;
-      const loss = optimizer.minimize(
-        () => {
-          const r = setup.method.step(setup.nets, views, setup.state, context);
-          tf.dispose(Object.values(r.metrics));
-          next = r.state;
-          return r.loss;
-        },
-        true,
-        setup.method.trainable(setup.nets),
-      )!;
-      const value = loss.dataSync()[0];
-      loss.dispose();
-      disposeStaleState(setup.state, next);
-      setup.state = next;
-      return value;
-    },
-    dispose() {
-      tf.dispose([images, ...views]);
-      optimizer.dispose();
-    },
-  };
+  return net === "reference" ? buildReferenceStep(64, 1) : buildResnetStep(64);
 }
 
 /** The PyTorch twin, when python3 with torch runs here. */
