@@ -11,7 +11,8 @@
  * `deno task mutate methods/simclr.ts --with tests/methods/loss_pin_test.ts`).
  * `--only a_test.ts,b_test.ts` runs those files instead of the mirror test (for a module whose
  * mirror test is a slow learning run, or which has none): the score is then that of the named
- * files alone, a lower bound on the whole suite's.
+ * files alone, a lower bound on the whole suite's. `--filter /regex/` passes deno test's
+ * `--filter` (e.g. `/simclr|two-view/` runs only those tests of a file shared by every method).
  *
  * Default files: the public files of `losses/`. Score = (killed + timed out) / (those +
  * survived + no coverage), Stryker's definition.
@@ -70,7 +71,12 @@ function score(mutants: Mutant[]): number {
   return valid === 0 ? NaN : detected / valid;
 }
 
-async function mutateFile(file: string, extra: string[], only: string[]): Promise<Row | null> {
+async function mutateFile(
+  file: string,
+  extra: string[],
+  only: string[],
+  filter: string | undefined,
+): Promise<Row | null> {
   const tests = only.length > 0 ? only : [testFileOf(file), ...extra];
   const missing = tests.find((t) => !exists(t));
   if (missing) {
@@ -81,7 +87,9 @@ async function mutateFile(file: string, extra: string[], only: string[]): Promis
   const report = `${OUT}/${name}.json`;
   const config = {
     testRunner: "command",
-    commandRunner: { command: `deno test -A --no-check ${tests.join(" ")}` },
+    commandRunner: {
+      command: `deno test -A --no-check ${filter ? `--filter '${filter}' ` : ""}${tests.join(" ")}`,
+    },
     mutate: [file],
     coverageAnalysis: "off",
     concurrency: 1,
@@ -123,11 +131,13 @@ if (import.meta.main) {
   const extra = at >= 0 ? args.splice(at, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
   const atOnly = args.indexOf("--only");
   const only = atOnly >= 0 ? args.splice(atOnly, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
+  const atFilter = args.indexOf("--filter");
+  const filter = atFilter >= 0 ? args.splice(atFilter, 2)[1] : undefined;
   const files = args.length > 0 ? args : await defaultFiles();
   await Deno.mkdir(OUT, { recursive: true });
   const rows: Row[] = [];
   for (const file of files) {
-    const row = await mutateFile(file, extra, only);
+    const row = await mutateFile(file, extra, only, filter);
     if (row) rows.push(row);
   }
   const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
