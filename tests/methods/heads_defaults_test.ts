@@ -45,7 +45,10 @@ const sourcePredictor = (h: number, p: number) => [
   `Dense:${p}`,
 ];
 // BYOL's MLP: Dense(H) -> BN -> ReLU -> Dense(P)
-const byolMlp = (h: number, p: number) => [`Dense:${h}`, "BatchNormalization", "ReLU", `Dense:${p}`];
+const byolMlp = (
+  h: number,
+  p: number,
+) => [`Dense:${h}`, "BatchNormalization", "ReLU", `Dense:${p}`];
 
 Deno.test("byol: the source's projector (128) and predictor (64 -> 128) in sequence mode; sizes pass through in both styles", () => {
   const d = byol(sequence()).nets;
