@@ -49,6 +49,14 @@ export interface Context {
   quiet: boolean;
   /** The mpirun job (null in one process): every rank pretrains, rank 0 alone writes. */
   world: World | null;
+  /** The seed of this pass: nets, shuffling and views (the data stay fixed by `--seed`). */
+  seed: number;
+  /** This seed's folder (the run folder itself for a run without `--seeds`). */
+  dir: string;
+  /** Report from the stages finished so far: a stage not finished returns null, runs nothing. */
+  reportOnly?: boolean;
+  /** Called when a stage ends: its key, its seconds, whether it ran (false: done earlier). */
+  finished?: (key: string, seconds: number, ran: boolean) => void;
 }
 
 export async function stepLosses(path: string): Promise<number[]> {

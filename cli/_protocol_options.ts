@@ -5,7 +5,7 @@
  * @module
  */
 import { METHOD_NAMES } from "../methods/mod.ts";
-import { camelCase, type OptionSpec, type ParsedOptions } from "./_args.ts";
+import type { OptionSpec } from "./_args.ts";
 
 /** The reference protocol's set sizes `[0]`: 800k unlabeled, 40k labeled. */
 export const REFERENCE_SIZES = { unlabeled: 800_000, labeled: 40_000 } as const;
@@ -26,13 +26,20 @@ export const PROTOCOL_OPTIONS: readonly OptionSpec[] = [
     choices: ["synthetic-text", "mnist-lines", "folder:"],
   },
   {
+    name: "config",
+    type: "string",
+    description: "training settings: the source's exactly, or the ones tuned for this scale " +
+      "(explicit options override either)",
+    default: "source",
+    choices: ["source", "tuned"],
+  },
+  {
     name: "scale",
-    type: "number",
-    description: "fraction of the reference sizes (800,000 unlabeled, 40,000 labeled)",
-    default: 1,
-    min: 0,
-    minExclusive: true,
-    max: 1,
+    type: "string",
+    description: "sizes: full (the reference 800,000 unlabeled, 40,000 labeled), machine (sized " +
+      "for a 2-core CPU: 50,000 / 5,000, arms at 500-5,000, 1,200 test), or a fraction in (0, 1] " +
+      "of the reference",
+    default: "full",
   },
   {
     name: "unlabeled",
@@ -208,6 +215,24 @@ export const PROTOCOL_OPTIONS: readonly OptionSpec[] = [
     min: 0,
   },
   {
+    name: "seeds",
+    type: "string",
+    description: "comma-separated seeds: every stage and arm runs once per seed (data fixed by " +
+      "--seed), results as mean +- std",
+    defaultText: "--seed alone",
+  },
+  {
+    name: "estimate",
+    type: "boolean",
+    description: "time a few steps of every stage, print the estimated wall time and exit",
+  },
+  {
+    name: "report",
+    type: "boolean",
+    description: "write report.md and results.json of <out>/<run-name> from the stages " +
+      "finished so far (runs nothing)",
+  },
+  {
     name: "run-name",
     type: "string",
     description: "name of the run folder",
@@ -231,58 +256,18 @@ export const PROTOCOL_OPTIONS: readonly OptionSpec[] = [
 
 export const USAGE = "Usage: deno task protocol [options]\n\n" +
   "The source's protocol: self-supervised pretraining, head training on the frozen encoder, full\n" +
-  "fine-tuning, and a supervised baseline, at 1%, 10% and 100% of the labeled set; writes\n" +
-  "<out>/<run-name>/{report.md, results.json, plots/}. Example (minutes on a CPU):\n" +
-  "  deno task protocol --scale 0.001 --epochs-scale 0.5 --widths 16,32,64";
+  "fine-tuning, and a supervised baseline, at several labeled-set sizes and seeds; writes\n" +
+  "<out>/<run-name>/{report.md, results.json, config.json, plots/}. Examples:\n" +
+  "  deno task protocol --scale 0.001 --epochs-scale 0.5 --widths 16,32,64   (minutes)\n" +
+  "  deno task protocol --scale machine --config tuned --seeds 0,1,2 --estimate";
 
 /** Options that `--resume` takes from the command line instead of the saved run. */
-export const RUNTIME_OPTIONS = ["resume", "quiet", "backend", "out", "runName"];
-
-/**
- * Options that are not training settings of the source: data and sizes (the report states them
- * against the reference sizes), bookkeeping and output.
- */
-export const NOT_SOURCE_SETTINGS = [
-  "dataset",
-  "scale",
-  "unlabeled",
-  "labeled",
-  "test",
-  "umapPoints",
-  "backend",
-  "seed",
-  "runName",
-  "out",
-  "checkpointEvery",
+export const RUNTIME_OPTIONS = [
   "resume",
   "quiet",
+  "backend",
+  "out",
+  "runName",
+  "estimate",
+  "report",
 ];
-
-/**
- * The training settings of `o` that differ from the source's defaults, as
- * `--flag value (source: default)`, in `--help` order.
- *
- * @param o options as {@linkcode parseOptions} returns them for {@linkcode PROTOCOL_OPTIONS}
- * @returns one entry per differing option
- *
- * @example
- * ```ts
- * import { PROTOCOL_OPTIONS, sourceDifferences } from "./_protocol_options.ts";
- * import { parseOptions } from "./_args.ts";
- * import assert from "node:assert/strict";
- * const o = parseOptions(["--finetune-lr", "3e-4", "--seed", "3"], PROTOCOL_OPTIONS);
- * assert.deepEqual(sourceDifferences(o), ["--finetune-lr 0.0003 (source: 0.00003)"]);
- * ```
- */
-export function sourceDifferences(o: ParsedOptions): string[] {
-  const out: string[] = [];
-  for (const spec of PROTOCOL_OPTIONS) {
-    const key = camelCase(spec.name);
-    if (NOT_SOURCE_SETTINGS.includes(key) || o[key] === undefined || o[key] === spec.default) {
-      continue;
-    }
-    const source = spec.default !== undefined ? String(spec.default) : spec.defaultText ?? "unset";
-    out.push(`--${spec.name} ${o[key]} (source: ${source})`);
-  }
-  return out;
-}

@@ -21,7 +21,26 @@ export interface Plan {
   encoder: "sequence" | "convnet" | "resnet18";
   widths?: number[];
   epochs: { pretrain: number; head: number; fineTune: number; supervised: number };
+  /** The seeds every stage and arm runs with. */
+  seeds: number[];
   o: ParsedOptions;
+}
+
+/** The folder of one seed's stages: `<run>/seed-<s>` with `--seeds`, else the run folder. */
+export function seedDir(p: Plan, seed: number): string {
+  return p.o.seeds === undefined ? p.dir : `${p.dir}/seed-${seed}`;
+}
+
+/** `--scale`: `full`, `machine` or a fraction in (0, 1] of the reference sizes. */
+export function scaleFraction(text: string): number {
+  if (text === "full" || text === "machine") return 1;
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v)) {
+    throw new UsageError(`--scale must be full, machine or a number in (0, 1], received "${text}"`);
+  }
+  if (v <= 0) throw new UsageError(`--scale must be > 0, received ${text}`);
+  if (v > 1) throw new UsageError(`--scale must be <= 1, received ${text}`);
+  return v;
 }
 
 export function list(text: string, flag: string): string[] {
@@ -65,7 +84,21 @@ export function plan(o: ParsedOptions): Plan {
       }
       return v;
     });
-  const scale = o.scale as number;
+  const scale = scaleFraction(String(o.scale));
+  const seeds = o.seeds === undefined ? [o.seed as number] : list(String(o.seeds), "seeds").map(
+    (t) => {
+      const v = Number(t);
+      if (!Number.isInteger(v) || v < 0) {
+        throw new UsageError(
+          `--seeds must be non-negative integers separated by commas, received "${o.seeds}"`,
+        );
+      }
+      return v;
+    },
+  );
+  if (new Set(seeds).size !== seeds.length) {
+    throw new UsageError(`--seeds must not repeat a seed, received "${o.seeds}"`);
+  }
   const pretrainBatch = o.pretrainBatch as number;
   const minLabeled = o.minLabeled as number;
   const unlabeled = (o.unlabeled as number | undefined) ??
@@ -112,6 +145,7 @@ export function plan(o: ParsedOptions): Plan {
       fineTune: scaled(o.finetuneEpochs as number),
       supervised: scaled(o.supervisedEpochs as number),
     },
+    seeds,
     o,
   };
 }

@@ -12,7 +12,13 @@ import { createMethod } from "../methods/mod.ts";
 import type { CreateMethodOptions } from "../methods/mod.ts";
 import { Loader } from "../data/mod.ts";
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
-import { hasCheckpoint, train, type TrainOptions, treeTensors } from "../train/mod.ts";
+import {
+  formatDuration,
+  hasCheckpoint,
+  train,
+  type TrainOptions,
+  treeTensors,
+} from "../train/mod.ts";
 import { ctcHead, exportEncoder, fineTune, trainSupervised } from "../eval/mod.ts";
 import { mlpHead, sequenceEncoder } from "../models/mod.ts";
 import { UsageError } from "./_args.ts";
@@ -30,7 +36,12 @@ import {
   writeJson,
 } from "./_protocol_io.ts";
 
-function buildEncoder(p: Plan, shape: [number, number, number]): tfl.LayersModel {
+/** The run's encoder, freshly initialized (call inside `withSeed`). */
+export function buildEncoder(
+  p: Plan,
+  shape: [number, number, number],
+  seed: number,
+): tfl.LayersModel {
   const [h, w, c] = shape;
   if (p.encoder === "sequence") {
     return sequenceEncoder({ inputShape: [h, w, c], ...(p.widths ? { widths: p.widths } : {}) });
@@ -39,13 +50,14 @@ function buildEncoder(p: Plan, shape: [number, number, number]): tfl.LayersModel
   const setup = createMethod("simclr", {
     encoder: p.encoder,
     inputShape: shape,
-    seed: p.o.seed as number,
+    seed,
     ...(p.widths ? { widths: p.widths } : {}),
   });
   return setup.encoder;
 }
 
-function buildHead(p: Plan, data: ProtocolData, featureDim: number): tfl.LayersModel {
+/** The run's head, freshly initialized (call inside `withSeed`). */
+export function buildHead(p: Plan, data: ProtocolData, featureDim: number): tfl.LayersModel {
   const hidden = p.o.headHidden as number;
   if (data.task === "sequence") {
     return ctcHead(data.charset!.length, featureDim, { hiddenUnits: hidden });
@@ -62,12 +74,12 @@ function buildHead(p: Plan, data: ProtocolData, featureDim: number): tfl.LayersM
 export async function initialModels(
   ctx: Context,
 ): Promise<{ featureDim: number; sequence: boolean }> {
-  const { p, data } = ctx;
-  const encDir = `${p.dir}/init/encoder`, headDir = `${p.dir}/init/head`;
+  const { p, data, dir } = ctx;
+  const encDir = `${dir}/init/encoder`, headDir = `${dir}/init/head`;
   if (!(await exists(`${headDir}/model.json`))) {
     // every initializer seeded: the same --seed gives the same nets, hence the same results
-    const seed = p.o.seed as number;
-    const encoder = withSeed(seed, () => buildEncoder(p, data.shape));
+    const seed = ctx.seed;
+    const encoder = withSeed(seed, () => buildEncoder(p, data.shape, seed));
     const shape = encoder.outputs[0].shape;
     const featureDim = shape[shape.length - 1] as number;
     const head = withSeed(seed + 1, () => buildHead(p, data, featureDim));
@@ -88,14 +100,20 @@ export async function initialModels(
 }
 
 /** Stage 1 for one method; skipped when `done.json` exists. */
-export async function pretrainStage(ctx: Context, method: string): Promise<PretrainRecord> {
+export async function pretrainStage(
+  ctx: Context,
+  method: string,
+): Promise<PretrainRecord | null> {
   const { p, data, say, world } = ctx;
-  const dir = `${p.dir}/pretrain-${method}`;
+  const dir = `${ctx.dir}/pretrain-${method}`;
   const done = await readJson<PretrainRecord>(`${dir}/done.json`);
+  const key = `seed ${ctx.seed} pretrain ${method}`;
   if (done) {
     say(`stage 1 ${method}: finished earlier (${done.steps} steps), skipped`);
+    ctx.finished?.(key, done.seconds, false);
     return done;
   }
+  if (ctx.reportOnly) return null;
   // under mpirun: --pretrain-batch per rank, the global batch that times the ranks
   const ranks = world?.size ?? 1;
   const lead = (world?.rank ?? 0) === 0;
@@ -114,11 +132,11 @@ export async function pretrainStage(ctx: Context, method: string): Promise<Pretr
     : data.shape[0] <= 28
     ? mnistAugment()
     : simclrAugment();
-  const encoder = await load(`${p.dir}/init/encoder`);
+  const encoder = await load(`${ctx.dir}/init/encoder`);
   const options: CreateMethodOptions = {
     encoder,
     inputShape: data.shape,
-    seed: p.o.seed as number,
+    seed: ctx.seed,
     augment,
   };
   const setup = createMethod(method as Parameters<typeof createMethod>[0], options);
@@ -138,7 +156,7 @@ export async function pretrainStage(ctx: Context, method: string): Promise<Pretr
     momentum: p.o.momentum as number,
     schedule: "constant",
     weightDecay: 0,
-    seed: p.o.seed as number,
+    seed: ctx.seed,
     outDir: dir,
     checkpointEvery: p.o.checkpointEvery as number,
     resume: resumed,
@@ -158,7 +176,7 @@ export async function pretrainStage(ctx: Context, method: string): Promise<Pretr
     (position) =>
       new Loader(data.unlabeled, {
         batchSize,
-        seed: p.o.seed as number,
+        seed: ctx.seed,
         epochs: Infinity,
         concurrency: 4,
         ...(position ? { position: position as never } : {}),
@@ -178,6 +196,7 @@ export async function pretrainStage(ctx: Context, method: string): Promise<Pretr
   const losses = await stepLosses(`${dir}/metrics.jsonl`);
   const record: PretrainRecord = {
     method,
+    seed: ctx.seed,
     steps: result.steps,
     epochs: p.epochs.pretrain,
     batchSize,
@@ -195,6 +214,7 @@ export async function pretrainStage(ctx: Context, method: string): Promise<Pretr
   say(
     `stage 1 ${method}: done, final loss ${record.finalLoss.toFixed(4)} in ${seconds.toFixed(1)} s`,
   );
+  ctx.finished?.(key, seconds, true);
   return record;
 }
 
@@ -204,23 +224,26 @@ export async function armStage(
   stage: ArmRecord["stage"],
   method: string | null,
   n: number,
-): Promise<ArmRecord> {
+): Promise<ArmRecord | null> {
   const { p, data, say } = ctx;
   const arm = stage === "supervised" ? "supervised" : `ssl-${method}+${stage}`;
   const id = stage === "supervised" ? `supervised-${n}` : `${stage}-${method}-${n}`;
-  const file = `${p.dir}/arms/${id}.json`;
+  const file = `${ctx.dir}/arms/${id}.json`;
   const done = await readJson<ArmRecord>(file);
+  const key = `seed ${ctx.seed} ${stage}${method ? ` ${method}` : ""} n=${n}`;
   if (done) {
     say(`${arm} n=${n}: finished earlier, skipped`);
+    ctx.finished?.(key, done.seconds, false);
     return done;
   }
-  await Deno.mkdir(`${p.dir}/arms`, { recursive: true });
+  if (ctx.reportOnly) return null;
+  await Deno.mkdir(`${ctx.dir}/arms`, { recursive: true });
   const encoder = await load(
-    stage === "supervised" ? `${p.dir}/init/encoder` : `${p.dir}/pretrain-${method}/encoder`,
+    stage === "supervised" ? `${ctx.dir}/init/encoder` : `${ctx.dir}/pretrain-${method}/encoder`,
   );
   // the fine-tuning arm starts from the head that stage 2 trained (the source's order)
   const head = await load(
-    stage === "fine-tune" ? `${p.dir}/arms/head-${method}-${n}/head` : `${p.dir}/init/head`,
+    stage === "fine-tune" ? `${ctx.dir}/arms/head-${method}-${n}/head` : `${ctx.dir}/init/head`,
   );
   const [lr, epochs] = stage === "head"
     ? [p.o.headLr as number, p.epochs.head]
@@ -237,22 +260,28 @@ export async function armStage(
     epochs,
     batchSize,
     weightDecay: p.o.weightDecay as number,
-    seed: p.o.seed as number,
+    seed: ctx.seed,
     trainEncoder: stage !== "head",
     test: data.test,
     onEpoch: (e, loss) => {
       if (!ctx.quiet && ((e + 1) % every === 0 || e === 0)) {
-        say(`  ${arm} n=${n} epoch ${e + 1}/${epochs}: loss ${loss.toFixed(4)}`);
+        const elapsed = (performance.now() - t0) / 1000;
+        say(
+          `  ${arm} n=${n} epoch ${e + 1}/${epochs}: loss ${loss.toFixed(4)}, ${
+            formatDuration(elapsed)
+          } so far, stage ETA ${formatDuration((elapsed / (e + 1)) * (epochs - e - 1))}`,
+        );
       }
     },
   });
   const seconds = (performance.now() - t0) / 1000;
-  if (stage === "head") await exportEncoder(head, `${p.dir}/arms/${id}/head`);
+  if (stage === "head") await exportEncoder(head, `${ctx.dir}/arms/${id}/head`);
   encoder.dispose();
   head.dispose();
   const m = r.metrics!;
   const record: ArmRecord = {
     arm,
+    seed: ctx.seed,
     stage,
     method,
     labeled: n,
@@ -272,5 +301,6 @@ export async function armStage(
       m.cer !== undefined ? `, CER ${m.cer.toFixed(3)}` : ""
     } on ${m.count} test images (${seconds.toFixed(1)} s)`,
   );
+  ctx.finished?.(key, seconds, true);
   return record;
 }

@@ -22,15 +22,15 @@ export async function umapStage(ctx: Context): Promise<ProtocolResults["umap"]> 
   const classNames = data.task === "sequence" ? Array.from(charset!) : undefined;
   const plots: string[] = [];
   const encoders: [string, string][] = [
-    ["random-init", `${p.dir}/init/encoder`],
-    ...p.methods.map((m): [string, string] => [m, `${p.dir}/pretrain-${m}/encoder`]),
+    ["random-init", `${ctx.dir}/init/encoder`],
+    ...p.methods.map((m): [string, string] => [m, `${ctx.dir}/pretrain-${m}/encoder`]),
   ];
   for (const [name, dir] of encoders) {
     const file = `umap_${name.replace(/[^a-z0-9]/gi, "_")}.svg`;
     const encoder = await load(dir);
     const features = await extractFeatures(encoder, set, { pool: "mean", batchSize: 64 });
     await plotUmap(features, labels, `${p.dir}/plots/${file}`, {
-      seed: p.o.seed as number,
+      seed: ctx.seed,
       title: `${
         name === "random-init" ? "random-init" : `${name}-pretrained`
       } encoder: ${count} test ${

@@ -8,10 +8,12 @@
  * 3. Full fine-tuning of encoder and head: AdamW lr 3e-5, batch 8, 40 epochs.
  *
  * Baseline: the same encoder and head trained from scratch, AdamW lr 3e-4, batch 8, 50 epochs.
- * Stages 2, 3 and the baseline run at 1%, 10% and 100% of the labeled set. Every stage leaves
- * its result under `runs/<name>/`, so `--resume` skips finished stages and continues an
- * interrupted pretraining from its checkpoint. The run writes `results.json`, `report.md` and
- * SVG plots (loss curves, accuracy and CER against labeled-set size, UMAP of embeddings).
+ * Stages 2, 3 and the baseline run at several labeled sizes (a label-efficiency curve), once per
+ * seed (`--seeds`). `--config source|tuned` picks the training settings, `--scale
+ * full|machine|<fraction>` the sizes. Every stage leaves its result under `runs/<name>/`, so
+ * `--resume` skips finished stages and continues an interrupted pretraining from its checkpoint;
+ * `--report` writes the report from the stages finished so far. The run writes `results.json`,
+ * `report.md` and SVG plots (the label-efficiency curve first, loss curves, UMAP of embeddings).
  *
  * `[0]` the source document, section "训练流程" (SimCLR/SimSiam on 800k lines, then 40k labels).
  *
@@ -23,31 +25,43 @@
  * @module
  */
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import { withSeed } from "../backend/with_seed.ts";
+import { formatDuration } from "../train/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
-import { loadProtocolData } from "./_protocol_data.ts";
+import { loadProtocolData, type ProtocolData } from "./_protocol_data.ts";
 import { checkRunName, formatCounts, guardFreshRun, resumeOptions } from "./_runs.ts";
 import { broadcastText, initWorld, launchedUnderMpi, type World } from "../distributed/mod.ts";
 import {
   type ArmRecord,
-  compareAtSmallest,
   type PretrainRecord,
   type ProtocolResults,
   reportMarkdown,
-  writePlots,
 } from "./_protocol_report.ts";
-import {
-  PROTOCOL_OPTIONS,
-  RUNTIME_OPTIONS,
-  sourceDifferences,
-  USAGE,
-} from "./_protocol_options.ts";
-import { plan } from "./_protocol_plan.ts";
+import { writePlots } from "./_protocol_plots.ts";
+import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
+import { applyPresets, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
+import { type Plan, plan, seedDir } from "./_protocol_plan.ts";
 import { type Context, writeJson } from "./_protocol_io.ts";
-import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
+import {
+  armStage,
+  buildEncoder,
+  buildHead,
+  initialModels,
+  pretrainStage,
+} from "./_protocol_stages.ts";
 import { umapStage } from "./_protocol_umap.ts";
+import {
+  estimateStages,
+  overallProgress,
+  probeStepTimes,
+  type StageEstimate,
+  type StepTimes,
+} from "./_protocol_probe.ts";
+import { decidingSize, verdicts } from "./_protocol_verdict.ts";
 
-export type { ArmRecord, Comparison, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
-export { PROTOCOL_OPTIONS, REFERENCE_SIZES, sourceDifferences } from "./_protocol_options.ts";
+export type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
+export { PROTOCOL_OPTIONS, REFERENCE_SIZES } from "./_protocol_options.ts";
+export { sourceDifferences } from "./_protocol_configs.ts";
 
 /**
  * Runs `deno task protocol` with `args`; returns the exit code (0 done, 1 failed or diverged, 2
@@ -72,11 +86,12 @@ export function protocolMain(args: string[]): Promise<number> {
 
 /**
  * Runs the protocol with parsed options and returns its results (also written to
- * `<out>/<run-name>/results.json` with `report.md` and `plots/`).
+ * `<out>/<run-name>/results.json` with `report.md` and `plots/`). With `estimate`, only probes
+ * and prints the estimated wall time (the results then hold the name alone).
  *
  * @param cli options as {@linkcode parseOptions} returns them for {@linkcode PROTOCOL_OPTIONS}
  * @param given the options given explicitly (with `--resume`, any that differs from the saved
- *   run is refused)
+ *   run is refused; without it, they override `--config` and `--scale` presets)
  * @returns the results
  */
 export async function runProtocol(
@@ -96,6 +111,64 @@ export async function runProtocol(
   }
 }
 
+/** Prints the probe's step times and the estimated wall time; returns the stage estimates. */
+async function estimate(
+  p: Plan,
+  data: ProtocolData,
+  world: World | null,
+  print: (line: string) => void,
+): Promise<{ stages: StageEstimate[]; times: StepTimes }> {
+  const ranks = world?.size ?? 1;
+  const batch = (p.o.pretrainBatch as number) * ranks;
+  const t0 = performance.now();
+  const seed = p.seeds[0];
+  const times = await probeStepTimes(data, {
+    encoder: () => buildEncoder(p, data.shape, seed),
+    head: (dim) => withSeed(seed + 1, () => buildHead(p, data, dim)),
+  }, {
+    methods: p.methods,
+    pretrainBatch: batch,
+    batchSize: p.o.batchSize as number,
+    seed,
+  });
+  const pretrainSteps = Math.max(
+    1,
+    Math.round(p.epochs.pretrain * Math.floor(data.unlabeled.length / batch)),
+  );
+  const stages = estimateStages({
+    seeds: p.seeds,
+    methods: p.methods,
+    pretrainSteps,
+    labeledSizes: p.labeledSizes,
+    batchSize: p.o.batchSize as number,
+    epochs: p.epochs,
+    test: data.test.length,
+  }, times);
+  const total = stages.reduce((a, s) => a + s.seconds, 0);
+  const share = times.cpuShare;
+  print(
+    `probe (${((performance.now() - t0) / 1000).toFixed(1)} s): pretraining step of ${batch} ${
+      p.methods.map((m) => `${m} ${times.pretrain[m].toFixed(2)} s`).join(", ")
+    }; labeled step of ${p.o.batchSize}: head ${times.head.toFixed(3)} s, whole network ${
+      times.whole.toFixed(3)
+    } s; scoring ${(1000 * times.evalPerImage).toFixed(1)} ms per test image` +
+      (share !== null ? `; CPU share ${share.toFixed(2)}` : ""),
+  );
+  const pre = stages.filter((s) => s.key.includes(" pretrain ")).reduce((a, s) => a + s.seconds, 0);
+  print(
+    `estimated wall time: ${formatDuration(total)} at the current load (stage 1 ${
+      formatDuration(pre)
+    }, labeled arms ${formatDuration(total - pre)}; ${p.seeds.length} seed(s), ${pretrainSteps} ` +
+      `pretraining steps per method, arms at ${p.labeledSizes.join(", ")})` +
+      (share !== null && share > 0 && share < 0.95
+        ? `; about ${formatDuration(total * share)} alone on one core (the probe got ${
+          Math.round(100 * share)
+        }% of a core)`
+        : ""),
+  );
+  return { stages, times };
+}
+
 async function protocolRun(
   cli: ParsedOptions,
   given: ReadonlySet<string>,
@@ -105,18 +178,23 @@ async function protocolRun(
   const lead = (world?.rank ?? 0) === 0;
   if (!lead) o = { ...o, quiet: true };
   if (o.runName !== undefined) checkRunName(String(o.runName));
-  if (o.resume) {
-    if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
+  if (o.resume || o.report) {
+    if (!o.runName) {
+      throw new UsageError(
+        `--${o.resume ? "resume" : "report"} needs --run-name (the run to ${
+          o.resume ? "continue" : "report"
+        })`,
+      );
+    }
     o = await resumeOptions(
       `${o.out}/${o.runName}`,
       "protocol",
       lead ? cli : { ...cli, quiet: true },
       given,
-      {
-        runtime: [...RUNTIME_OPTIONS, "verbose"],
-        mutable: [],
-      },
+      { runtime: [...RUNTIME_OPTIONS, "verbose"], mutable: [] },
     );
+  } else {
+    o = applyPresets(o, given);
   }
   const p = plan(o);
   if (world) {
@@ -124,8 +202,12 @@ async function protocolRun(
     p.name = broadcastText(p.name, world);
     p.dir = `${o.out}/${p.name}`;
   }
-  if (!o.resume && lead) {
-    await guardFreshRun(p.dir, p.methods.map((m) => `${p.dir}/pretrain-${m}/checkpoint`));
+  const reportOnly = !!o.report;
+  if (!o.resume && !reportOnly && !o.estimate && lead) {
+    await guardFreshRun(
+      p.dir,
+      p.seeds.flatMap((s) => p.methods.map((m) => `${seedDir(p, s)}/pretrain-${m}/checkpoint`)),
+    );
   }
   const quiet = !!o.quiet;
   const say = (line: string) => {
@@ -142,6 +224,7 @@ async function protocolRun(
       epochs: p.epochs,
       encoder: p.encoder,
       widths: p.widths ?? null,
+      seeds: p.seeds,
     },
   };
   // data errors (a missing folder, too few images) surface before anything is written
@@ -156,75 +239,126 @@ async function protocolRun(
     console.error(`${data.label}: ${formatCounts(data.images)}`);
     (config.resolved as Record<string, unknown>).images = data.images;
   }
-  if (lead) {
+  // the probe: always for --estimate and the full scale, else for the overall ETA when talking
+  let stages: StageEstimate[] | null = null;
+  if (lead && !reportOnly && (o.estimate || String(o.scale) === "full" || !quiet)) {
+    const print = o.estimate || String(o.scale) === "full"
+      ? (line: string) => console.error(`[protocol] ${line}`)
+      : say;
+    stages = (await estimate(p, data, world, print)).stages;
+  }
+  if (o.estimate) {
+    world?.barrier();
+    return { name: p.name } as ProtocolResults;
+  }
+  if (lead && !reportOnly) {
     await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
     if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
   }
   say(
     `${p.dir}: ${p.dataset}, ${p.sizes.unlabeled} unlabeled / ${p.sizes.labeled} labeled (arms at ${
       p.labeledSizes.join(", ")
-    }) / ${p.sizes.test} test, methods ${p.methods.join(", ")}, backend ${backend}`,
+    }) / ${p.sizes.test} test, methods ${p.methods.join(", ")}, seeds ${
+      p.seeds.join(", ")
+    }, backend ${backend}`,
   );
-  const ctx: Context = { p, data, backend, say, quiet, world };
-  // rank 0 saves the initial nets; the others wait for them (they pretrain from that encoder)
-  const init = lead ? await initialModels(ctx) : null;
+  const overall = stages ? overallProgress(stages) : null;
+  const ctxOf = (seed: number): Context => ({
+    p,
+    data,
+    backend,
+    say: p.seeds.length > 1 ? (line) => say(`seed ${seed}: ${line}`) : say,
+    quiet,
+    world,
+    seed,
+    dir: seedDir(p, seed),
+    reportOnly,
+    finished: (key, seconds, ran) => {
+      if (!overall) return;
+      overall.finish(key, seconds, ran);
+      if (ran) say(overall.line());
+    },
+  });
+  // rank 0 saves each seed's initial nets; the others wait for them (they pretrain from them)
+  const inits: { featureDim: number; sequence: boolean }[] = [];
+  if (lead && !reportOnly) { for (const s of p.seeds) inits.push(await initialModels(ctxOf(s))); }
   world?.barrier();
   if (!lead) {
     // stage 1 is the data-parallel one; the labeled arms, UMAP and the report are rank 0's alone
-    for (const m of p.methods) await pretrainStage(ctx, m);
+    for (const s of p.seeds) for (const m of p.methods) await pretrainStage(ctxOf(s), m);
     world!.barrier(); // until rank 0 has written the run, so mpirun sees every rank end together
     return { name: p.name } as ProtocolResults;
   }
-  if (data.task === "sequence" && !init!.sequence) {
+  if (data.task === "sequence" && inits.some((i) => !i.sequence)) {
     throw new UsageError(
       `--encoder ${p.encoder} gives [B, D] features; text lines need --encoder sequence`,
     );
   }
-
   const pretraining: PretrainRecord[] = [];
-  for (const m of p.methods) pretraining.push(await pretrainStage(ctx, m));
   const arms: ArmRecord[] = [];
-  for (const n of p.labeledSizes) {
-    for (const m of p.methods) {
-      arms.push(await armStage(ctx, "head", m, n));
-      arms.push(await armStage(ctx, "fine-tune", m, n));
+  const keep = <T>(xs: T[], x: T | null) => x && xs.push(x);
+  // seed-major (each seed complete before the next) in one process; under mpirun every seed's
+  // stage 1 first, since the other ranks take part in stage 1 only
+  const seedMajor = !world || world.size === 1;
+  if (!seedMajor) {
+    for (const s of p.seeds) {
+      for (const m of p.methods) keep(pretraining, await pretrainStage(ctxOf(s), m));
     }
-    arms.push(await armStage(ctx, "supervised", null, n));
   }
-  const umap = await umapStage(ctx);
-  const partial = { pretraining, arms, task: data.task };
-  const plots = await writePlots(`${p.dir}/plots`, partial);
+  for (const s of p.seeds) {
+    const ctx = ctxOf(s);
+    if (seedMajor) { for (const m of p.methods) keep(pretraining, await pretrainStage(ctx, m)); }
+    for (const n of p.labeledSizes) {
+      for (const m of p.methods) {
+        keep(arms, await armStage(ctx, "head", m, n));
+        keep(arms, await armStage(ctx, "fine-tune", m, n));
+      }
+      keep(arms, await armStage(ctx, "supervised", null, n));
+    }
+  }
+  const umap = reportOnly ? null : await umapStage(ctxOf(p.seeds[0]));
+  await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
+  const plots = await writePlots(`${p.dir}/plots`, { pretraining, arms, task: data.task });
+  const featureDim = inits[0]?.featureDim;
   const results: ProtocolResults = {
     name: p.name,
     dataset: p.dataset,
     task: data.task,
     backend,
-    encoder: `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}, feature dim ${
-      init!.featureDim
+    encoder: `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}${
+      featureDim ? `, feature dim ${featureDim}` : ""
     }`,
+    config: String(o.config ?? "source"),
+    seeds: p.seeds,
     sizes: { ...p.sizes, labeledSizes: p.labeledSizes },
     split: data.split,
     options: o,
     pretraining,
     arms,
-    comparison: compareAtSmallest(arms),
+    verdicts: verdicts(arms),
+    decidingSize: decidingSize(arms),
     umap,
     plots,
     seconds: (performance.now() - t0) / 1000,
-    sourceDifferences: sourceDifferences(o),
+    sourceDifferences: sourceDifferences(o, p.sizes),
+    ourChoices: ourChoices(o, {
+      encoder: p.encoder,
+      widths: p.widths ?? null,
+      test: p.sizes.test,
+      seeds: p.seeds,
+    }),
+    complete: pretraining.length === p.seeds.length * p.methods.length &&
+      arms.length === p.seeds.length * p.labeledSizes.length * (2 * p.methods.length + 1),
   };
   await writeJson(`${p.dir}/results.json`, results);
   await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
-  say(`report: ${p.dir}/report.md (${results.seconds.toFixed(1)} s)`);
+  say(`report: ${p.dir}/report.md (${formatDuration(results.seconds)})`);
   world?.barrier(); // the other ranks wait here for the run to be written
-  for (const c of results.comparison) {
+  for (const v of results.verdicts) {
     console.log(
-      `${c.method} fine-tuned vs supervised at ${c.labeled} labeled: ${
-        (100 * c.sslAccuracy).toFixed(1)
-      }% vs ${(100 * c.supervisedAccuracy).toFixed(1)}%` + (c.cerMargin !== null
-        ? `, CER ${c.sslCer!.toFixed(3)} vs ${c.supervisedCer!.toFixed(3)}`
-        : "") +
-        ` -> ${c.beats ? "SSL beats" : "SSL does not beat"} the baseline`,
+      `${v.method} fine-tuned vs supervised at ${v.labeled} labeled: ${
+        (100 * v.ssl.mean).toFixed(1)
+      }% vs ${(100 * v.supervised.mean).toFixed(1)}% over ${v.seeds.length} seed(s) -> ${v.text}`,
     );
   }
   return results;

@@ -5,8 +5,10 @@ import {
   type ProtocolResults,
   sourceDifferences,
 } from "../../cli/protocol.ts";
-import { parseOptions } from "../../cli/_args.ts";
-import { type ArmRecord, compareAtSmallest, reportMarkdown } from "../../cli/_protocol_report.ts";
+import { camelCase, givenOptions, parseOptions } from "../../cli/_args.ts";
+import { applyPresets, CONFIGS, ourChoices, SOURCE_SETTINGS } from "../../cli/_protocol_configs.ts";
+import { type ArmRecord, reportMarkdown } from "../../cli/_protocol_report.ts";
+import { verdicts } from "../../cli/_protocol_verdict.ts";
 
 async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [], err: string[] = [];
@@ -53,6 +55,15 @@ const TINY = [
   "--checkpoint-every",
   "1",
 ];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function mtimes(dir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -104,20 +115,21 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
         assert.ok(a.seconds > 0);
       }
     }
-    // the comparison is computed from the rows, at the smallest size
-    assert.equal(r.comparison.length, 2);
-    for (const c of r.comparison) {
-      const ft = r.arms.find((a) => a.arm === `ssl-${c.method}+fine-tune` && a.labeled === 8)!;
-      const sup = r.arms.find((a) => a.arm === "supervised" && a.labeled === 8)!;
-      assert.equal(c.labeled, 8);
-      assert.equal(c.accuracyMargin, ft.accuracy - sup.accuracy);
-      assert.equal(c.cerMargin, sup.cer! - ft.cer!);
+    // one verdict per labeled size and method, from the rows (one seed: no claim)
+    assert.equal(r.verdicts.length, 4);
+    for (const v of r.verdicts) {
+      const ft = r.arms.find((a) =>
+        a.arm === `ssl-${v.method}+fine-tune` && a.labeled === v.labeled
+      )!;
+      const sup = r.arms.find((a) => a.arm === "supervised" && a.labeled === v.labeled)!;
+      assert.deepEqual(v.differences, [ft.accuracy - sup.accuracy]);
+      assert.ok(["one-seed", "no-arm-learns"].includes(v.outcome), v.outcome);
     }
     const report = await Deno.readTextFile(`${dir}/report.md`);
     for (const a of r.arms) {
       assert.match(
         report,
-        new RegExp(`\\| ${a.arm.replace("+", "\\+")} \\| ${a.labeled} \\| 1 \\|`),
+        new RegExp(`\\| ${a.arm.replace("+", "\\+")} \\| ${a.labeled} \\| 0 \\| 1 \\|`),
       );
     }
     for (const plot of [...r.plots, ...r.umap!.plots]) {
@@ -125,7 +137,11 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
       assert.ok(svg.startsWith("<svg"), plot);
       assert.match(report, new RegExp(`plots/${plot}`));
     }
-    assert.ok(r.plots.includes("cer_vs_labeled.svg"));
+    assert.deepEqual(r.plots.slice(0, 2), ["accuracy_vs_labeled.svg", "cer_vs_labeled.svg"]);
+    assert.ok(
+      report.indexOf("accuracy_vs_labeled.svg") < report.indexOf("loss_pretrain"),
+      "the label-efficiency curve is the first figure",
+    );
     // one pretraining loss plot per method, each with its own y axis
     for (const p of r.pretraining) {
       const svg = await Deno.readTextFile(`${dir}/plots/loss_pretrain_${p.method}.svg`);
@@ -134,12 +150,20 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
     }
     assert.ok(!r.plots.includes("loss_pretrain.svg"));
     // the settings that differ from the source's, in results.json and in the report
-    assert.deepEqual(r.sourceDifferences, sourceDifferences(parseOptions(TINY, PROTOCOL_OPTIONS)));
+    assert.deepEqual(
+      r.sourceDifferences,
+      sourceDifferences(parseOptions(TINY, PROTOCOL_OPTIONS), { unlabeled: 32, labeled: 16 }),
+    );
     assert.match(
       report,
-      /differ from the source's defaults: --fractions 0\.5,1 \(source: 0\.01,0\.1,1\); --pretrain-epochs 1 \(source: 10\)/,
+      /this run changed \(the source's value in brackets\): --unlabeled 32 \(source: 800000\); --labeled 16 \(source: 40000\); --pretrain-epochs 1 \(source: 10\); --head-epochs 1 \(source: 10\)/,
     );
-    assert.match(report, /\| simclr \| 2 \| 1 \| 16 \| 0\.0003 \| \d+\.\d{4} \| \d+\.\d{4} \|/);
+    assert.doesNotMatch(report, /--fractions [^;\n]*\(source:/);
+    assert.match(report, /- labeled sizes: --fractions 0\.5,1 of the labeled set/);
+    assert.match(
+      report,
+      /\| simclr \| 0 \| 2 \| 1 \| 16 \| 0\.0003 \| \d+\.\d{4} \| \d+\.\d{4} \|/,
+    );
     assert.deepEqual(r.umap!.plots, [
       "umap_random_init.svg",
       "umap_simclr.svg",
@@ -182,6 +206,45 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
     }
     const sup = r3.arms.find((a) => a.arm === "supervised" && a.labeled === 16)!;
     assert.ok(Number.isFinite(sup.cer));
+    assert.equal(r3.complete, true);
+
+    // --report of an unfinished run: the stages so far, marked partial, nothing run
+    await Deno.remove(`${dir}/arms/supervised-16.json`);
+    const rep = await capture(["--report", "--out", out, "--run-name", "tiny", "--quiet"]);
+    assert.equal(rep.code, 0, rep.err);
+    const r4 = JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as ProtocolResults;
+    assert.equal(r4.complete, false);
+    assert.equal(r4.arms.length, r3.arms.length - 1);
+    assert.ok(!(await exists(`${dir}/arms/supervised-16.json`)), "--report trains nothing");
+    assert.match(await Deno.readTextFile(`${dir}/report.md`), /\*\*Partial report\*\*/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("--estimate times a few steps of each stage, prints the wall time and writes nothing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await capture([
+      ...TINY,
+      "--seeds",
+      "0,1",
+      "--out",
+      out,
+      "--run-name",
+      "e",
+      "--estimate",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.err,
+      /probe \([\d.]+ s\): pretraining step of 16 simclr [\d.]+ s, simsiam [\d.]+ s; labeled step of 8: head [\d.]+ s, whole network [\d.]+ s; scoring [\d.]+ ms per test image/,
+    );
+    const m = r.err.match(
+      /estimated wall time: (\S+) at the current load .*2 seed\(s\), 2 pretraining steps per method, arms at 8, 16/,
+    );
+    assert.ok(m, r.err);
+    assert.deepEqual([...Deno.readDirSync(out)], [], "nothing written");
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -230,18 +293,17 @@ Deno.test("protocol --help lists every option with the source's defaults", async
   ]);
 });
 
-Deno.test("sourceDifferences lists exactly the training settings that differ from the source's", () => {
+Deno.test("sourceDifferences lists exactly the source's settings that a run changes", () => {
   const parse = (args: string[]) => parseOptions(args, PROTOCOL_OPTIONS);
-  // the source's defaults, and options that are no training setting (sizes, seed, output)
+  // the source's settings, and options that are no setting of the source (seed, output)
   assert.deepEqual(sourceDifferences(parse([])), []);
-  assert.deepEqual(
-    sourceDifferences(
-      parse(["--unlabeled", "9600", "--labeled", "300", "--seed", "4", "--backend", "wasm"]),
-    ),
-    [],
-  );
-  // passing a default explicitly is no difference
+  assert.deepEqual(sourceDifferences(parse(["--seed", "4", "--backend", "wasm"])), []);
+  // passing the source's value explicitly is no difference
   assert.deepEqual(sourceDifferences(parse(["--finetune-lr", "0.00003"])), []);
+  // the set sizes are the source's too, compared once resolved
+  assert.deepEqual(sourceDifferences(parse([]), { unlabeled: 9600, labeled: 40000 }), [
+    "--unlabeled 9600 (source: 800000)",
+  ]);
   assert.deepEqual(
     sourceDifferences(
       parse([
@@ -262,12 +324,107 @@ Deno.test("sourceDifferences lists exactly the training settings that differ fro
       "--pretrain-lr 0.05 (source: 0.0003)",
       "--momentum 0.9 (source: 0.8)",
       "--finetune-lr 0.0003 (source: 0.00003)",
-      "--widths 8,16,32 (source: the encoder's own (sequence: 32,64,128,128))",
     ],
+  );
+  // epochs after --epochs-scale
+  assert.deepEqual(sourceDifferences(parse(["--epochs-scale", "0.5"])), [
+    "--pretrain-epochs 10 x --epochs-scale 0.5 = 5 (source: 10)",
+    "--head-epochs 10 x --epochs-scale 0.5 = 5 (source: 10)",
+    "--finetune-epochs 40 x --epochs-scale 0.5 = 20 (source: 40)",
+    "--supervised-epochs 50 x --epochs-scale 0.5 = 25 (source: 50)",
+  ]);
+});
+
+Deno.test("a setting the source never gives is never printed with a source value, and is listed as ours", () => {
+  // what the source gives, read off its protocol paragraph (SimCLR and SimSiam, SGD momentum 0.8,
+  // lr 3e-4, batch 96, 10 epochs on 800k; AdamW 3e-4 batch 8 head 10 epochs on 40k; AdamW 3e-5
+  // 40 epochs; supervised AdamW 3e-4 batch 8 50 epochs), written here independently of the code
+  const given = [
+    "methods",
+    "unlabeled",
+    "labeled",
+    "pretrainEpochs",
+    "pretrainBatch",
+    "pretrainLr",
+    "momentum",
+    "batchSize",
+    "headLr",
+    "headEpochs",
+    "finetuneLr",
+    "finetuneEpochs",
+    "supervisedLr",
+    "supervisedEpochs",
+  ];
+  assert.deepEqual(Object.keys(SOURCE_SETTINGS).sort(), [...given].sort());
+  const defaults = parseOptions([], PROTOCOL_OPTIONS);
+  for (const spec of PROTOCOL_OPTIONS) {
+    const key = camelCase(spec.name);
+    // --epochs-scale multiplies the source's epochs: it shows as changed epochs (tested above)
+    if (given.includes(key) || key === "epochsScale") continue;
+    // a value other than the default, of the option's type
+    const changed = spec.type === "boolean"
+      ? true
+      : spec.type === "string"
+      ? spec.choices?.find((c) => c !== spec.default) ?? "7,8,9"
+      : typeof spec.default === "number"
+      ? spec.default + 3
+      : 7;
+    const diffs = sourceDifferences({ ...defaults, [key]: changed });
+    assert.deepEqual(diffs, [], `--${spec.name} ${changed} is not the source's: ${diffs}`);
+  }
+  const o = parseOptions(["--weight-decay", "0.02", "--head-hidden", "64"], PROTOCOL_OPTIONS);
+  const ours = ourChoices(o, { encoder: "sequence", widths: [8, 16], test: 1200, seeds: [0, 1] });
+  for (
+    const pattern of [
+      /--weight-decay 0\.02: AdamW/,
+      /--head-hidden 64/,
+      /widths 8,16/,
+      /1200 held-out/,
+    ]
+  ) {
+    assert.ok(ours.some((c) => pattern.test(c)), `${pattern} in ${ours.join(" | ")}`);
+  }
+  assert.ok(ours.every((c) => !/\(source: /.test(c)));
+  // at the encoder's own widths the list says which
+  assert.match(
+    ourChoices(o, { encoder: "sequence", widths: null, test: 1, seeds: [0] })[0],
+    /own widths 32,64,128,128/,
   );
 });
 
-Deno.test("the report states a CER tie as equal and a difference with its sign", () => {
+Deno.test("--config tuned changes only what the caller did not give, and lists every change", () => {
+  const args = ["--config", "tuned", "--finetune-lr", "1e-4"];
+  const o = applyPresets(
+    parseOptions(args, PROTOCOL_OPTIONS),
+    givenOptions(args, PROTOCOL_OPTIONS),
+  );
+  for (const [key, setting] of Object.entries(CONFIGS.tuned)) {
+    if (key === "finetuneLr") assert.equal(o[key], 1e-4, "the explicit option wins");
+    else assert.equal(o[key], setting.value, key);
+    assert.ok(setting.why.length > 20, `${key} has a reason`);
+  }
+  // every tuned change of a source setting shows up as a change
+  const diffs = sourceDifferences(o);
+  for (const key of Object.keys(CONFIGS.tuned)) {
+    if (!(key in SOURCE_SETTINGS)) continue;
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    assert.ok(diffs.some((d) => d.startsWith(`--${flag} `)), `${flag} in ${diffs}`);
+  }
+  // source: the option defaults untouched; machine scale: its sizes unless given
+  const src = applyPresets(
+    parseOptions(["--scale", "machine", "--test", "300"], PROTOCOL_OPTIONS),
+    new Set(["scale", "test"]),
+  );
+  assert.deepEqual([src.unlabeled, src.labeled, src.test, src.fractions, src.pretrainLr], [
+    50000,
+    5000,
+    300,
+    "0.1,0.2,0.5,1",
+    3e-4,
+  ]);
+});
+
+Deno.test("the report's verdict never claims a win on CER alone", () => {
   const arm = (stage: ArmRecord["stage"], cer: number): ArmRecord => ({
     arm: stage === "supervised" ? "supervised" : `ssl-simclr+${stage}`,
     stage,
@@ -283,33 +440,26 @@ Deno.test("the report states a CER tie as equal and a difference with its sign",
     losses: [1],
     seconds: 1,
   });
-  const report = (ft: number, sup: number) => {
-    const arms = [arm("fine-tune", ft), arm("supervised", sup)];
-    return reportMarkdown({
-      name: "t",
-      dataset: "mnist-lines",
-      task: "sequence",
-      backend: "cpu",
-      encoder: "sequence",
-      sizes: { unlabeled: 96, labeled: 8, test: 4, labeledSizes: [8] },
-      split: "",
-      options: {},
-      pretraining: [],
-      arms,
-      comparison: compareAtSmallest(arms),
-      umap: null,
-      plots: [],
-      seconds: 1,
-    });
-  };
-  assert.match(report(1, 1), /CER 1\.000 vs 1\.000 \(equal\): SSL does not beat the baseline/);
-  assert.match(report(0.9, 1), /CER 0\.900 vs 1\.000 \(SSL lower by 0\.100\): SSL beats/);
-  assert.match(report(1.2, 1), /CER 1\.200 vs 1\.000 \(SSL higher by 0\.200\): SSL does not/);
-  // a few thousandths of CER on tied accuracy is noise, not a win
-  assert.match(
-    report(0.996, 1),
-    /SSL lower by 0\.004\) \(a CER margin under 0\.05 .*\): SSL does not beat/,
-  );
-  // a run written before sourceDifferences existed has no settings line
-  assert.doesNotMatch(report(1, 1), /Training settings/);
+  const arms = [arm("fine-tune", 0.5), arm("supervised", 1)];
+  const report = reportMarkdown({
+    name: "t",
+    dataset: "mnist-lines",
+    task: "sequence",
+    backend: "cpu",
+    encoder: "sequence",
+    sizes: { unlabeled: 96, labeled: 8, test: 4, labeledSizes: [8] },
+    split: "",
+    options: {},
+    pretraining: [],
+    arms,
+    verdicts: verdicts(arms),
+    decidingSize: null,
+    umap: null,
+    plots: [],
+    seconds: 1,
+  });
+  assert.match(report, /no arm learns at 8 labeled/);
+  assert.doesNotMatch(report, /beats/);
+  // a run without the attribution fields has no settings lines
+  assert.doesNotMatch(report, /this run changed/);
 });
