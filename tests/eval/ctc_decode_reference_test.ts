@@ -1,0 +1,130 @@
+/**
+ * CTC decoding against float64 brute force over every frame path (issue 17: survivors of
+ * `deno task mutate eval/ctc_beam_search.ts eval/ctc_greedy_decode.ts`). Greedy decoding is the
+ * collapsed best path; prefix beam search with a beam wide enough to keep every prefix is exact,
+ * so its labelling and log-probability must equal the most probable labelling's, summed over all
+ * its alignments. Random logits, the blank at the first, a middle or the last index, rows cut
+ * short by `logitLengths`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../backend/tf.ts";
+import { ctcBeamSearch, ctcGreedyDecode } from "../../eval/mod.ts";
+import { pcg32, setupBackend } from "../_utils.ts";
+
+await setupBackend();
+
+function collapse(path: number[], blank: number): number[] {
+  const out: number[] = [];
+  path.forEach((c, t) => {
+    if (c !== blank && (t === 0 || c !== path[t - 1])) out.push(c);
+  });
+  return out;
+}
+
+function* paths(frames: number, k: number): Generator<number[]> {
+  if (frames === 0) {
+    yield [];
+    return;
+  }
+  const p = new Array(frames).fill(0);
+  while (true) {
+    yield p.slice();
+    let t = frames - 1;
+    while (t >= 0 && ++p[t] === k) p[t--] = 0;
+    if (t < 0) return;
+  }
+}
+
+/** Every labelling's log-probability (float64, softmax per frame, sum over its paths). */
+function labellings(row: number[][], blank: number): Map<string, number> {
+  const k = row[0]?.length ?? 0;
+  const logp = row.map((scores) => {
+    const m = Math.max(...scores);
+    const z = Math.log(scores.reduce((s, x) => s + Math.exp(x - m), 0)) + m;
+    return scores.map((x) => x - z);
+  });
+  const prob = new Map<string, number>();
+  for (const p of paths(row.length, k)) {
+    const key = collapse(p, blank).join(",");
+    const lp = p.reduce((s, c, t) => s + logp[t][c], 0);
+    prob.set(key, (prob.get(key) ?? 0) + Math.exp(lp));
+  }
+  return new Map([...prob].map(([key, p]) => [key, Math.log(p)]));
+}
+
+const parse = (key: string) => key === "" ? [] : key.split(",").map(Number);
+
+Deno.test("ctcBeamSearch with a beam over every prefix returns the most probable labelling and its log-probability (brute force)", () => {
+  const prng = pcg32(17);
+  let checked = 0;
+  for (const [frames, k] of [[3, 3], [4, 3], [4, 4], [5, 3]] as const) {
+    for (const blank of [0, 1, k - 1]) {
+      const batch = 3;
+      const scale = 2.5;
+      const values = Array.from({ length: batch * frames * k }, () => scale * (2 * prng() - 1));
+      const logits = tf.tensor3d(values, [batch, frames, k]);
+      const lengths = [frames, frames - 1, 1 + Math.floor(prng() * frames)];
+      const got = ctcBeamSearch(logits, { blank, logitLengths: lengths, beamWidth: 1000 });
+      const greedy = ctcGreedyDecode(logits, { blank, logitLengths: lengths });
+      for (let b = 0; b < batch; b++) {
+        const row = Array.from(
+          { length: lengths[b] },
+          (_, t) => values.slice((b * frames + t) * k, (b * frames + t + 1) * k),
+        );
+        const all = [...labellings(row, blank)].sort((x, y) => y[1] - x[1]);
+        const [bestKey, bestLogProb] = all[0];
+        const where = `T ${frames} K ${k} blank ${blank} row ${b}`;
+        if (all.length < 2 || all[0][1] - all[1][1] > 1e-9) {
+          assert.deepEqual(got[b].labels, parse(bestKey), where);
+        }
+        assert.ok(Math.abs(got[b].logProb - bestLogProb) < 1e-5, `${where}: logProb`);
+        // greedy: the collapsed best path (argmax per frame, first index on ties)
+        const path = row.map((s) => s.indexOf(Math.max(...s)));
+        assert.deepEqual(greedy[b], collapse(path, blank), `${where}: greedy`);
+        checked++;
+      }
+      logits.dispose();
+    }
+  }
+  assert.equal(checked, 36);
+});
+
+Deno.test("ctcBeamSearch: a narrow beam still scores its answer exactly; blank defaults to the last index; beamWidth is checked", () => {
+  const prng = pcg32(23);
+  const [frames, k] = [5, 4];
+  const values = Array.from({ length: frames * k }, () => 3 * (2 * prng() - 1));
+  const logits = tf.tensor3d(values, [1, frames, k]);
+  const row = Array.from({ length: frames }, (_, t) => values.slice(t * k, (t + 1) * k));
+  const all = labellings(row, k - 1);
+  for (const beamWidth of [1, 2, 3]) {
+    const [r] = ctcBeamSearch(logits, { beamWidth });
+    const exact = all.get(r.labels.join(","));
+    assert.ok(exact !== undefined, "a labelling of the blank-last alphabet");
+    // a pruned beam may drop some alignments of its answer, never add any
+    assert.ok(r.logProb <= exact + 1e-9, `beam ${beamWidth}: ${r.logProb} > ${exact}`);
+  }
+  const wide = ctcBeamSearch(logits)[0]; // beamWidth 8 by default
+  const best = [...all].sort((x, y) => y[1] - x[1])[0];
+  assert.deepEqual(wide.labels, parse(best[0]));
+  for (const beamWidth of [0, 1.5]) {
+    assert.throws(() => ctcBeamSearch(logits, { beamWidth }), {
+      name: "RangeError",
+      message:
+        `Cannot run CTC beam search: beamWidth must be a positive integer, received ${beamWidth}`,
+    });
+  }
+  assert.throws(() => ctcGreedyDecode(logits, { blank: 4 }), {
+    name: "RangeError",
+    message: "Cannot decode CTC: blank must be an integer in [0, 3], received 4",
+  });
+  assert.throws(() => ctcBeamSearch(logits, { logitLengths: [6] }), {
+    name: "RangeError",
+    message: "Cannot run CTC beam search: expected 1 logit lengths in [0, 5], received [6]",
+  });
+  // zero frames: the empty labelling with probability 1
+  assert.deepEqual(ctcBeamSearch(logits, { logitLengths: [0] }), [{ labels: [], logProb: 0 }]);
+  assert.deepEqual(ctcGreedyDecode(logits, { logitLengths: [0] }), [[]]);
+  logits.dispose();
+});
