@@ -7,6 +7,7 @@
  *
  *   SELFSUP_THREADS=2 deno run -A bench/native_profile.ts reference   (or resnet18)
  *
+ * `SELFSUP_PROFILE_SHAPES=1` splits each kernel's row by input shapes.
  * Compare the per-kernel figures at SELFSUP_THREADS=1 and 2: a kernel whose time does not drop
  * runs on one core.
  *
@@ -29,6 +30,7 @@ interface Row {
   elements: number;
 }
 const rows = new Map<string, Row>();
+const byShape = Deno.env.get("SELFSUP_PROFILE_SHAPES") === "1";
 let on = false;
 const stack: number[] = []; // child time accumulated per open frame
 for (const config of tf.getKernelsForBackend("native")) {
@@ -45,7 +47,11 @@ for (const config of tf.getKernelsForBackend("native")) {
       const children = stack.pop()!;
       if (stack.length) stack[stack.length - 1] += total;
       const first = Object.values(args.inputs)[0] as tf.TensorInfo | undefined;
-      const key = config.kernelName;
+      const key = byShape
+        ? `${config.kernelName} ${
+          Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("")
+        }`
+        : config.kernelName;
       const row = rows.get(key) ?? { ms: 0, calls: 0, elements: 0 };
       row.ms += total - children;
       row.calls++;
@@ -78,7 +84,7 @@ console.log(
 const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms);
 for (const [name, r] of sorted.slice(0, Number(Deno.env.get("SELFSUP_PROFILE_TOP") ?? 30))) {
   console.log(
-    `${name.padEnd(28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${
+    `${name.padEnd(byShape ? 60 : 28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${
       (r.calls / steps).toFixed(0).padStart(5)
     } calls  ${(r.elements / r.calls).toFixed(0).padStart(9)} mean elements`,
   );

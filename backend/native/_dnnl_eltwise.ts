@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { tf } from "../tf.ts";
+import { tf } from "../tf.ts";
+import { dnnlGlobalAvgPool } from "./_dnnl_pool.ts";
 import { allocF32 } from "./_buffers.ts";
 import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
@@ -116,7 +117,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Wraps the native `Relu` and `Add` kernels with their oneDNN versions for large float32 inputs
- * (same shapes for `Add`); other kernels are returned as they are.
+ * (same shapes for `Add`), and `Mean` over axes 1 and 2 of NHWC data (a global average pool) with
+ * oneDNN's average pooling; other kernels are returned as they are.
  */
 export function withDnnlElementwise(kernelName: string, kernel: KernelFn): KernelFn {
   if (kernelName === "Relu") {
@@ -144,6 +146,25 @@ export function withDnnlElementwise(kernelName: string, kernel: KernelFn): Kerne
         sameShape(a!.shape, b!.shape)
       ) {
         return backend.makeTensorInfo(a!.shape.slice(), "float32", dnnlAdd(d, av, bv));
+      }
+      return kernel(args);
+    };
+  }
+  if (kernelName === "Mean") {
+    return (args) => {
+      const backend = args.backend as CpuLikeBackend;
+      const x = args.inputs.x!;
+      const xv = f32(backend, x);
+      const d = dnnlOrUndefined();
+      if (d && xv && x.shape.length === 4 && xv.length >= MIN_DNNL_ELEMENTS) {
+        const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims?: boolean };
+        const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+        if (axes.length === 2 && axes[0] === 1 && axes[1] === 2) {
+          // A global average pool (NHWC): oneDNN's average pooling over the whole plane.
+          const [n, h, w, c] = x.shape;
+          const y = dnnlGlobalAvgPool(d, xv, n, h, w, c);
+          return backend.makeTensorInfo(keepDims ? [n, 1, 1, c] : [n, c], "float32", y);
+        }
       }
       return kernel(args);
     };

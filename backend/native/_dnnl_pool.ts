@@ -112,3 +112,75 @@ export function dnnlMaxPoolBackward(
   p.execute({ [ARG.diffDst]: dy, [ARG.workspace]: workspace, [ARG.diffSrc]: dx });
   return dx;
 }
+
+/** The average pooling over the whole `H x W` plane of NHWC data (a mean over axes 1 and 2). */
+function globalAvgDesc(d: Dnnl, n: number, h: number, w: number, c: number, prop?: number) {
+  const op = d.opDesc();
+  const src = d.memoryDesc([n, c, h, w], TAG.acdb);
+  const dst = d.memoryDesc([n, c, 1, 1], TAG.acdb);
+  const geometry = [
+    d.dims([h, w]),
+    d.dims([h, w]),
+    d.dims([0, 0]),
+    d.dims([0, 0]),
+    d.dims([0, 0]),
+  ] as const;
+  const status = prop === undefined
+    ? d.symbols.dnnl_pooling_v2_backward_desc_init(
+      op,
+      ALG.poolingAvgExcludePadding,
+      src,
+      dst,
+      ...geometry,
+    )
+    : d.symbols.dnnl_pooling_v2_forward_desc_init(
+      op,
+      prop,
+      ALG.poolingAvgExcludePadding,
+      src,
+      dst,
+      ...geometry,
+    );
+  d.check(status, "dnnl_pooling_v2_desc_init", `global avg ${n},${h},${w},${c}`);
+  return op;
+}
+
+function globalAvgForward(d: Dnnl, n: number, h: number, w: number, c: number): Primitive {
+  const k = `global avg fwd ${n},${h},${w},${c}`;
+  return d.cached(k, () => {
+    return d.primitive(globalAvgDesc(d, n, h, w, c, PROP.forwardTraining), { what: k });
+  });
+}
+
+/** `mean(x, [1, 2])` of NHWC `x` `[n, h, w, c]` as an `[n, c]` array (parallel). */
+export function dnnlGlobalAvgPool(
+  d: Dnnl,
+  x: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+): Float32Array {
+  const y = allocF32(n * c);
+  globalAvgForward(d, n, h, w, c).execute({ [ARG.src]: x, [ARG.dst]: y });
+  return y;
+}
+
+/** The gradient of {@linkcode dnnlGlobalAvgPool}: `dy[n, c] / (h w)` spread over each plane. */
+export function dnnlGlobalAvgPoolBackward(
+  d: Dnnl,
+  dy: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+): Float32Array {
+  const k = `global avg bwd ${n},${h},${w},${c}`;
+  const p = d.cached(k, () => {
+    const hint = globalAvgForward(d, n, h, w, c);
+    return d.primitive(globalAvgDesc(d, n, h, w, c), { hint, what: k });
+  });
+  const dx = allocF32(n * h * w * c);
+  p.execute({ [ARG.diffDst]: dy, [ARG.diffSrc]: dx });
+  return dx;
+}

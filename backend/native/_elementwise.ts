@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { dnnlReluGrad } from "./_dnnl_eltwise.ts";
+import { dnnlReluGrad, MIN_DNNL_ELEMENTS } from "./_dnnl_eltwise.ts";
+import { dnnlOrUndefined } from "./_dnnl.ts";
+import { dnnlGlobalAvgPoolBackward } from "./_dnnl_pool.ts";
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
@@ -369,7 +371,18 @@ export function broadcastDiv(args: Parameters<KernelFn>[0]): tf.TensorInfo {
       `Cannot broadcast: shape [${x!.shape}] does not broadcast to [${shape}]`,
     );
   }
-  const out = allocF32(shape.reduce((p, d) => p * d, 1));
+  const d = dnnlOrUndefined();
+  const size = shape.reduce((p, d) => p * d, 1);
+  if (
+    d && shape.length === 4 && size >= MIN_DNNL_ELEMENTS && x!.shape[1] === 1 &&
+    x!.shape[2] === 1 && x!.shape[0] === shape[0] && x!.shape[3] === shape[3] &&
+    divisor === shape[1] * shape[2]
+  ) {
+    // A global average pool's gradient: oneDNN's average-pooling backward (parallel).
+    const dx = dnnlGlobalAvgPoolBackward(d, v, shape[0], shape[1], shape[2], shape[3]);
+    return backend.makeTensorInfo(shape.slice(), "float32", dx);
+  }
+  const out = allocF32(size);
   // float32 division, as tfjs divides by a float32 scalar
   if (out.length > 0) divInto(v, Math.fround(divisor), out, plan.dims, plan.sa);
   return backend.makeTensorInfo(shape.slice(), "float32", out);
