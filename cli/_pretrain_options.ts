@@ -197,6 +197,14 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
     defaultText: "per method",
   },
   {
+    name: "colorization-prior",
+    type: "string",
+    description: "colorization's rebalancing prior: running (the batches' running histogram), " +
+      "all (over the training set before training, as Zhang et al.) or N (over the first N " +
+      "training images)",
+    default: "running",
+  },
+  {
     name: "knn-bank",
     type: "integer",
     description: "labeled training images in the kNN monitor's bank (0: no monitor)",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import {
   createMethod,
@@ -196,7 +197,29 @@ export async function preparePretrain(
   for (const [k, v] of Object.entries(extra)) {
     if (v !== undefined) (methodOptions as unknown as Record<string, unknown>)[k] = v;
   }
-  const setup = createMethod(method, methodOptions);
+  // colorization's prior over training images before training (Zhang et al.), else running
+  const priorArg = String(o.colorizationPrior ?? "running");
+  let priorImages: tf.Tensor4D | undefined;
+  if (priorArg !== "running") {
+    const n = priorArg === "all" ? data.train.length : Number(priorArg);
+    if (method !== "colorization" || !Number.isInteger(n) || n < 1) {
+      throw new UsageError(
+        `--colorization-prior must be running, all or a positive integer with --method colorization, received "${priorArg}" with ${method}`,
+      );
+    }
+    const count = Math.min(n, data.train.length), size = h * w * c;
+    const px = new Float32Array(count * size);
+    for (let i = 0; i < count; i++) {
+      const { image } = await data.train.get(i);
+      for (let p = 0; p < size; p++) px[i * size + p] = image[p] / 255;
+    }
+    priorImages = tf.tensor4d(px, [count, h, w, c]);
+  }
+  const setup = createMethod(
+    method,
+    priorImages ? { ...methodOptions, priorImages } as CreateMethodOptions : methodOptions,
+  );
+  priorImages?.dispose();
 
   const config = {
     command: "pretrain",
