@@ -1,16 +1,35 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
-import { dcganGenerator } from "../models/dcgan.ts";
 import { buildEncoder, checkCount, tidyStep, variablesOf, zStd } from "./_common.ts";
+import { dcganDiscriminator } from "./_gan_discriminator.ts";
+import { dcganPaperGenerator } from "./_gan_generator.ts";
+import { dcganInit } from "./_gan_init.ts";
 import type { BaseMethodOptions, Method, MethodSetup, StepContext } from "./types.ts";
 
 /** Options for {@linkcode gan}. `augment` is not used. */
 export interface GanOptions extends BaseMethodOptions {
   /** Size of the noise vector z. @default {100} (Radford et al. 2015) */
   zDim?: number;
-  /** Widths of the generator's upsampling stages. @default {[64, 32]} */
+  /**
+   * The generator's projected map and upsampling stages (see `dcganPaperGenerator`).
+   * @default {[128, 64]} (the paper's 1024-512-256-128 at 64x64, scaled to 28x28)
+   */
   generatorWidths?: number[];
+  /**
+   * The discriminator's trunk, which is the encoder probed downstream: `"dcgan"`, the paper's
+   * (`dcganDiscriminator`: strided 5x5 convs, LeakyReLU 0.2, BatchNorm on all but the input
+   * layer, N(0, 0.02) weights, flattened features; `encoder` and `widths` are then not used), or
+   * `"encoder"`, the `encoder` option (e.g. the library's convnet, to compare methods on one
+   * encoder; not DCGAN's: ReLU, BatchNorm on its input layer, global pooling).
+   * @default {"dcgan"} (Radford et al. 2015)
+   */
+  discriminator?: "dcgan" | "encoder";
+  /**
+   * Widths of the `"dcgan"` discriminator's strided convs.
+   * @default {[64, 128]} (the paper's 128-256-512-1024 at 64x64, scaled to 28x28)
+   */
+  discriminatorWidths?: number[];
 }
 
 /** The GAN's networks. */
@@ -43,6 +62,41 @@ export const DCGAN_ADAM: Readonly<{ lr: number; beta1: number; beta2: number }> 
   beta1: 0.5,
   beta2: 0.999,
 };
+
+/**
+ * DCGAN's training recipe (Radford et al. 2015, Sec. 4), for runs of {@linkcode gan}: both nets
+ * trained with Adam (`optimizer: "adamw"` with `weightDecay: 0` is Adam), learning rate 2e-4 (not
+ * scaled with the batch), beta1 0.5, constant, no warm-up, mini-batches of 128, one
+ * discriminator update then one generator update per iteration (`ganPhase`: even steps D, odd
+ * steps G, so `steps` counts both), the method's own inputs (no augmentation: real images and
+ * z ~ U(-1, 1)), the paper's nets (`discriminator: "dcgan"`). Not a `RecipeSpec` member: the
+ * library's recipes have no Adam betas, no second optimizer and no GAN fields.
+ */
+export const DCGAN_RECIPE = {
+  cite: "Radford, Metz & Chintala 2015 (DCGAN), arXiv:1511.06434, Sec. 4",
+  optimizer: "adamw",
+  lr: 2e-4,
+  baseLr: 2e-4,
+  baseBatch: 128,
+  batchSize: 128,
+  lrScaling: "none",
+  beta1: 0.5,
+  beta2: 0.999,
+  weightDecay: 0,
+  schedule: "constant",
+  warmupFraction: 0,
+  minLrFraction: 1,
+  augment: "method",
+  /** One optimizer per net (their moments are not shared). */
+  optimizerPerNet: true,
+  /** Discriminator updates per generator update. */
+  discriminatorSteps: 1,
+  zDim: 100,
+  zDistribution: "uniform(-1, 1)",
+  initStd: 0.02,
+  leakySlope: 0.2,
+  discriminator: "dcgan",
+} as const;
 
 /**
  * Adversarial feature learning with a DCGAN whose discriminator is the encoder (Radford et al.
@@ -87,23 +141,43 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     sample(nets: GanNets, n: number, seed: number): tf.Tensor4D;
   };
 } {
-  const built = buildEncoder(options);
+  const { zDim = 100, generatorWidths = [128, 64], discriminator = "dcgan" } = options;
+  if (discriminator !== "dcgan" && discriminator !== "encoder") {
+    throw new TypeError(
+      `Cannot build gan: expected discriminator "dcgan" or "encoder", received ${
+        String(discriminator)
+      }`,
+    );
+  }
+  checkCount("gan", "zDim", zDim);
+  const built = buildEncoder(
+    discriminator === "dcgan"
+      ? {
+        ...options,
+        encoder: dcganDiscriminator({
+          inputShape: options.inputShape,
+          widths: options.discriminatorWidths,
+        }),
+      }
+      : options,
+  );
   if (built.sequence) {
     throw new TypeError(
       "Cannot build gan: expected an encoder with [B, D] output, received [B, L, D]",
     );
   }
-  const { zDim = 100, generatorWidths = [64, 32] } = options;
-  checkCount("gan", "zDim", zDim);
-  const generator = dcganGenerator(zDim, {
+  const generator = dcganPaperGenerator(zDim, {
     outputShape: options.inputShape,
     widths: generatorWidths,
-    activation: "tanh",
   });
   const input = tfl.input({ shape: [built.dim] });
   const critic = tfl.model({
     inputs: input,
-    outputs: tfl.layers.dense({ units: 1, name: "gan_critic" }).apply(input) as tfl.SymbolicTensor,
+    outputs: tfl.layers.dense({
+      units: 1,
+      name: "gan_critic",
+      kernelInitializer: dcganInit().kernel,
+    }).apply(input) as tfl.SymbolicTensor,
     name: "gan_critic",
   });
   const nets: GanNets = { encoder: built.encoder, critic, generator };
@@ -132,21 +206,30 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
         const phase = ganPhase(context);
         const held = stopGradient(fake);
         // real and fake through D separately: each batch its own BatchNorm statistics (DCGAN)
-        const dReal = d(nets, real);
         const dFake = d(nets, phase === "discriminator" ? held : fake);
-        const [lr, lf] = [dReal.logit, dFake.logit];
-        const metrics: Record<string, tf.Scalar> = {
-          dReal: tf.mean(tf.sigmoid(lr)),
-          dFake: tf.mean(tf.sigmoid(lf)),
-          gan: tf.scalar(phase === "discriminator" ? 0 : 1),
-          // D's accuracy at telling real (logit > 0) from fake (logit < 0); chance 0.5
-          dAccuracy: tf.mean(tf.cast(tf.concat([tf.greater(lr, 0), tf.less(lf, 0)], 0), "float32")),
-          zStd: zStd(tf.concat([dReal.f, dFake.f], 0)),
-        };
+        const lf = dFake.logit;
         if (phase === "discriminator") {
+          const dReal = d(nets, real);
+          const lr = dReal.logit;
+          const metrics: Record<string, tf.Scalar> = {
+            dReal: tf.mean(tf.sigmoid(lr)),
+            dFake: tf.mean(tf.sigmoid(lf)),
+            gan: tf.scalar(0),
+            // D's accuracy at telling real (logit > 0) from fake (logit < 0); chance 0.5
+            dAccuracy: tf.mean(
+              tf.cast(tf.concat([tf.greater(lr, 0), tf.less(lf, 0)], 0), "float32"),
+            ),
+            zStd: zStd(tf.concat([dReal.f, dFake.f], 0)),
+          };
           const loss = tf.add(tf.mean(softplus(tf.neg(lr))), tf.mean(softplus(lf)));
           return { loss: loss as tf.Scalar, metrics, state };
         }
+        // the generator's step sees no real batch (DCGAN's G update: D(G(z)) only)
+        const metrics: Record<string, tf.Scalar> = {
+          dFake: tf.mean(tf.sigmoid(lf)),
+          gan: tf.scalar(1),
+          zStd: zStd(dFake.f),
+        };
         // the same D pass with the fakes held: cancels D's gradient, keeps the value
         const heldLogit = d(nets, held).logit;
         const g = tf.mean(softplus(tf.neg(lf)));
