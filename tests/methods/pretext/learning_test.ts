@@ -165,7 +165,10 @@ Deno.test("colorization on pseudo-coloured MNIST: regression beats gray, classif
 
 Deno.test("gan: each phase's gradient reaches only its own net; D learns to tell real from fake", async () => {
   const data = await batches(4, 16);
-  const setup = withSeed(7, () => gan({ ...base, zDim: 16, generatorWidths: [16, 8] }));
+  const setup = withSeed(
+    7,
+    () => gan({ ...base, zDim: 16, generatorWidths: [16, 8], discriminatorWidths: [8, 16] }),
+  );
   const { method, nets, state } = setup;
   const views = method.views(data[0], 3);
   const dVars = [...nets.encoder.trainableWeights, ...nets.critic.trainableWeights].map((w) =>
