@@ -165,15 +165,16 @@ Deno.test("moco refuses bad options and batches with messages naming them", () =
 
 Deno.test("simsiam: the gradient stops at the targets z (the paper's stop-gradient); without it, it flows through both branches", () => {
   const v = [view([6, ...IMG], 7), view([6, ...IMG], 8)];
-  const run = (stop: boolean) => {
+  const run = (stop?: boolean) => {
     const setup = simsiam({
       encoder: toyEncoder(IMG, 8, 63),
       inputShape: IMG,
       seed: 3,
       projectionDim: 6,
       hiddenDim: 12, // wide enough that no row of p is all zero (ReLU)
-      stopGradient: stop,
+      ...(stop === undefined ? {} : { stopGradient: stop }),
     });
+    assert.equal(setup.method.name, "simsiam");
     const { encoder, projector, predictor } = setup.nets;
     const vars = setup.method.trainable(setup.nets);
     const grads = (f: () => tf.Scalar) =>
@@ -202,8 +203,16 @@ Deno.test("simsiam: the gradient stops at the targets z (the paper's stop-gradie
     const predictorVars = new Set(predictor.trainableWeights.map((w) => w.read().name));
     return { got, stopped, isPredictor: vars.map((x) => predictorVars.has(x.name)) };
   };
-  const on = run(true), off = run(false);
+  const on = run(true), off = run(false), byDefault = run();
   assertTensorClose(on.got.value, on.stopped.value, { rtol: 1e-5, atol: 1e-6 }, "loss:");
+  byDefault.got.grads.forEach((g, i) =>
+    assertTensorClose(
+      g,
+      byDefault.stopped.grads[i],
+      { rtol: 1e-3, atol: 1e-6 },
+      `default, var ${i}:`,
+    )
+  );
   assertTensorClose(off.got.value, off.stopped.value, { rtol: 1e-5, atol: 1e-6 }, "loss:");
   on.got.grads.forEach((g, i) =>
     assertTensorClose(g, on.stopped.grads[i], { rtol: 1e-3, atol: 1e-6 }, `stopped, var ${i}:`)
