@@ -34,9 +34,8 @@ export function curveSeries(
     const stats = sizes.map((n) =>
       meanStd(rows.filter((r) => r.labeled === n).map((r) => metric(r) ?? NaN))
     );
-    const seeds = Math.max(...stats.map((s) => s.n));
     return {
-      name: seeds > 1 ? `${name} (mean +- std, ${seeds} seeds)` : name,
+      name,
       x: sizes,
       y: stats.map((s) => s.mean),
       yErr: stats.map((s) => s.std),
@@ -52,13 +51,15 @@ export async function writePlots(
   await Deno.mkdir(dir, { recursive: true });
   const files: string[] = [];
   if (results.arms.length > 0) {
+    const seeds = new Set(results.arms.map((a) => a.seed ?? 0)).size;
+    const over = seeds > 1 ? ` (mean +- std over ${seeds} seeds)` : "";
     await plotLines(
       curveSeries(results.arms, (a) => a.accuracy),
       `${dir}/accuracy_vs_labeled.svg`,
       {
         title: results.task === "sequence"
-          ? "Label efficiency: sequence accuracy against labeled lines"
-          : "Label efficiency: top-1 accuracy against labeled images",
+          ? `Sequence accuracy against labeled lines${over}`
+          : `Top-1 accuracy against labeled images${over}`,
         xLabel: "labeled images (log scale)",
         yLabel: "accuracy",
         logX: true,
@@ -67,7 +68,7 @@ export async function writePlots(
     files.push("accuracy_vs_labeled.svg");
     if (results.task === "sequence") {
       await plotLines(curveSeries(results.arms, (a) => a.cer), `${dir}/cer_vs_labeled.svg`, {
-        title: "Label efficiency: character error rate against labeled lines",
+        title: `Character error rate against labeled lines${over}`,
         xLabel: "labeled images (log scale)",
         yLabel: "CER",
         logX: true,

@@ -90,6 +90,15 @@ export function frame(
   };
 }
 
+/** Ticks of a log axis: powers of ten, with 2 and 5 times them when the range spans few decades. */
+function logTicks(xr: [number, number]): number[] {
+  const lo = Math.floor(Math.log10(xr[0])), hi = Math.ceil(Math.log10(xr[1]));
+  const decades = niceTicks(lo, hi, 5).filter(Number.isInteger);
+  const steps = hi - lo <= 3 ? [1, 2, 5] : [1];
+  const ticks = decades.flatMap((e) => steps.map((m) => Number((m * 10 ** e).toPrecision(12))));
+  return ticks.filter((v) => v >= xr[0] && v <= xr[1]);
+}
+
 /** Axes, ticks, grid, labels and title as SVG elements. */
 export function axes(
   f: Frame,
@@ -99,10 +108,7 @@ export function axes(
   logX = false,
 ): string {
   const parts: string[] = [];
-  const xTicks = logX
-    ? niceTicks(Math.floor(Math.log10(xr[0])), Math.ceil(Math.log10(xr[1])), 5)
-      .filter(Number.isInteger).map((e) => 10 ** e).filter((v) => v >= xr[0] && v <= xr[1])
-    : niceTicks(xr[0], xr[1]);
+  const xTicks = logX ? logTicks(xr) : niceTicks(xr[0], xr[1]);
   for (const v of xTicks) {
     const x = f.sx(v).toFixed(1);
     parts.push(`<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="#e5e5e5"/>`);
@@ -151,7 +157,8 @@ export function axes(
 export function legendSize(names: readonly string[]): { w: number; h: number } {
   if (names.length === 0) return { w: 0, h: 0 };
   return {
-    w: Math.min(220, 24 + 7 * Math.max(...names.map((n) => n.length))),
+    // about 7.5 px per character at the 12 px font: long names widen the box rather than spill
+    w: Math.ceil(30 + 7.5 * Math.max(...names.map((n) => n.length))),
     h: 12 + names.length * 18,
   };
 }
