@@ -49,7 +49,8 @@ for (const config of tf.getKernelsForBackend("native")) {
       const first = Object.values(args.inputs)[0] as tf.TensorInfo | undefined;
       const key = byShape
         ? `${config.kernelName} ${
-          Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join("")
+          Object.values(args.inputs).filter((t) => t).map((t) => `[${(t as tf.TensorInfo).shape}]`)
+            .join("")
         }`
         : config.kernelName;
       const row = rows.get(key) ?? { ms: 0, calls: 0, elements: 0 };

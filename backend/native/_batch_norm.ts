@@ -9,13 +9,10 @@
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { dnnlOrUndefined } from "./_dnnl.ts";
-import {
-  dnnlBatchNormBackward,
-  dnnlBatchNormForward,
-  dnnlBatchNormTraining,
-} from "./_dnnl_batch_norm.ts";
+import { dnnlBatchNormBackward, dnnlBatchNormForward } from "./_dnnl_batch_norm.ts";
+import { batchNormTraining, fusedReluGradient } from "./_bn_relu.ts";
 import type { NativeGradient } from "./_gradients.ts";
-import { areBatchMoments, arePendingBatchMoments, knownZeros, resolveLazy } from "./_lineage.ts";
+import { areBatchMoments, arePendingBatchMoments, knownZeros } from "./_lineage.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 /** The native-only kernel computing every batch-norm input gradient in one pass. */
@@ -63,10 +60,13 @@ export function makeFusedBatchNorm(fallback: KernelFn): KernelFn {
       const [o, s] = perChannel(backend, c, offset, scale) ?? [];
       const xv = f32(backend, x);
       if (xv && (offset == null || o) && (scale == null || s)) {
-        const r = dnnlBatchNormTraining(d, xv, x.shape, eps0, s, o);
-        resolveLazy(mean.dataId as object, r.mean);
-        resolveLazy(variance.dataId as object, r.variance);
-        return backend.makeTensorInfo(x.shape.slice(), "float32", r.y);
+        return batchNormTraining(
+          d,
+          backend,
+          { x, mean, variance, scale, offset },
+          { x: xv, scale: s, offset: o },
+          eps0,
+        );
       }
     }
     const xv = f32(backend, x);
@@ -203,6 +203,26 @@ export function batchNormTrainGrad(args: Parameters<KernelFn>[0]): tf.TensorInfo
   const [m, v, s] = perChannel(backend, c, mean, variance, scale)!;
   const eps = ((args.attrs ?? {}) as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
   const xv = f32(backend, x)!;
+  // dy the pending ReLU gradient of this batch norm's fused output: one fused backward.
+  const relu = fusedReluGradient(backend, dy!, x!);
+  if (relu) {
+    const r = dnnlBatchNormBackward(
+      dnnlOrUndefined()!,
+      xv,
+      relu.dy,
+      x!.shape,
+      m!,
+      v!,
+      eps,
+      s,
+      relu.workspace,
+    );
+    return [
+      backend.makeTensorInfo(x!.shape.slice(), "float32", r.dx),
+      backend.makeTensorInfo([c], "float32", r.dscale),
+      backend.makeTensorInfo([c], "float32", r.doffset),
+    ];
+  }
   const dyv = f32(backend, dy)!;
   const { dx, dscale, doffset } = xv.length < DNNL_BN_MIN_ELEMENTS
     ? trainGradJs(xv, dyv, m!, v!, eps, s)

@@ -91,7 +91,8 @@ function zerosOf(c: number): Float32Array {
 /**
  * Training-mode batch norm: the batch mean and (biased) variance of `x` per channel and
  * `y = (x - mean) / sqrt(variance + eps) * scale + offset`, from one primitive (the statistics
- * computed in parallel on the way, so `tf.moments` never runs as separate passes).
+ * computed in parallel on the way, so `tf.moments` never runs as separate passes). With `relu`,
+ * `y` is `max(y, 0)` and `workspace` holds what the fused backward needs (where `y > 0`).
  */
 export function dnnlBatchNormTraining(
   d: Dnnl,
@@ -100,19 +101,26 @@ export function dnnlBatchNormTraining(
   eps: number,
   scale?: Float32Array,
   offset?: Float32Array,
-): { y: Float32Array; mean: Float32Array; variance: Float32Array } {
+  relu = false,
+): {
+  y: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  workspace?: Uint8Array<ArrayBuffer>;
+} {
   const c = shape[shape.length - 1];
   // The same flags as the backward primitive's hint, so both share one cached forward.
   const p = forwardPrimitive(
     d,
     shape,
     eps,
-    BN_FLAGS.useScale | BN_FLAGS.useShift,
+    BN_FLAGS.useScale | BN_FLAGS.useShift | (relu ? BN_FLAGS.fuseNormRelu : 0),
     PROP.forwardTraining,
   );
   const y = allocF32(x.length);
   const mean = new Float32Array(c);
   const variance = new Float32Array(c);
+  const workspace = relu ? new Uint8Array(p.argBytes(ARG.workspace)) : undefined;
   p.execute({
     [ARG.src]: x,
     [ARG.scale]: scale ?? onesOf(c),
@@ -120,13 +128,16 @@ export function dnnlBatchNormTraining(
     [ARG.dst]: y,
     [ARG.mean]: mean,
     [ARG.variance]: variance,
+    [ARG.workspace]: workspace,
   });
-  return { y, mean, variance };
+  return { y, mean, variance, workspace };
 }
 
 /**
  * The training-mode batch-norm gradient, `mean` and `variance` being the batch statistics of `x`
- * (shape `shape`, channels last): `dx`, `dscale` and `doffset` from one primitive.
+ * (shape `shape`, channels last): `dx`, `dscale` and `doffset` from one primitive. With the
+ * `reluWorkspace` of a fused forward ({@linkcode dnnlBatchNormTraining} with `relu`), `dy` is the
+ * gradient of the ReLU's output and the primitive applies the ReLU's gradient on the way.
  */
 export function dnnlBatchNormBackward(
   d: Dnnl,
@@ -137,10 +148,12 @@ export function dnnlBatchNormBackward(
   variance: Float32Array,
   eps: number,
   scale?: Float32Array,
+  reluWorkspace?: Uint8Array<ArrayBuffer>,
 ): { dx: Float32Array; dscale: Float32Array; doffset: Float32Array } {
   const c = shape[shape.length - 1];
-  const flags = BN_FLAGS.useScale | BN_FLAGS.useShift;
-  const key = `bnorm bwd ${shape} ${eps}`;
+  const relu = reluWorkspace !== undefined;
+  const flags = BN_FLAGS.useScale | BN_FLAGS.useShift | (relu ? BN_FLAGS.fuseNormRelu : 0);
+  const key = `bnorm bwd ${shape} ${eps} ${flags}`;
   const p = d.cached(key, () => {
     const hint = forwardPrimitive(d, shape, eps, flags, PROP.forwardTraining);
     const op = d.opDesc();
@@ -166,6 +179,7 @@ export function dnnlBatchNormBackward(
     [ARG.diffSrc]: dx,
     [ARG.diffScale]: dscale,
     [ARG.diffShift]: doffset,
+    [ARG.workspace]: reluWorkspace,
   });
   return { dx, dscale, doffset };
 }

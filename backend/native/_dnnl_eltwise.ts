@@ -10,6 +10,7 @@
  */
 import { tf } from "../tf.ts";
 import { dnnlGlobalAvgPool } from "./_dnnl_pool.ts";
+import { reluOfBatchNorm } from "./_bn_relu.ts";
 import { allocF32 } from "./_buffers.ts";
 import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
@@ -125,6 +126,9 @@ export function withDnnlElementwise(kernelName: string, kernel: KernelFn): Kerne
     return (args) => {
       const backend = args.backend as CpuLikeBackend;
       const x = args.inputs.x!;
+      // A batch norm's output: its ReLU may have been computed with it (fused).
+      const fused = reluOfBatchNorm(backend, x);
+      if (fused) return fused;
       const xv = f32(backend, x);
       const d = dnnlOrUndefined();
       if (d && xv && xv.length >= MIN_DNNL_ELEMENTS) {

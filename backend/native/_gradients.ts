@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { BN_RELU_GRAD, isFusedOutput } from "./_bn_relu.ts";
 import { tf } from "../tf.ts";
 import { BROADCAST_DIV, RELU_GRAD, SQUARE_GRAD } from "./_elementwise.ts";
 import { isKnownZero, knownZeros } from "./_lineage.ts";
@@ -55,7 +56,9 @@ export const RELU_GRADIENT: NativeGradient = {
   inputsToSave: ["x"],
   fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32" && dy.size === x.size,
   gradFunc: (dy, [x]) => ({
-    x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor,
+    // A fused batch norm + ReLU's output: the gradient stays lazy for the fused backward.
+    x: () =>
+      tf.engine().runKernel(isFusedOutput(x) ? BN_RELU_GRAD : RELU_GRAD, { dy, x }) as tf.Tensor,
   }),
 };
 

@@ -45,7 +45,7 @@ export function isKnownZero(t: { dataId: object } | null | undefined): boolean {
   return t != null && zeros.has(t.dataId);
 }
 
-interface Backend {
+export interface Backend {
   makeTensorInfo(shape: number[], dtype: string, values?: unknown): tf.TensorInfo;
   incRef(dataId: object): void;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -62,7 +62,7 @@ const lazyMeans = new WeakMap<object, object>();
 const centered = new WeakMap<object, { x: object; mean: object }>();
 const squaredCentered = new WeakMap<object, { x: object; mean: object }>();
 
-function valuesOf(backend: Backend, dataId: object): Float32Array {
+export function valuesOf(backend: Backend, dataId: object): Float32Array {
   return backend.data.get(dataId).values as Float32Array;
 }
 
@@ -70,7 +70,7 @@ function valuesOf(backend: Backend, dataId: object): Float32Array {
  * A float32 tensor whose values `compute` makes on first read; `deps` (dataIds) are kept alive
  * until then.
  */
-function lazyTensor(
+export function lazyTensor(
   backend: Backend,
   shape: number[],
   deps: object[],

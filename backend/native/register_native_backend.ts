@@ -36,6 +36,8 @@ import {
   withGraphHooks,
 } from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
+import { tuneMalloc } from "./_malloc.ts";
+import { BN_RELU_GRAD, bnReluGrad } from "./_bn_relu.ts";
 import { withDnnlElementwise } from "./_dnnl_eltwise.ts";
 import {
   installGradient,
@@ -130,6 +132,7 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
     return info;
   }
   const blas = loadBlas();
+  tuneMalloc();
   const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
   /** The cpu backend, telling the buffer pool which arrays it holds, reads out and drops. */
   class NativeBackend extends MathBackendCPU {
@@ -188,6 +191,7 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
     [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
     [KNOWN_ZEROS, knownZerosKernel],
     [RELU_GRAD, reluGrad],
+    [BN_RELU_GRAD, bnReluGrad],
     [BROADCAST_DIV, broadcastDiv],
     [
       SQUARE_GRAD,
