@@ -20,10 +20,13 @@
  * @module
  */
 
+import { type OptionSpec, runCommand } from "../cli/_args.ts";
+
 const STRYKER = "@stryker-mutator/core@9.6.1";
 const OUT = "runs/mutation";
 
-interface Mutant {
+/** One Stryker mutant, as its JSON report has it. */
+export interface Mutant {
   id: string;
   mutatorName: string;
   replacement?: string;
@@ -31,7 +34,8 @@ interface Mutant {
   location: { start: { line: number; column: number } };
 }
 
-interface Row {
+/** One source file's mutation score. */
+export interface Row {
   file: string;
   total: number;
   killed: number;
@@ -125,40 +129,92 @@ async function mutateFile(
   };
 }
 
-if (import.meta.main) {
-  const args = [...Deno.args];
-  const at = args.indexOf("--with");
-  const extra = at >= 0 ? args.splice(at, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
-  const atOnly = args.indexOf("--only");
-  const only = atOnly >= 0 ? args.splice(atOnly, 2)[1]?.split(",").filter(Boolean) ?? [] : [];
-  const atFilter = args.indexOf("--filter");
-  const filter = atFilter >= 0 ? args.splice(atFilter, 2)[1] : undefined;
-  const files = args.length > 0 ? args : await defaultFiles();
-  await Deno.mkdir(OUT, { recursive: true });
-  const rows: Row[] = [];
-  for (const file of files) {
-    const row = await mutateFile(file, extra, only, filter);
-    if (row) rows.push(row);
-  }
-  const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
-  console.log("\n| file | mutants | killed | survived | score | score without StringLiteral |");
-  console.log("|---|---:|---:|---:|---:|---:|");
-  for (const r of rows) {
-    console.log(
-      `| ${r.file} | ${r.total} | ${r.killed} | ${r.survived.length} | ${pct(r.score)} | ${
-        pct(r.scoreNoStrings)
-      } |`,
-    );
-  }
-  const all = rows.reduce((a, r) => [a[0] + r.killed, a[1] + r.killed + r.survived.length], [0, 0]);
-  console.log(`\nall files: ${all[0]} of ${all[1]} mutants killed (${pct(all[0] / all[1])})`);
-  for (const r of rows) {
-    for (const m of r.survived) {
+/** Options of `deno task mutate`, in `--help` order. */
+export const MUTATE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "with",
+    type: "string",
+    description: "comma-separated test files added to every file's command",
+  },
+  {
+    name: "only",
+    type: "string",
+    description: "comma-separated test files run instead of each file's mirror test",
+  },
+  {
+    name: "filter",
+    type: "string",
+    description: "passed to deno test --filter (e.g. /simclr|two-view/)",
+  },
+];
+
+const USAGE = `Usage: deno task mutate [options] [source files...]
+
+Mutation testing with Stryker: each source file against its own test file
+(losses/nt_xent.ts -> tests/losses/nt_xent_test.ts); reports land in ${OUT}/.
+Default files: the public files of losses/. Example:
+  deno task mutate methods/simclr.ts --with tests/methods/loss_pin_test.ts`;
+
+function list(value: unknown): string[] {
+  return typeof value === "string" ? value.split(",").filter(Boolean) : [];
+}
+
+/**
+ * `deno task mutate` on `args`: one Stryker run per source file (`mutate` runs one; tests pass
+ * their own), then the table and every survivor. `-h` prints the usage and runs nothing.
+ *
+ * @param args the command-line arguments
+ * @param mutate runs one file's mutants (Stryker by default)
+ * @returns the exit code
+ */
+export function mutateMain(
+  args: string[],
+  mutate: (
+    file: string,
+    extra: string[],
+    only: string[],
+    filter: string | undefined,
+  ) => Promise<Row | null> = mutateFile,
+): Promise<number> {
+  return runCommand(args, MUTATE_OPTIONS, USAGE, async (o, positionals) => {
+    const extra = list(o.with);
+    const only = list(o.only);
+    const filter = o.filter as string | undefined;
+    const files = positionals.length > 0 ? positionals : await defaultFiles();
+    await Deno.mkdir(OUT, { recursive: true });
+    const rows: Row[] = [];
+    for (const file of files) {
+      const row = await mutate(file, extra, only, filter);
+      if (row) rows.push(row);
+    }
+    const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;
+    console.log("\n| file | mutants | killed | survived | score | score without StringLiteral |");
+    console.log("|---|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
       console.log(
-        `survived ${r.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${
-          (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)
-        }`,
+        `| ${r.file} | ${r.total} | ${r.killed} | ${r.survived.length} | ${pct(r.score)} | ${
+          pct(r.scoreNoStrings)
+        } |`,
       );
     }
-  }
+    const all = rows.reduce((a, r) => [a[0] + r.killed, a[1] + r.killed + r.survived.length], [
+      0,
+      0,
+    ]);
+    console.log(`\nall files: ${all[0]} of ${all[1]} mutants killed (${pct(all[0] / all[1])})`);
+    for (const r of rows) {
+      for (const m of r.survived) {
+        console.log(
+          `survived ${r.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} -> ${
+            (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80)
+          }`,
+        );
+      }
+    }
+    return 0;
+  }, { positionals: true });
+}
+
+if (import.meta.main) {
+  Deno.exit(await mutateMain(Deno.args));
 }

@@ -48,10 +48,19 @@ export function camelCase(name: string): string {
 
 /**
  * Parses `args` against `specs` (`--help` is always accepted). Unknown options, missing values,
- * positionals, non-numbers, values outside choices or ranges are {@linkcode UsageError}s whose
- * message says what was expected and what was received.
+ * positionals (unless `positionals` collects them), non-numbers, values outside choices or ranges
+ * are {@linkcode UsageError}s whose message says what was expected and what was received.
+ *
+ * @param args the command-line arguments
+ * @param specs the command's options
+ * @param positionals when given, bare arguments are allowed and pushed here in order
+ * @returns the values by camelCase name
  */
-export function parseOptions(args: string[], specs: readonly OptionSpec[]): ParsedOptions {
+export function parseOptions(
+  args: string[],
+  specs: readonly OptionSpec[],
+  positionals?: string[],
+): ParsedOptions {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
     verbose: { type: "boolean" },
@@ -59,7 +68,7 @@ export function parseOptions(args: string[], specs: readonly OptionSpec[]): Pars
   for (const s of specs) options[s.name] = { type: s.type === "boolean" ? "boolean" : "string" };
   let parsed;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: !!positionals });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const unknown = /Unknown option '([^']+)'/.exec(message);
@@ -86,6 +95,7 @@ export function parseOptions(args: string[], specs: readonly OptionSpec[]): Pars
     }
     throw new UsageError(message.split("\n")[0]);
   }
+  positionals?.push(...parsed.positionals);
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const out: ParsedOptions = { help: values.help === true };
   if (values.verbose === true) out.verbose = true;
@@ -237,18 +247,22 @@ export function isUserError(e: unknown): e is Error {
  * @param args the command-line arguments
  * @param specs the command's options
  * @param usage the help text's opening
- * @param run the command itself; its result is the exit code
+ * @param run the command itself, given the options and any bare arguments; its result is the
+ * exit code
+ * @param settings `positionals: true` lets bare arguments through (else they are an error)
  * @returns the exit code
  */
 export async function runCommand(
   args: string[],
   specs: readonly OptionSpec[],
   usage: string,
-  run: (options: ParsedOptions) => Promise<number>,
+  run: (options: ParsedOptions, positionals: string[]) => Promise<number>,
+  settings: { positionals?: boolean } = {},
 ): Promise<number> {
   let options: ParsedOptions;
+  const positionals: string[] = [];
   try {
-    options = parseOptions(args, specs);
+    options = parseOptions(args, specs, settings.positionals ? positionals : undefined);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`error: ${e.message}`);
@@ -261,7 +275,7 @@ export async function runCommand(
     return 0;
   }
   try {
-    return await run(options);
+    return await run(options, positionals);
   } catch (e) {
     if (e instanceof TrainingDivergedError) {
       console.error(`error: ${e.message}`);
