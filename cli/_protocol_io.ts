@@ -55,6 +55,8 @@ export interface Context {
   dir: string;
   /** Report from the stages finished so far: a stage not finished returns null, runs nothing. */
   reportOnly?: boolean;
+  /** With `reportOnly`: where unfinished stages stand (a pretraining's steps so far). */
+  notes?: string[];
   /** Called when a stage ends: its key, its seconds, whether it ran (false: done earlier). */
   finished?: (key: string, seconds: number, ran: boolean) => void;
 }

@@ -75,6 +75,8 @@ export interface ProtocolResults {
   sourceDifferences?: string[];
   /** The choices the source leaves open, with the value used. */
   ourChoices?: string[];
+  /** With `--report` on an unfinished run: where the unfinished stages stand. */
+  inProgress?: string[];
   /** Whether every stage of every seed finished (false: a report of the stages so far). */
   complete?: boolean;
 }
@@ -122,6 +124,8 @@ export function reportMarkdown(r: ProtocolResults): string {
         `pretraining stages, ${r.arms.length} arms); \`--resume\` continues the run.`,
       "",
     );
+    for (const n of r.inProgress ?? []) lines.push(`- In progress: ${n}.`);
+    if (r.inProgress?.length) lines.push("");
   }
   lines.push(
     `Dataset: ${r.dataset} (${seq ? "CTC line recognition" : "classification"}); configuration: ${

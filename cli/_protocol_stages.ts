@@ -113,7 +113,19 @@ export async function pretrainStage(
     ctx.finished?.(key, done.seconds, false);
     return done;
   }
-  if (ctx.reportOnly) return null;
+  if (ctx.reportOnly) {
+    const losses = await stepLosses(`${dir}/metrics.jsonl`).catch(() => [] as number[]);
+    if (losses.length > 0) {
+      const k = Math.min(10, losses.length);
+      const avg = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4);
+      ctx.notes?.push(
+        `seed ${ctx.seed} stage 1 ${method}: ${losses.length} steps logged (the last checkpoint ` +
+          `holds up to ${p.o.checkpointEvery} fewer), loss ${avg(losses.slice(0, k))} over the ` +
+          `first ${k} -> ${avg(losses.slice(-k))} over the last ${k}`,
+      );
+    }
+    return null;
+  }
   // under mpirun: --pretrain-batch per rank, the global batch that times the ranks
   const ranks = world?.size ?? 1;
   const lead = (world?.rank ?? 0) === 0;

@@ -229,7 +229,14 @@ async function protocolRun(
   };
   // data errors (a missing folder, too few images) surface before anything is written
   const tData = performance.now();
-  const data = await loadProtocolData(p.dataset, p.sizes, o.seed as number);
+  // --report needs the task and the split's description only: a few samples, not the sets
+  const data = await loadProtocolData(
+    p.dataset,
+    reportOnly && !p.dataset.startsWith("folder:")
+      ? { unlabeled: 96, labeled: 8, test: 8 }
+      : p.sizes,
+    o.seed as number,
+  );
   say(
     `data ready in ${
       ((performance.now() - tData) / 1000).toFixed(1)
@@ -263,6 +270,7 @@ async function protocolRun(
     }, backend ${backend}`,
   );
   const overall = stages ? overallProgress(stages) : null;
+  const notes: string[] = [];
   const ctxOf = (seed: number): Context => ({
     p,
     data,
@@ -273,6 +281,7 @@ async function protocolRun(
     seed,
     dir: seedDir(p, seed),
     reportOnly,
+    notes,
     finished: (key, seconds, ran) => {
       if (!overall) return;
       overall.finish(key, seconds, ran);
@@ -347,6 +356,7 @@ async function protocolRun(
       test: p.sizes.test,
       seeds: p.seeds,
     }),
+    ...(notes.length > 0 ? { inProgress: notes } : {}),
     complete: pretraining.length === p.seeds.length * p.methods.length &&
       arms.length === p.seeds.length * p.labeledSizes.length * (2 * p.methods.length + 1),
   };
