@@ -162,7 +162,8 @@ export function reportMarkdown(r: ProtocolResults): string {
     "",
   );
   if (r.verdicts.length === 0) lines.push("No verdict: no fine-tuned arm has its baseline yet.");
-  for (const v of r.verdicts) lines.push(`- ${v.text}.`);
+  // "no arm learns at N" is the same sentence for every method: once
+  for (const text of new Set(r.verdicts.map((v) => v.text))) lines.push(`- ${text}.`);
   lines.push("");
   if (r.decidingSize !== undefined) {
     lines.push(

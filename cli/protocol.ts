@@ -364,7 +364,10 @@ async function protocolRun(
   await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
   say(`report: ${p.dir}/report.md (${formatDuration(results.seconds)})`);
   world?.barrier(); // the other ranks wait here for the run to be written
+  const said = new Set<string>();
   for (const v of results.verdicts) {
+    if (said.has(v.text)) continue;
+    said.add(v.text);
     console.log(
       `${v.method} fine-tuned vs supervised at ${v.labeled} labeled: ${
         (100 * v.ssl.mean).toFixed(1)
