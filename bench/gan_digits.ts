@@ -138,6 +138,20 @@ const judge = (samples: tf.Tensor4D) => {
   return { share, hist, pass };
 };
 
+/** An 8x8 grid of the first 64 samples, 2x nearest upscaling. */
+async function writeGrid(samples: tf.Tensor4D, out: string) {
+  const grid = tf.tidy(() => {
+    const s = tf.slice(samples, [0, 0, 0, 0], [64, 28, 28, 1]);
+    const rows = tf.reshape(tf.transpose(tf.reshape(s, [8, 8, 28, 28]), [0, 2, 1, 3]), [224, 224]);
+    return tf.cast(tf.round(tf.mul(rows, 255)), "int32");
+  });
+  const sharp = (await import("sharp")).default;
+  await sharp(Uint8Array.from(grid.dataSync()), { raw: { width: 224, height: 224, channels: 1 } })
+    .resize(448, 448, { kernel: "nearest" }).png().toFile(out);
+  grid.dispose();
+  console.log(`wrote ${out}`);
+}
+
 // 2. the GAN
 const setup = withSeed(seed, () =>
   gan({
@@ -187,6 +201,7 @@ for (let it = 0; it < iterations && performance.now() < deadline; it++) {
   if (it % every === 0) {
     const s = method.sample(nets, 500, 99);
     const j = judge(s);
+    if (args.out) await writeGrid(s, args.out.replace(/\.png$/, "_progress.png"));
     s.dispose();
     console.log(
       `it ${it} ${line.join(" | ")} | confident ${(100 * j.share).toFixed(1)}% ${
@@ -207,18 +222,7 @@ console.log(
     JSON.stringify(j.hist)
   }; ${j.pass ? "PASS" : "FAIL"} (>= 80% confident, each digit >= 2% of them)`,
 );
-if (args.out) {
-  const grid = tf.tidy(() => {
-    const s = tf.slice(samples, [0, 0, 0, 0], [64, 28, 28, 1]);
-    const rows = tf.reshape(tf.transpose(tf.reshape(s, [8, 8, 28, 28]), [0, 2, 1, 3]), [224, 224]);
-    return tf.cast(tf.round(tf.mul(rows, 255)), "int32");
-  });
-  const sharp = (await import("sharp")).default;
-  await sharp(Uint8Array.from(grid.dataSync()), { raw: { width: 224, height: 224, channels: 1 } })
-    .resize(448, 448, { kernel: "nearest" }).png().toFile(args.out);
-  console.log(`wrote ${args.out}`);
-  grid.dispose();
-}
+if (args.out) await writeGrid(samples, args.out);
 if (args.save) {
   await exportEncoder(nets.encoder, `${args.save}/encoder`);
   await exportEncoder(nets.generator, `${args.save}/generator`);
