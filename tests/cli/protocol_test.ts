@@ -222,6 +222,46 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
   }
 });
 
+Deno.test("--seeds runs every stage and arm once per seed, in its own folder, and pairs them", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const args = [...TINY, "--methods", "simclr", "--fractions", "1", "--umap-points", "0"];
+    const r = await capture([
+      ...args,
+      "--seeds",
+      "3,5",
+      "--out",
+      out,
+      "--run-name",
+      "s",
+      "--quiet",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(await Deno.readTextFile(`${out}/s/results.json`)) as ProtocolResults;
+    assert.deepEqual(res.seeds, [3, 5]);
+    assert.deepEqual(res.pretraining.map((p) => p.seed), [3, 5]);
+    assert.deepEqual(res.arms.map((a) => `${a.seed} ${a.arm}`), [
+      "3 ssl-simclr+head",
+      "3 ssl-simclr+fine-tune",
+      "3 supervised",
+      "5 ssl-simclr+head",
+      "5 ssl-simclr+fine-tune",
+      "5 supervised",
+    ]);
+    for (const s of [3, 5]) {
+      assert.ok(await exists(`${out}/s/seed-${s}/arms/supervised-16.json`), `seed ${s} arms`);
+    }
+    // different seeds, different nets: the two pretraining runs differ
+    assert.notDeepEqual(res.pretraining[0].losses, res.pretraining[1].losses);
+    assert.deepEqual(res.verdicts.map((v) => v.seeds), [[3, 5]]);
+    assert.equal(res.complete, true);
+    const report = await Deno.readTextFile(`${out}/s/report.md`);
+    assert.match(report, /\| supervised \| 16 \| 2 \| \d+\.\d \+- \d+\.\d% \|/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("--estimate times a few steps of each stage, prints the wall time and writes nothing", async () => {
   const out = await Deno.makeTempDir();
   try {
