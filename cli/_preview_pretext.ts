@@ -13,7 +13,7 @@ import { mnist } from "../data/mod.ts";
 import { createMethod, type MethodSetup } from "../methods/mod.ts";
 import { NEIGHBOR_POSITIONS } from "../methods/relative_patch.ts";
 import { orientationTint } from "../methods/colorization.ts";
-import { train } from "../train/mod.ts";
+import { trainForPreview } from "./_preview_pretext_train.ts";
 
 /** The tasks this preview renders. */
 export const PRETEXT_PREVIEW_METHODS = [
@@ -44,6 +44,10 @@ export interface PretextPreviewOptions {
   zoom?: number;
   /** The backend. @default {"wasm"} */
   backend?: BackendName;
+  /** Print the training run's progress with ETA (stderr; a bar on a terminal). @default {false} */
+  progress?: boolean;
+  /** Where progress goes instead of stderr (tests). */
+  log?: (text: string) => void;
 }
 
 /** Columns of batches as one uint8 grid (row r: columns[0][r], columns[1][r], ...). */
@@ -148,54 +152,12 @@ export async function previewPretext(
     // tiles shown as cut (the net sees each one standardized: mean 0, std 1, Noroozi & Favaro)
     ...(name === "jigsaw" ? { normalizeTiles: false } : {}),
   });
-  if (steps > 0 && name === "gan") {
-    // DCGAN's optimizer (Adam, beta1 = 0.5), which the loop does not offer; same alternation
-    // one optimizer per net: tfjs optimizers keep their slots by position in the variable list
-    const optimizers = [tf.train.adam(5e-4, 0.5), tf.train.adam(5e-4, 0.5)];
-    const m = setup.method as MethodSetup["method"] & {
-      trainableAt(n: unknown, c: object): tf.Variable[];
-    };
-    for (let s = 0; s < steps; s++) {
-      const start = ((s * 32) % 59968) * 784;
-      const x = tf.tensor4d(
-        Float32Array.from(trainSet.images.subarray(start, start + 32 * 784), (v) => v / 255),
-        [32, 28, 28, 1],
-      );
-      const views = m.views(x, seed * 1000 + s);
-      const context = { progress: s / steps, step: s, epoch: 0 };
-      const loss = optimizers[s % 2].minimize(
-        () => {
-          const r = m.step(setup.nets, views, setup.state, context);
-          tf.dispose(Object.values(r.metrics));
-          return r.loss;
-        },
-        true,
-        m.trainableAt(setup.nets, context),
-      );
-      tf.dispose([x, ...views, loss!]);
-    }
-    optimizers.forEach((o) => o.dispose());
-  } else if (steps > 0) {
-    const batches = function* () {
-      for (let s = 0; s < steps; s++) {
-        const start = ((s * 32) % 59968) * 784;
-        yield {
-          images: trainSet.images.subarray(start, start + 32 * 784),
-          shape: [32, 28, 28, 1] as [number, number, number, number],
-        };
-      }
-    };
-    const result = await train(setup as never, batches(), {
-      steps,
-      optimizer: "adamw",
-      lr: 2e-3,
-      schedule: "constant",
-      weightDecay: 0,
-      progress: false,
-      seed,
-    });
-    tf.dispose(Object.values(result.state as Record<string, tf.Tensor>));
-  }
+  await trainForPreview(name, setup, trainSet, {
+    steps,
+    seed,
+    progress: options.progress ?? false,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const first = (seed * 97) % (testSet.length - count);
   const x = tf.tensor4d(
     Float32Array.from(testSet.images.subarray(first * 784, (first + count) * 784), (v) => v / 255),
@@ -324,6 +286,7 @@ export const PRETEXT_PREVIEW_OPTIONS: readonly OptionSpec[] = [
     description: "the tfjs backend",
     default: "wasm",
   },
+  { name: "quiet", type: "boolean", description: "no progress output" },
 ];
 
 /**
@@ -355,6 +318,7 @@ export function pretextPreviewMain(args: string[]): Promise<number> {
       steps: o.steps as number | undefined,
       zoom: o.zoom as number,
       backend: o.backend as BackendName,
+      progress: !o.quiet,
     };
     // the output folder first: a bad --out must not surface from sharp after the work is done
     if (options.out) await Deno.mkdir(dirname(options.out), { recursive: true });
