@@ -100,24 +100,29 @@ export const DCGAN_RECIPE = {
 
 /**
  * Adversarial feature learning with a DCGAN whose discriminator is the encoder (Radford et al.
- * 2015, arXiv:1511.06434): discriminator = encoder + a linear critic, generator = DCGAN
- * ({@linkcode dcganGenerator}: BatchNorm on every layer but the output, tanh output), noise
- * `z ~ U(-1, 1)` (the paper's), both trained with {@linkcode DCGAN_ADAM}. The generator works
- * on images scaled to [-1, 1] as the paper's; the discriminator sees real and generated images
- * mapped back by `(x + 1) / 2` to [0, 1], the range every encoder of the library is trained and
- * probed on (a fixed affine map its first conv absorbs). Real and fake batches go through the
- * discriminator separately (their own BatchNorm statistics, as DCGAN's code). Generator and discriminator updates alternate inside the one
- * loop: even steps minimize the discriminator's loss `softplus(-D(x)) + softplus(D(G(z)))` with
- * the fakes behind a stop-gradient, odd steps the generator's non-saturating loss
- * `softplus(-D(G(z)))`, written so that the discriminator's gradient is exactly zero
- * (`ℓ(D(G z)) - ℓ(D(sg G z)) + sg(ℓ(D(sg G z)))`: same value, the two D-gradients cancel), so
- * each phase only moves its own net through the gradients. `trainableAt` names the phase's
- * variables for loops that update only those. The paper's other point, the discriminator's
- * features for classification, is the `encoder` (probed like any other). Views: `[real in
- * [0, 1], z [B, 1, 1, zDim]]`. Metrics:
- * `dReal` and `dFake` (mean D probability), `dAccuracy`, `gan` phase (0 = D, 1 = G), `zStd`.
+ * 2015, arXiv:1511.06434): discriminator = trunk + a linear critic, the trunk DCGAN's
+ * (`dcganDiscriminator`: strided convs, LeakyReLU 0.2, BatchNorm on all but the input layer;
+ * `discriminator: "encoder"` uses the `encoder` option instead), generator = DCGAN's
+ * (`dcganPaperGenerator`: projection, fractionally-strided convs, BatchNorm on every layer but
+ * the output, tanh output), every weight N(0, 0.02), noise `z ~ U(-1, 1)`, both nets trained with
+ * {@linkcode DCGAN_RECIPE} (Adam 2e-4, beta1 0.5). The generator works on images scaled to
+ * [-1, 1] as the paper's; the discriminator sees real and generated images mapped back by
+ * `(x + 1) / 2` to [0, 1], the range every encoder of the library is trained and probed on (a
+ * fixed affine map its first conv absorbs). Real and fake batches go through the discriminator
+ * separately (their own BatchNorm statistics, as DCGAN's code), and the generator's step runs D
+ * on the fakes only. Generator and discriminator updates alternate inside the one loop: even
+ * steps minimize the discriminator's loss `softplus(-D(x)) + softplus(D(G(z)))` with the fakes
+ * behind a stop-gradient, odd steps the generator's non-saturating loss `softplus(-D(G(z)))`,
+ * written so that the discriminator's gradient is exactly zero (`ℓ(D(G z)) - ℓ(D(sg G z)) +
+ * sg(ℓ(D(sg G z)))`: same value, the two D-gradients cancel), so each phase only moves its own
+ * net through the gradients. `trainableAt` names the phase's variables for loops that update
+ * only those. The paper's other point, the discriminator's features for classification, is the
+ * `encoder` (probed like any other; `bench/pretext_probe.ts` also probes the paper's pooled
+ * features). Views: `[real in [0, 1], z [B, 1, 1, zDim]]`. Metrics: `dReal` (D steps only) and
+ * `dFake` (mean D probability), `dAccuracy` (D steps only), `gan` phase (0 = D, 1 = G), `zStd`.
  *
- * @param options encoder, input shape, seed, zDim, generatorWidths
+ * @param options encoder, input shape, seed, zDim, generatorWidths, discriminator,
+ *   discriminatorWidths
  * @returns the method, its nets and (empty) state
  *
  * @example
@@ -126,7 +131,8 @@ export const DCGAN_RECIPE = {
  * import { tf } from "../backend/tf.ts";
  * import assert from "node:assert/strict";
  * const { method, nets, state } = gan({
- *   encoder: "convnet", inputShape: [8, 8, 1], seed: 0, widths: [4], zDim: 4, generatorWidths: [4],
+ *   encoder: "convnet", inputShape: [8, 8, 1], seed: 0, zDim: 4, generatorWidths: [4],
+ *   discriminatorWidths: [4],
  * });
  * const views = method.views(tf.randomUniform([2, 8, 8, 1]) as tf.Tensor4D, 0);
  * const { loss } = method.step(nets, views, state, { progress: 0, step: 0, epoch: 0 });
