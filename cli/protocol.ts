@@ -25,10 +25,9 @@
  * @module
  */
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
-import { withSeed } from "../backend/with_seed.ts";
 import { formatDuration } from "../train/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
-import { loadProtocolData, type ProtocolData } from "./_protocol_data.ts";
+import { loadProtocolData } from "./_protocol_data.ts";
 import { checkRunName, formatCounts, guardFreshRun, resumeOptions } from "./_runs.ts";
 import { broadcastText, initWorld, launchedUnderMpi, type World } from "../distributed/mod.ts";
 import {
@@ -40,23 +39,12 @@ import {
 import { writePlots } from "./_protocol_plots.ts";
 import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
 import { applyPresets, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
-import { type Plan, plan, seedDir } from "./_protocol_plan.ts";
+import { plan, seedDir } from "./_protocol_plan.ts";
 import { type Context, writeJson } from "./_protocol_io.ts";
-import {
-  armStage,
-  buildEncoder,
-  buildHead,
-  initialModels,
-  pretrainStage,
-} from "./_protocol_stages.ts";
+import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
 import { umapStage } from "./_protocol_umap.ts";
-import {
-  estimateStages,
-  overallProgress,
-  probeStepTimes,
-  type StageEstimate,
-  type StepTimes,
-} from "./_protocol_probe.ts";
+import { overallProgress, type StageEstimate } from "./_protocol_probe.ts";
+import { estimate } from "./_protocol_estimate.ts";
 import { decidingSize, verdicts } from "./_protocol_verdict.ts";
 
 export type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
@@ -109,64 +97,6 @@ export async function runProtocol(
     console.error(`rank ${world.rank}: ${e instanceof Error ? e.message : e}`);
     return world.abort(e instanceof UsageError ? 2 : 1);
   }
-}
-
-/** Prints the probe's step times and the estimated wall time; returns the stage estimates. */
-async function estimate(
-  p: Plan,
-  data: ProtocolData,
-  world: World | null,
-  print: (line: string) => void,
-): Promise<{ stages: StageEstimate[]; times: StepTimes }> {
-  const ranks = world?.size ?? 1;
-  const batch = (p.o.pretrainBatch as number) * ranks;
-  const t0 = performance.now();
-  const seed = p.seeds[0];
-  const times = await probeStepTimes(data, {
-    encoder: () => buildEncoder(p, data.shape, seed),
-    head: (dim) => withSeed(seed + 1, () => buildHead(p, data, dim)),
-  }, {
-    methods: p.methods,
-    pretrainBatch: batch,
-    batchSize: p.o.batchSize as number,
-    seed,
-  });
-  const pretrainSteps = Math.max(
-    1,
-    Math.round(p.epochs.pretrain * Math.floor(data.unlabeled.length / batch)),
-  );
-  const stages = estimateStages({
-    seeds: p.seeds,
-    methods: p.methods,
-    pretrainSteps,
-    labeledSizes: p.labeledSizes,
-    batchSize: p.o.batchSize as number,
-    epochs: p.epochs,
-    test: data.test.length,
-  }, times);
-  const total = stages.reduce((a, s) => a + s.seconds, 0);
-  const share = times.cpuShare;
-  print(
-    `probe (${((performance.now() - t0) / 1000).toFixed(1)} s): pretraining step of ${batch} ${
-      p.methods.map((m) => `${m} ${times.pretrain[m].toFixed(2)} s`).join(", ")
-    }; labeled step of ${p.o.batchSize}: head ${times.head.toFixed(3)} s, whole network ${
-      times.whole.toFixed(3)
-    } s; scoring ${(1000 * times.evalPerImage).toFixed(1)} ms per test image` +
-      (share !== null ? `; CPU share ${share.toFixed(2)}` : ""),
-  );
-  const pre = stages.filter((s) => s.key.includes(" pretrain ")).reduce((a, s) => a + s.seconds, 0);
-  print(
-    `estimated wall time: ${formatDuration(total)} at the current load (stage 1 ${
-      formatDuration(pre)
-    }, labeled arms ${formatDuration(total - pre)}; ${p.seeds.length} seed(s), ${pretrainSteps} ` +
-      `pretraining steps per method, arms at ${p.labeledSizes.join(", ")})` +
-      (share !== null && share > 0 && share < 0.95
-        ? `; about ${formatDuration(total * share)} alone on one core (the probe got ${
-          Math.round(100 * share)
-        }% of a core)`
-        : ""),
-  );
-  return { stages, times };
 }
 
 async function protocolRun(
@@ -227,6 +157,28 @@ async function protocolRun(
       seeds: p.seeds,
     },
   };
+  // the probe: always for --estimate and the full scale, else for the overall ETA when talking;
+  // before the sets are rendered (800,000 lines take hours), on a few lines of the same kind
+  let stages: StageEstimate[] | null = null;
+  const rendered = !p.dataset.startsWith("folder:");
+  if (
+    lead && !reportOnly && rendered && (o.estimate || String(o.scale) === "full" || !quiet)
+  ) {
+    const print = o.estimate || String(o.scale) === "full"
+      ? (line: string) => console.error(`[protocol] ${line}`)
+      : say;
+    const batch = (o.pretrainBatch as number) * (world?.size ?? 1);
+    const sizes = { unlabeled: 4 * batch, labeled: 3 * (o.batchSize as number), test: 32 };
+    const tProbe = performance.now();
+    const probeData = await loadProtocolData(p.dataset, sizes, o.seed as number);
+    const perLine = (performance.now() - tProbe) / 1000 /
+      (sizes.unlabeled + sizes.labeled + sizes.test);
+    stages = (await estimate(p, probeData, world, print, perLine)).stages;
+  }
+  if (o.estimate) {
+    world?.barrier();
+    return { name: p.name } as ProtocolResults;
+  }
   // data errors (a missing folder, too few images) surface before anything is written
   const tData = performance.now();
   // --report needs the task and the split's description only: a few samples, not the sets
@@ -246,14 +198,6 @@ async function protocolRun(
     console.error(`${data.label}: ${formatCounts(data.images)}`);
     (config.resolved as Record<string, unknown>).images = data.images;
   }
-  // the probe: always for --estimate and the full scale, else for the overall ETA when talking
-  let stages: StageEstimate[] | null = null;
-  if (lead && !reportOnly && (o.estimate || String(o.scale) === "full" || !quiet)) {
-    const print = o.estimate || String(o.scale) === "full"
-      ? (line: string) => console.error(`[protocol] ${line}`)
-      : say;
-    stages = (await estimate(p, data, world, print)).stages;
-  }
   if (o.estimate) {
     world?.barrier();
     return { name: p.name } as ProtocolResults;
@@ -270,6 +214,7 @@ async function protocolRun(
     }, backend ${backend}`,
   );
   const overall = stages ? overallProgress(stages) : null;
+  overall?.finish("data", (performance.now() - tData) / 1000, true);
   const notes: string[] = [];
   const ctxOf = (seed: number): Context => ({
     p,

@@ -278,10 +278,10 @@ Deno.test("--estimate times a few steps of each stage, prints the wall time and 
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.err,
-      /probe \([\d.]+ s\): pretraining step of 16 simclr [\d.]+ s, simsiam [\d.]+ s; labeled step of 8: head [\d.]+ s, whole network [\d.]+ s; scoring [\d.]+ ms per test image/,
+      /probe \([\d.]+ s\): pretraining step of 16 simclr [\d.]+ s, simsiam [\d.]+ s; labeled step of 8: head [\d.]+ s, whole network [\d.]+ s; scoring [\d.]+ ms per test image; data [\d.]+ ms per line/,
     );
     const m = r.err.match(
-      /estimated wall time: (\S+) at the current load .*2 seed\(s\), 2 pretraining steps per method, arms at 8, 16/,
+      /estimated wall time: (\S+) at the current load \(data \S+, stage 1 .*2 seed\(s\), 2 pretraining steps per method, arms at 8, 16/,
     );
     assert.ok(m, r.err);
     assert.deepEqual([...Deno.readDirSync(out)], [], "nothing written");
