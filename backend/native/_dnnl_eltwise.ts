@@ -95,6 +95,81 @@ export function dnnlReluBackward(
   return dx;
 }
 
+function leakyForward(d: Dnnl, n: number, alpha: number): Primitive {
+  return d.cached(`leaky relu fwd ${n} ${alpha}`, () => {
+    const op = d.opDesc();
+    d.check(
+      d.symbols.dnnl_eltwise_forward_desc_init(
+        op,
+        PROP.forwardTraining,
+        ALG.eltwiseRelu,
+        flat(d, n),
+        alpha,
+        0,
+      ),
+      "dnnl_eltwise_forward_desc_init",
+    );
+    return d.primitive(op, { what: "leaky relu fwd" });
+  });
+}
+
+/**
+ * `x > 0 ? x : alpha * x` (tfjs's `LeakyRelu`, NaN kept: oneDNN's ReLU with a non-zero slope
+ * multiplies where `x > 0` is false, so NaN stays NaN); `alpha` must not be 0 (that is `Relu`,
+ * whose oneDNN kernel maps NaN to 0).
+ */
+export function dnnlLeakyRelu(d: Dnnl, x: Float32Array, alpha: number): Float32Array {
+  const y = allocF32(x.length);
+  leakyForward(d, x.length, alpha).execute({ [ARG.src]: x, [ARG.dst]: y });
+  return y;
+}
+
+/** `x > 0 ? dy : alpha * dy`, tfjs's `LeakyRelu` gradient, for finite `x`. */
+export function dnnlLeakyReluBackward(
+  d: Dnnl,
+  dy: Float32Array,
+  x: Float32Array,
+  alpha: number,
+): Float32Array {
+  const n = x.length;
+  const p = d.cached(`leaky relu bwd ${n} ${alpha}`, () => {
+    const op = d.opDesc();
+    const md = flat(d, n);
+    d.check(
+      d.symbols.dnnl_eltwise_backward_desc_init(op, ALG.eltwiseRelu, md, md, alpha, 0),
+      "dnnl_eltwise_backward_desc_init",
+    );
+    return d.primitive(op, { hint: leakyForward(d, n, alpha), what: "leaky relu bwd" });
+  });
+  const dx = allocF32(n);
+  p.execute({ [ARG.src]: x, [ARG.diffDst]: dy, [ARG.diffSrc]: dx });
+  return dx;
+}
+
+/** The `SelfsupLeakyReluGrad` kernel: inputs `dy`, `x`, attr `alpha`; as tfjs's gradient. */
+export const LEAKY_RELU_GRAD = "SelfsupLeakyReluGrad";
+
+/** {@linkcode LEAKY_RELU_GRAD}: oneDNN above {@linkcode MIN_DNNL_ELEMENTS}, else one JS pass. */
+export const leakyReluGrad: KernelFn = (args) => {
+  const backend = args.backend as CpuLikeBackend;
+  const { dy, x } = args.inputs;
+  const alpha = Math.fround((args.attrs as { alpha: number }).alpha);
+  const g = f32(backend, dy)!;
+  const v = f32(backend, x)!;
+  const d = dnnlOrUndefined();
+  // oneDNN's backward passes dy where x is NaN (tfjs: alpha * dy): non-finite x takes the JS pass.
+  if (d && v.length >= MIN_DNNL_ELEMENTS && alpha !== 0 && allFinite(d, v)) {
+    return backend.makeTensorInfo(
+      x!.shape.slice(),
+      "float32",
+      dnnlLeakyReluBackward(d, g, v, alpha),
+    );
+  }
+  const out = allocF32(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] > 0 ? g[i] : Math.fround(g[i] * alpha);
+  return backend.makeTensorInfo(x!.shape.slice(), "float32", out);
+};
+
 /** `a + b` for two float32 arrays of one length. */
 export function dnnlAdd(d: Dnnl, a: Float32Array, b: Float32Array): Float32Array {
   const n = a.length;
@@ -150,6 +225,19 @@ export function withDnnlElementwise(kernelName: string, kernel: KernelFn): Kerne
         sameShape(a!.shape, b!.shape)
       ) {
         return backend.makeTensorInfo(a!.shape.slice(), "float32", dnnlAdd(d, av, bv));
+      }
+      return kernel(args);
+    };
+  }
+  if (kernelName === "LeakyRelu") {
+    return (args) => {
+      const backend = args.backend as CpuLikeBackend;
+      const x = args.inputs.x!;
+      const xv = f32(backend, x);
+      const alpha = Math.fround((args.attrs as { alpha: number }).alpha);
+      const d = dnnlOrUndefined();
+      if (d && xv && xv.length >= MIN_DNNL_ELEMENTS && alpha !== 0 && Number.isFinite(alpha)) {
+        return backend.makeTensorInfo(x.shape.slice(), "float32", dnnlLeakyRelu(d, xv, alpha));
       }
       return kernel(args);
     };

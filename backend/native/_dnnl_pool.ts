@@ -43,15 +43,15 @@ function key(c: PoolInfo): string {
   ].join(",");
 }
 
-function forward(d: Dnnl, c: PoolInfo): Primitive {
-  const k = `maxpool fwd ${key(c)}`;
+function forward(d: Dnnl, c: PoolInfo, alg: number = ALG.poolingMax): Primitive {
+  const k = `pool ${alg} fwd ${key(c)}`;
   return d.cached(k, () => {
     const op = d.opDesc();
     d.check(
       d.symbols.dnnl_pooling_v2_forward_desc_init(
         op,
         PROP.forwardTraining,
-        ALG.poolingMax,
+        alg,
         d.memoryDesc([c.batchSize, c.inChannels, c.inHeight, c.inWidth], TAG.acdb),
         d.memoryDesc([c.batchSize, c.outChannels, c.outHeight, c.outWidth], TAG.acdb),
         d.dims([c.strideHeight, c.strideWidth]),
@@ -80,6 +80,27 @@ export function dnnlMaxPool(
   return { y, workspace };
 }
 
+/**
+ * Average pooling of `x` `[N, H, W, C]` over each window's pixels inside the image (tfjs's `same`
+ * padding divides by that count: oneDNN's `avg_exclude_padding`).
+ */
+export function dnnlAvgPool(d: Dnnl, x: Float32Array, c: PoolInfo): Float32Array {
+  const p = forward(d, c, ALG.poolingAvgExcludePadding);
+  const y = allocF32(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+  p.execute({ [ARG.src]: x, [ARG.dst]: y });
+  return y;
+}
+
+/**
+ * The average-pooling input gradient from `dy` `[N, OH, OW, C]` as tfjs defines it: every
+ * backend's `AvgPoolGrad` divides by the whole window `KH * KW`, also for windows that overlap
+ * `same` padding (where the forward divided by fewer pixels), so this is oneDNN's
+ * `avg_include_padding` backward, for the same gradients on every backend.
+ */
+export function dnnlAvgPoolBackward(d: Dnnl, dy: Float32Array, c: PoolInfo): Float32Array {
+  return poolBackward(d, dy, c, ALG.poolingAvgIncludePadding);
+}
+
 /** The max-pooling input gradient from `dy` `[N, OH, OW, C]` and the forward workspace. */
 export function dnnlMaxPoolBackward(
   d: Dnnl,
@@ -87,14 +108,24 @@ export function dnnlMaxPoolBackward(
   workspace: Uint8Array<ArrayBuffer>,
   c: PoolInfo,
 ): Float32Array {
-  const k = `maxpool bwd ${key(c)}`;
+  return poolBackward(d, dy, c, ALG.poolingMax, workspace);
+}
+
+function poolBackward(
+  d: Dnnl,
+  dy: Float32Array,
+  c: PoolInfo,
+  alg: number,
+  workspace?: Uint8Array<ArrayBuffer>,
+): Float32Array {
+  const k = `pool ${alg} bwd ${key(c)}`;
   const p = d.cached(k, () => {
-    const hint = forward(d, c);
+    const hint = forward(d, c, alg);
     const op = d.opDesc();
     d.check(
       d.symbols.dnnl_pooling_v2_backward_desc_init(
         op,
-        ALG.poolingMax,
+        alg,
         d.memoryDesc([c.batchSize, c.inChannels, c.inHeight, c.inWidth], TAG.acdb),
         d.memoryDesc([c.batchSize, c.outChannels, c.outHeight, c.outWidth], TAG.acdb),
         d.dims([c.strideHeight, c.strideWidth]),

@@ -6,6 +6,7 @@
  * @module
  */
 import { BN_RELU_GRAD, isFusedOutput } from "./_bn_relu.ts";
+import { LEAKY_RELU_GRAD } from "./_dnnl_eltwise.ts";
 import { tf } from "../tf.ts";
 import { BROADCAST_DIV, RELU_GRAD, SQUARE_GRAD } from "./_elementwise.ts";
 import { isKnownZero, knownZeros } from "./_lineage.ts";
@@ -59,6 +60,21 @@ export const RELU_GRADIENT: NativeGradient = {
     // A fused batch norm + ReLU's output: the gradient stays lazy for the fused backward.
     x: () =>
       tf.engine().runKernel(isFusedOutput(x) ? BN_RELU_GRAD : RELU_GRAD, { dy, x }) as tf.Tensor,
+  }),
+};
+
+/** `LeakyRelu`'s gradient as one pass (`SelfsupLeakyReluGrad`) instead of `Greater`, `Multiply`, `Select`. */
+export const LEAKY_RELU_GRADIENT: NativeGradient = {
+  kernelName: "LeakyRelu",
+  inputsToSave: ["x"],
+  fits: (dy, [x]) => dy.dtype === "float32" && x.dtype === "float32" && dy.size === x.size,
+  gradFunc: (dy, [x], attrs) => ({
+    x: () =>
+      tf.engine().runKernel(
+        LEAKY_RELU_GRAD,
+        { dy, x },
+        { alpha: (attrs as { alpha: number }).alpha } as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor,
   }),
 };
 

@@ -11,7 +11,13 @@
 import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { dnnlOrUndefined } from "./_dnnl.ts";
-import { dnnlMaxPool, dnnlMaxPoolBackward, dnnlPoolFits } from "./_dnnl_pool.ts";
+import {
+  dnnlAvgPool,
+  dnnlAvgPoolBackward,
+  dnnlMaxPool,
+  dnnlMaxPoolBackward,
+  dnnlPoolFits,
+} from "./_dnnl_pool.ts";
 import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
 
 interface PoolAttrs {
@@ -130,5 +136,34 @@ export function makeMaxPoolGrad(fallback: KernelFn): KernelFn {
       for (let d = 0; d < ch; d++) if (where[d] >= 0) dx[where[d]] += dyv[g + d];
     });
     return backend.makeTensorInfo(input!.shape.slice(), "float32", dx);
+  };
+}
+
+/** The `AvgPool` kernel on oneDNN (NHWC float32, geometries it runs); else `fallback`. */
+export function makeAvgPool(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const { x } = args.inputs;
+    const xv = f32(backend, x);
+    const dnnl = dnnlOrUndefined();
+    if (!dnnl || !xv || x!.shape.length !== 4) return fallback(args);
+    const c = poolInfo(x!.shape, args.attrs as unknown as PoolAttrs);
+    if (!dnnlPoolFits(c)) return fallback(args);
+    return backend.makeTensorInfo(c.outShape.slice(), "float32", dnnlAvgPool(dnnl, xv, c));
+  };
+}
+
+/** The `AvgPoolGrad` kernel on oneDNN (inputs `dy`, `input`); else `fallback`. */
+export function makeAvgPoolGrad(fallback: KernelFn): KernelFn {
+  return (args) => {
+    const backend = args.backend as CpuLikeBackend;
+    const { dy, input } = args.inputs;
+    const dyv = f32(backend, dy);
+    const dnnl = dnnlOrUndefined();
+    if (!dnnl || !dyv || !input || input.shape.length !== 4) return fallback(args);
+    const c = poolInfo(input.shape, args.attrs as unknown as PoolAttrs);
+    if (!dnnlPoolFits(c)) return fallback(args);
+    const dx = dnnlAvgPoolBackward(dnnl, dyv, c);
+    return backend.makeTensorInfo(input.shape.slice(), "float32", dx);
   };
 }

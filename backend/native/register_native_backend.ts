@@ -38,9 +38,10 @@ import {
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
 import { tuneMalloc } from "./_malloc.ts";
 import { BN_RELU_GRAD, bnReluGrad } from "./_bn_relu.ts";
-import { withDnnlElementwise } from "./_dnnl_eltwise.ts";
+import { LEAKY_RELU_GRAD, leakyReluGrad, withDnnlElementwise } from "./_dnnl_eltwise.ts";
 import {
   installGradient,
+  LEAKY_RELU_GRADIENT,
   MEAN_GRADIENT,
   RELU_GRADIENT,
   SQUARE_GRADIENT,
@@ -48,7 +49,7 @@ import {
   SUM_GRADIENT,
 } from "./_gradients.ts";
 import { makeBatchMatMul, makeFusedMatMul } from "./_matmul.ts";
-import { makeMaxPool, makeMaxPoolGrad } from "./_pool.ts";
+import { makeAvgPool, makeAvgPoolGrad, makeMaxPool, makeMaxPoolGrad } from "./_pool.ts";
 import { makeMirrorPad } from "./_pad.ts";
 import { registerDnnlSoftmaxKernels } from "./_dnnl_softmax.ts";
 import type { KernelFn } from "./_util.ts";
@@ -67,6 +68,8 @@ const OVERRIDES: Record<string, (blas: Blas, fallback: KernelFn) => KernelFn> = 
   Tile: (_, fallback) => makeTile(fallback),
   MaxPool: (_, fallback) => makeMaxPool(fallback),
   MaxPoolGrad: (_, fallback) => makeMaxPoolGrad(fallback),
+  AvgPool: (_, fallback) => makeAvgPool(fallback),
+  AvgPoolGrad: (_, fallback) => makeAvgPoolGrad(fallback),
   MirrorPad: (_, fallback) => makeMirrorPad(fallback),
   FusedBatchNorm: (_, fallback) => makeFusedBatchNorm(fallback),
   ...Object.fromEntries(
@@ -106,9 +109,10 @@ let info: NativeBackendInfo | undefined;
  * backend. Calling it again is a no-op. The sgemm is the first of `SELFSUP_BLAS` (a path or a
  * name), oneDNN's `dnnl_sgemm` (libdnnl), OpenBLAS, MKL, BLIS, Accelerate (macOS) and the
  * reference `libblas.so.3`; it runs `SELFSUP_THREADS` threads, else one per core. When oneDNN 2.x
- * loads, the convolutions, batch norm (the whole training-mode backward as one primitive),
- * `MaxPool`, `Relu`, same-shape `Add` and their gradients run as oneDNN primitives instead
- * (`SELFSUP_DNNL_PRIMITIVES=0` keeps the sgemm and JS kernels).
+ * loads, the convolutions, batch norm (statistics, normalization and the whole training-mode
+ * backward as one primitive each, fused with a following ReLU), `MaxPool`, `AvgPool`, the global
+ * average pool, `Relu`, `LeakyRelu`, same-shape `Add` and their gradients run as oneDNN primitives
+ * instead (`SELFSUP_DNNL_PRIMITIVES=0` keeps the sgemm and JS kernels).
  *
  * @returns what loaded
  * @throws {BackendUnavailableError} without `--allow-ffi` or when no BLAS loads (the message
@@ -192,6 +196,7 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
     [KNOWN_ZEROS, knownZerosKernel],
     [RELU_GRAD, reluGrad],
     [BN_RELU_GRAD, bnReluGrad],
+    [LEAKY_RELU_GRAD, leakyReluGrad],
     [BROADCAST_DIV, broadcastDiv],
     [
       SQUARE_GRAD,
@@ -225,7 +230,16 @@ function installGradients(): void {
   // The shared gradients first (idempotent), so that ours end up on top of them.
   registerTrainingKernels("native");
   installGradient(BATCH_NORM_GRADIENT);
-  for (const g of [RELU_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, SQUARE_GRADIENT, SUB_GRADIENT]) {
+  for (
+    const g of [
+      RELU_GRADIENT,
+      LEAKY_RELU_GRADIENT,
+      MEAN_GRADIENT,
+      SUM_GRADIENT,
+      SQUARE_GRADIENT,
+      SUB_GRADIENT,
+    ]
+  ) {
     installGradient(g);
   }
 }
