@@ -128,3 +128,35 @@ Deno.test("ctcBeamSearch: a narrow beam still scores its answer exactly; blank d
   assert.deepEqual(ctcGreedyDecode(logits, { logitLengths: [0] }), [[]]);
   logits.dispose();
 });
+
+Deno.test("ctcBeamSearch: narrow beams keep the best prefixes (not the first found); confident logits stay finite; symbols >= 10 never merge", () => {
+  // peaked frames spelling 0, 1, 1 with a blank between the 1s: any beam finds [0, 1, 1]
+  const k = 3, blank = 2;
+  const spell = [0, 1, blank, 1];
+  const peaked = tf.tensor3d(
+    spell.flatMap((c) => Array.from({ length: k }, (_, j) => j === c ? 4 : 0)),
+    [1, spell.length, k],
+  );
+  for (const beamWidth of [1, 2]) {
+    assert.deepEqual(ctcBeamSearch(peaked, { beamWidth, blank })[0].labels, [0, 1, 1]);
+  }
+  // logits 1000 apart: the log-probabilities differ by ~1000 and logAdd must not overflow
+  const confident = tf.tensor3d(
+    spell.flatMap((c) => Array.from({ length: k }, (_, j) => j === c ? 1000 : 0)),
+    [1, spell.length, k],
+  );
+  const [r] = ctcBeamSearch(confident, { blank });
+  assert.deepEqual(r.labels, [0, 1, 1]);
+  assert.ok(Math.abs(r.logProb) < 1e-9, `logProb ${r.logProb}`);
+  // 14 classes: labellings [1, 2] and [12] are different prefixes (a key without separators
+  // would merge them and add their probabilities)
+  const k14 = 14;
+  const frame = (hot: Record<number, number>) => Array.from({ length: k14 }, (_, j) => hot[j] ?? 0);
+  const rows = [frame({ 1: 3, 12: 2.9 }), frame({ 2: 3, 13: 2.9 })];
+  const logits = tf.tensor3d(rows.flat(), [1, 2, k14]);
+  const all = [...labellings(rows, 13)].sort((x, y) => y[1] - x[1]);
+  const [wide] = ctcBeamSearch(logits, { beamWidth: 1000 });
+  assert.deepEqual(wide.labels, parse(all[0][0]));
+  assert.ok(Math.abs(wide.logProb - all[0][1]) < 1e-5, `${wide.logProb} vs ${all[0][1]}`);
+  tf.dispose([peaked, confident, logits]);
+});
