@@ -219,7 +219,8 @@ const ENGINE_TYPE_ERROR =
 /**
  * Whether `e` is a user, data or file-system error (printed as one line, exit 2) rather than a
  * bug: bad usage and validation (`UsageError`, `TypeError`, `RangeError`), unusable data
- * (`DatasetError`), a damaged checkpoint (`CheckpointError`), and the operating system's
+ * (`DatasetError`), a damaged checkpoint (`CheckpointError`), a JSON file that does not parse
+ * (`SyntaxError`), and the operating system's
  * refusals (`Deno.errors.*`: not found, permission denied, not a directory, disk full...).
  *
  * @param e the error
@@ -232,6 +233,8 @@ export function isUserError(e: unknown): e is Error {
     e instanceof UsageError || e instanceof TypeError || e instanceof RangeError ||
     e instanceof DatasetError || e instanceof CheckpointError
   ) return true;
+  // a JSON file the user named (a --from report) that does not parse; code is parsed at load
+  if (e instanceof SyntaxError && /JSON/.test(e.message)) return true;
   if (!(e instanceof Error)) return false;
   if (Object.values(Deno.errors).some((k) => e instanceof (k as typeof Error))) return true;
   const code = (e as { code?: unknown }).code;

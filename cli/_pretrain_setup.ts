@@ -18,7 +18,13 @@ import {
 import { mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
 import { broadcastText, initWorld, launchedUnderMpi, type World } from "../distributed/mod.ts";
 import { type ParsedOptions, UsageError } from "./_args.ts";
-import { checkRunName, guardFreshRun, readRunJson, resumeOptions } from "./_runs.ts";
+import {
+  checkOutputFolder,
+  checkRunName,
+  guardFreshRun,
+  readRunJson,
+  resumeOptions,
+} from "./_runs.ts";
 import { type Data, loadData } from "./_pretrain_data.ts";
 import { DEFAULT_STEPS, RESUME_MUTABLE, SIMCLR_TUNED } from "./_pretrain_options.ts";
 import type { PretrainResults } from "./_pretrain_report.ts";
@@ -81,6 +87,9 @@ export async function preparePretrain(
   const lead = (world?.rank ?? 0) === 0;
   if (!lead) o = { ...o, quiet: true };
   if (o.runName !== undefined) checkRunName(String(o.runName));
+  // before any work: a bad --export would otherwise fail after the whole run
+  await checkOutputFolder(String(o.out), "--out");
+  if (o.export !== undefined) await checkOutputFolder(String(o.export), "--export");
   if (o.resume) {
     if (!o.runName) throw new UsageError("--resume needs --run-name (the run to continue)");
     const dir = `${o.out}/${o.runName}`;

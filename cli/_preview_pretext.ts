@@ -6,6 +6,7 @@
  */
 import { dirname } from "node:path";
 import { type OptionSpec, runCommand, UsageError } from "./_args.ts";
+import { checkOutputFolder } from "./_runs.ts";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
@@ -321,7 +322,10 @@ export function pretextPreviewMain(args: string[]): Promise<number> {
       progress: !o.quiet,
     };
     // the output folder first: a bad --out must not surface from sharp after the work is done
-    if (options.out) await Deno.mkdir(dirname(options.out), { recursive: true });
+    if (options.out) {
+      await checkOutputFolder(dirname(options.out), "--out", options.out);
+      await Deno.mkdir(dirname(options.out), { recursive: true });
+    }
     const r = await previewPretext(options);
     console.log(`wrote ${r.out} and ${r.out}.json`);
     return 0;

@@ -196,3 +196,42 @@ export function formatCounts(c: ImageCounts): string {
     c.ignored ? `, ${c.ignored} non-image file${c.ignored > 1 ? "s" : ""} ignored` : ""
   }`;
 }
+
+/**
+ * Refuses, before any work, an output folder that cannot be created because a file stands where
+ * one of its folders should be (`--out results.json/x`): the first path that exists on the way
+ * up must be a folder. Other failures (permissions, a full disk) surface when writing.
+ *
+ * @param path the folder a command will create and write into
+ * @param flag the option that named it, for the message (`--out`)
+ * @param given the option's value when it names a file in `path` (`--out views.png`)
+ */
+export async function checkOutputFolder(
+  path: string,
+  flag: string,
+  given: string = path,
+): Promise<void> {
+  let p = path.replace(/\/+$/, "") || "/";
+  for (;;) {
+    try {
+      const info = await Deno.stat(p);
+      if (!info.isDirectory) {
+        throw new UsageError(
+          p === given
+            ? `${flag} must name a folder, received ${given}, which is a file`
+            : `${flag} ${given} cannot be created: ${p} is a file, not a folder`,
+        );
+      }
+      return;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        if (e instanceof Deno.errors.NotADirectory) {
+          // some ancestor of p is a file: keep walking up to name it
+        } else throw e;
+      }
+    }
+    const up = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) || "/" : ".";
+    if (up === p) return;
+    p = up;
+  }
+}

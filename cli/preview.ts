@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
@@ -22,6 +23,7 @@ import {
   syntheticTextLines,
 } from "../data/mod.ts";
 import { runCommand } from "./_args.ts";
+import { checkOutputFolder } from "./_runs.ts";
 import {
   PREVIEW_OPTIONS,
   PREVIEW_USAGE,
@@ -60,7 +62,12 @@ export async function previewMain(args: string[]): Promise<number> {
     return await pretextPreviewMain(rest);
   }
   return await runCommand(rest, PREVIEW_OPTIONS, PREVIEW_USAGE, async (o) => {
-    const r = await preview(previewOptionsOf(o));
+    const options = previewOptionsOf(o);
+    // the output folder first: a bad --out must not surface from sharp after the work is done
+    const out = options.out ?? "views.png";
+    await checkOutputFolder(dirname(out), "--out", out);
+    await Deno.mkdir(dirname(out), { recursive: true });
+    const r = await preview(options);
     console.log(
       `wrote ${r.out} (${r.width}x${r.height}): ${r.dataset}, ${r.augment}, rows ${r.indices}`,
     );

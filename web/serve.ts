@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { mnist } from "../data/mnist.ts";
+import { type OptionSpec, runCommand, UsageError } from "../cli/_args.ts";
 
 /** Options for {@linkcode serveWeb}. */
 export interface ServeWebOptions {
@@ -42,7 +42,7 @@ async function encoderDir(path: string): Promise<string> {
       return dir;
     } catch { /* next */ }
   }
-  throw new Error(`no model.json in ${path} or ${join(path, "encoder")}`);
+  throw new Deno.errors.NotFound(`no model.json in ${path} or ${join(path, "encoder")}`);
 }
 
 const TYPES: Record<string, string> = {
@@ -89,33 +89,62 @@ export async function serveWeb(options: ServeWebOptions): Promise<Deno.HttpServe
   });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      encoder: { type: "string" },
-      port: { type: "string", default: "8000" },
-      bank: { type: "string", default: "2000" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help || !values.encoder) {
-    console.log(
-      "deno task web --encoder <run folder or encoder folder> [--port 8000] [--bank 2000]\n" +
-        "Serves a page where you draw a digit and see its nearest MNIST test images under the\n" +
-        "encoder (http://127.0.0.1:<port>/).",
-    );
-    Deno.exit(values.help ? 0 : 2);
-  }
-  try {
+/** Every option of `deno task web`, in `--help` order. */
+export const WEB_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "encoder",
+    type: "string",
+    description: "a run folder or an encoder folder (model.json, weights.bin); required",
+  },
+  {
+    name: "port",
+    type: "integer",
+    description: "port on 127.0.0.1 (0: a free one)",
+    default: 8000,
+    min: 0,
+    max: 65535,
+  },
+  {
+    name: "bank",
+    type: "integer",
+    description: "MNIST test images the page searches",
+    default: 2000,
+    min: 1,
+  },
+];
+
+const USAGE = `Usage: deno task web --encoder <run folder or encoder folder> [options]
+
+Serves a page where you draw a digit and see its nearest MNIST test images under the
+encoder (http://127.0.0.1:<port>/).`;
+
+/**
+ * `deno task web` on `args`: serves until the server stops; exit 2 and one line for a bad flag,
+ * a folder without an encoder or a port in use.
+ *
+ * @param args the command-line arguments
+ * @param onServe called with the running server (tests stop it); by default it serves on
+ * @returns the exit code
+ */
+export function webMain(
+  args: string[],
+  onServe: (server: Deno.HttpServer<Deno.NetAddr>) => Promise<void> = (s) => s.finished,
+): Promise<number> {
+  return runCommand(args, WEB_OPTIONS, USAGE, async (o) => {
+    if (o.encoder === undefined) {
+      throw new UsageError("--encoder is required: a run folder or an encoder folder");
+    }
     const server = await serveWeb({
-      encoder: values.encoder,
-      port: Number(values.port),
-      bank: Number(values.bank),
+      encoder: o.encoder as string,
+      port: o.port as number,
+      bank: o.bank as number,
     });
     console.log(`open http://127.0.0.1:${server.addr.port}/`);
-  } catch (e) {
-    console.error(`web: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
+    await onServe(server);
+    return 0;
+  });
+}
+
+if (import.meta.main) {
+  Deno.exit(await webMain(Deno.args));
 }
