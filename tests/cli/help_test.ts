@@ -5,6 +5,12 @@ import { protocolMain } from "../../cli/protocol.ts";
 import { tableMain } from "../../cli/table.ts";
 import { parsePreviewArgs, previewMain } from "../../cli/preview.ts";
 import { PRETEXT_PREVIEW_METHODS, pretextPreviewMain } from "../../cli/_preview_pretext.ts";
+import { webMain } from "../../web/serve.ts";
+import { lintMain } from "../../.ci/lint.ts";
+import { mutateMain } from "../../bench/mutate.ts";
+
+/** Help must come before any work: a task that gets this far has run something. */
+const NEVER = () => Promise.reject(new Error("ran instead of printing its help"));
 
 async function printed(run: () => Promise<number>): Promise<{ code: number; out: string }> {
   const lines: string[] = [];
@@ -26,6 +32,9 @@ const MAINS: [string, (args: string[]) => Promise<number>][] = [
   ["preview", previewMain],
   ["preview --method", (args) => pretextPreviewMain(["--method", "rotation", ...args])],
   ["preview --method (via preview)", (args) => previewMain(["--method", "gan", ...args])],
+  ["web", (args) => webMain(args, NEVER)],
+  ["lint", (args) => lintMain(args, NEVER)],
+  ["mutate", (args) => mutateMain(args, NEVER)],
 ];
 
 for (const flag of ["-h", "--help"]) {
