@@ -14,7 +14,6 @@ export type { CtcDecodeOptions } from "./_ctc_targets.ts";
  * ```ts
  * import { ctcGreedyDecode } from "./ctc_greedy_decode.ts";
  * import { tf } from "../backend/tf.ts";
-import { type CtcDecodeOptions, readScores } from "./_ctc_targets.ts";
  * import assert from "node:assert/strict";
  * // frames argmax: 0 0 blank 0 1 (blank = 2) -> [0, 0, 1]
  * const scores = tf.oneHot(tf.tensor2d([[0, 0, 2, 0, 1]], [1, 5], "int32"), 3) as tf.Tensor3D;
