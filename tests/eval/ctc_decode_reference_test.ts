@@ -160,3 +160,14 @@ Deno.test("ctcBeamSearch: narrow beams keep the best prefixes (not the first fou
   assert.ok(Math.abs(wide.logProb - all[0][1]) < 1e-5, `${wide.logProb} vs ${all[0][1]}`);
   tf.dispose([peaked, confident, logits]);
 });
+
+Deno.test("ctcGreedyDecode breaks exact ties toward the lower index, as tf.argMax does", () => {
+  // all-zero scores (an untrained head): every frame ties; argMax picks symbol 0, not the blank
+  const zeros = tf.zeros([1, 3, 4]) as tf.Tensor3D;
+  const argMax = tf.argMax(zeros, 2);
+  assert.deepEqual(Array.from(argMax.dataSync()), [0, 0, 0]);
+  assert.deepEqual(ctcGreedyDecode(zeros), [[0]]);
+  const tie = tf.tensor3d([[[0, 2, 2, 1], [3, 0, 0, 3]]]); // frames tie 1/2 and 0/blank
+  assert.deepEqual(ctcGreedyDecode(tie), [[1, 0]]);
+  tf.dispose([zeros, argMax, tie]);
+});
