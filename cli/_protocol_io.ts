@@ -9,6 +9,7 @@ import { loadEncoder } from "../eval/mod.ts";
 import type { World } from "../distributed/mod.ts";
 import type { ProtocolData } from "./_protocol_data.ts";
 import type { Plan } from "./_protocol_plan.ts";
+import type { PretrainRecord } from "./_protocol_report.ts";
 
 export async function exists(path: string): Promise<boolean> {
   try {
@@ -57,6 +58,8 @@ export interface Context {
   reportOnly?: boolean;
   /** With `reportOnly`: where unfinished stages stand (a pretraining's steps so far). */
   notes?: string[];
+  /** With `reportOnly`: the losses so far of unfinished pretraining stages, for the plots. */
+  partialPretraining?: PretrainRecord[];
   /** Called when a stage ends: its key, its seconds, whether it ran (false: done earlier). */
   finished?: (key: string, seconds: number, ran: boolean) => void;
 }

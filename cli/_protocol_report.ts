@@ -73,6 +73,8 @@ export interface ProtocolResults {
   seconds: number;
   /** The source's settings this run changed, as `--flag value (source: value)`. */
   sourceDifferences?: string[];
+  /** Why `--config tuned` (or another named configuration) sets what it sets. */
+  configReasons?: string[];
   /** The choices the source leaves open, with the value used. */
   ourChoices?: string[];
   /** With `--report` on an unfinished run: where the unfinished stages stand. */
@@ -165,7 +167,7 @@ export function reportMarkdown(r: ProtocolResults): string {
   // "no arm learns at N" is the same sentence for every method: once
   for (const text of new Set(r.verdicts.map((v) => v.text))) lines.push(`- ${text}.`);
   lines.push("");
-  if (r.decidingSize !== undefined) {
+  if (r.decidingSize !== undefined && r.arms.some((a) => a.stage === "supervised")) {
     lines.push(
       r.decidingSize === null
         ? "The baseline reaches 10% mean accuracy at no labeled size of this run."
@@ -208,18 +210,25 @@ export function reportMarkdown(r: ProtocolResults): string {
       "",
     );
   }
+  if (r.configReasons?.length) {
+    lines.push(`Why \`--config ${r.config}\` changes them:`, "");
+    for (const c of r.configReasons) lines.push(`- --${c}`);
+    lines.push("");
+  }
   if (r.ourChoices) {
     lines.push("Choices the source leaves open (ours), with the value used:", "");
     for (const c of r.ourChoices) lines.push(`- ${c}`);
     lines.push("");
   }
   const seen = r.pretraining.map((p) => p.steps * p.batchSize);
-  lines.push(
-    `Compute against the reference protocol [0]: pretraining saw ${
-      seen.length ? Math.round(mean(seen)) : 0
-    } images per method and seed (reference: 8,000,000 = 10 epochs of 800,000).`,
-    "",
-  );
+  if (seen.length > 0) {
+    lines.push(
+      `Compute against the reference protocol [0]: pretraining saw ${
+        seen.length ? Math.round(mean(seen)) : 0
+      } images per method and seed (reference: 8,000,000 = 10 epochs of 800,000).`,
+      "",
+    );
+  }
   lines.push("## Pretraining", "");
   lines.push(
     "| method | seed | steps | epochs | batch | lr | loss, first 10 steps | loss, last 10 steps | wall time |",

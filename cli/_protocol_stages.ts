@@ -123,6 +123,18 @@ export async function pretrainStage(
           `holds up to ${p.o.checkpointEvery} fewer), loss ${avg(losses.slice(0, k))} over the ` +
           `first ${k} -> ${avg(losses.slice(-k))} over the last ${k}`,
       );
+      ctx.partialPretraining?.push({
+        method,
+        seed: ctx.seed,
+        steps: losses.length,
+        epochs: p.epochs.pretrain,
+        batchSize: (p.o.pretrainBatch as number) * (world?.size ?? 1),
+        lr: p.o.pretrainLr as number,
+        finalLoss: losses[losses.length - 1],
+        losses,
+        seconds: NaN,
+        resumed: false,
+      });
     }
     return null;
   }

@@ -38,7 +38,7 @@ import {
 } from "./_protocol_report.ts";
 import { writePlots } from "./_protocol_plots.ts";
 import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
-import { applyPresets, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
+import { applyPresets, CONFIGS, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
 import { plan, seedDir } from "./_protocol_plan.ts";
 import { type Context, writeJson } from "./_protocol_io.ts";
 import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
@@ -218,6 +218,7 @@ async function protocolRun(
   const overall = stages ? overallProgress(stages) : null;
   overall?.finish("data", (performance.now() - tData) / 1000, true);
   const notes: string[] = [];
+  const partialPretraining: PretrainRecord[] = [];
   const ctxOf = (seed: number): Context => ({
     p,
     data,
@@ -229,6 +230,7 @@ async function protocolRun(
     dir: seedDir(p, seed),
     reportOnly,
     notes,
+    partialPretraining,
     finished: (key, seconds, ran) => {
       if (!overall) return;
       overall.finish(key, seconds, ran);
@@ -274,7 +276,12 @@ async function protocolRun(
   }
   const umap = reportOnly ? null : await umapStage(ctxOf(p.seeds[0]));
   await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
-  const plots = await writePlots(`${p.dir}/plots`, { pretraining, arms, task: data.task });
+  // a partial report also plots the losses of a pretraining still under way
+  const plots = await writePlots(`${p.dir}/plots`, {
+    pretraining: [...pretraining, ...partialPretraining],
+    arms,
+    task: data.task,
+  });
   const featureDim = inits[0]?.featureDim;
   const results: ProtocolResults = {
     name: p.name,
@@ -297,6 +304,11 @@ async function protocolRun(
     plots,
     seconds: (performance.now() - t0) / 1000,
     sourceDifferences: sourceDifferences(o, p.sizes),
+    configReasons: Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
+      .filter(([key, c]) => o[key] === c.value)
+      .map(([key, c]) =>
+        `${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${c.value}: ${c.why}`
+      ),
     ourChoices: ourChoices(o, {
       encoder: p.encoder,
       widths: p.widths ?? null,
