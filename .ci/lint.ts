@@ -47,7 +47,8 @@ export function lintMain(
   run: (args: string[]) => Promise<number> = deno,
 ): Promise<number> {
   return runCommand(args, [], USAGE, async () => {
-    for (const step of LINT_STEPS) {
+    for (const [i, step] of LINT_STEPS.entries()) {
+      console.error(`lint ${i + 1}/${LINT_STEPS.length}: deno ${step.join(" ")}`);
       const code = await run(step);
       if (code !== 0) {
         console.error(`lint: deno ${step.join(" ")} failed (exit ${code})`);

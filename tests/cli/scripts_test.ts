@@ -31,6 +31,9 @@ Deno.test("lint: runs every step in order and stops at the first failure with it
   const all = await printed(() => lintMain([], (a) => (ran.push(a), Promise.resolve(0))));
   assert.equal(all.code, 0);
   assert.deepEqual(ran, LINT_STEPS);
+  // each step is announced as it starts (a whole lint takes a minute or more)
+  assert.match(all.out, /^lint 1\/5: deno fmt --check$/m);
+  assert.match(all.out, /^lint 5\/5: deno publish --dry-run/m);
   const failed: string[][] = [];
   const r = await printed(() =>
     lintMain([], (a) => (failed.push(a), Promise.resolve(failed.length === 2 ? 3 : 0)))
