@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runMethodTable, type TableDataset, type TableRow } from "../../eval/method_table.ts";
 import { tableMain } from "../../cli/table.ts";
+import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
 import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
@@ -119,4 +120,26 @@ Deno.test("deno task table --resume refuses a report made with another budget (e
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("table report: a row of a stopped table says how many of the seeds it holds", () => {
+  const row = (method: string, seeds: number[]): TableRow => ({
+    dataset: "mnist",
+    method,
+    kind: method === "raw pixels" ? "baseline" : "ssl",
+    seeds,
+    knn20: seeds.map(() => 0.9),
+    knn200: seeds.map(() => 0.9),
+    linear: seeds.map(() => 0.9),
+    trainSeconds: seeds.map(() => 1),
+    finalLoss: seeds.map(() => NaN),
+    zStd: seeds.map(() => NaN),
+  });
+  const md = renderTableMarkdown(
+    [row("raw pixels", [0]), row("simclr", [0, 1, 2]), row("byol", [0])],
+    { command: "", steps: 1, batchSize: 64, seeds: [0, 1, 2], backend: "cpu", date: "" },
+  );
+  assert.match(md, /\| raw pixels \| 90\.0 /);
+  assert.match(md, /\| simclr \| 90\.0 ± 0\.0 /);
+  assert.match(md, /\| byol \(1 of 3 seeds\) \| 90\.0 /);
 });
