@@ -259,3 +259,60 @@ Deno.test("swav refuses bad options with messages naming them", () => {
   assert.equal(vs.length, 2);
   tf.dispose([x, ...vs]);
 });
+
+Deno.test("swav presets, each field for effect: prototypes, local crops, queue length and start, freeze epochs", () => {
+  // SwAV's configs (Caron et al. 2020, swav/scripts): imagenet with a 3840 queue from epoch 15,
+  // the bs4096 run without a queue, CIFAR without local crops, and the small preset
+  const presets = {
+    imagenet: [3000, 6, 3840, 15, 1],
+    "imagenet-bs4096": [3000, 6, 0, 0, 1],
+    cifar: [3000, 0, 3840, 50, 2],
+    small: [100, 2, 0, 0, 1],
+  } as const;
+  const x = view([2, 8, 8, 1], 31);
+  for (const [preset, [k, local, queueLength, start, freeze]] of Object.entries(presets)) {
+    const options = {
+      encoder: "convnet" as const, // any crop size: the local crops are 3x3 (round(8 * 96 / 224))
+      inputShape: [8, 8, 1] as [number, number, number],
+      widths: [2],
+      seed: 1,
+      preset: preset as keyof typeof presets,
+      projectionDim: 4,
+      hiddenDim: 4,
+    };
+    const full = swav(options).nets.prototypes;
+    assert.equal(full.getWeights()[0].shape[1], k, `${preset} prototypes`);
+    // the steps with 5 prototypes (Sinkhorn over 3000 costs seconds); the other fields stay
+    const setup = swav({ ...options, prototypes: 5 });
+    const { method, nets } = setup;
+    const views = method.views(x, 1);
+    assert.equal(views.length, 2 + local, `${preset} crops`);
+    const kernel = nets.prototypes.trainableWeights[0].read() as tf.Variable;
+    const at = (epoch: number) => {
+      let pending: tf.Tensor2D[] | null = null;
+      const { grads, value } = tf.variableGrads(() => {
+        const r = method.step(nets, views, setup.state, { ...AT, epoch, step: 1000 });
+        tf.dispose(Object.values(r.metrics));
+        pending = r.state.pending?.map((p) => tf.keep(p.clone())) ?? null;
+        return r.loss;
+      }, [kernel]);
+      const norm = tf.tidy(() => tf.norm(grads[kernel.name]).dataSync()[0]);
+      tf.dispose([value, ...Object.values(grads)]);
+      const pushed = pending !== null;
+      if (pending) tf.dispose(pending);
+      return { frozen: norm === 0, pushed };
+    };
+    const epochs = [...new Set([freeze - 1, freeze, start - 1, start, 100].filter((e) => e >= 0))];
+    const seen = new Map(epochs.map((e) => [e, at(e)]));
+    assert.equal(seen.get(freeze - 1)!.frozen, true, `${preset}: frozen in epoch ${freeze - 1}`);
+    assert.equal(seen.get(freeze)!.frozen, false, `${preset}: learns in epoch ${freeze}`);
+    if (queueLength > 0) {
+      assert.equal(seen.get(start - 1)!.pushed, false, `${preset}: no queue before epoch ${start}`);
+      assert.equal(seen.get(start)!.pushed, true, `${preset}: queue from epoch ${start}`);
+    } else {
+      assert.equal(seen.get(100)!.pushed, false, `${preset}: never a queue`);
+    }
+    tf.dispose(views);
+  }
+  x.dispose();
+});
