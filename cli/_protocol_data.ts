@@ -142,6 +142,7 @@ export async function loadProtocolData(
   dataset: string,
   sizes: ProtocolSizes,
   seed: number,
+  options: { cacheDir?: string } = {},
 ): Promise<ProtocolData> {
   if (dataset === "synthetic-text" || dataset === "mnist-lines") {
     const make = dataset === "synthetic-text"
@@ -155,11 +156,29 @@ export async function loadProtocolData(
       make(sizes.test, seed + 2, "test"),
     ]);
     const charset = l.charset!;
+    const { cacheDir } = options;
+    const key = (name: string, s: number, length: number) =>
+      cacheDir ? { dir: cacheDir, name, dataset, seed: s, length } : null;
     const [unlabeled, labeled, test] = await Promise.all([
-      maybeInMemory(u, "unlabeled"),
-      materialize(l, range(0, sizes.labeled), "labeled", charset),
-      materialize(t, range(0, sizes.test), "test", charset),
-    ]);
+      cached(
+        key("unlabeled", seed, sizes.unlabeled),
+        u.shape,
+        charset,
+        () => maybeInMemory(u, "unlabeled"),
+      ),
+      cached(
+        key("labeled", seed + 1, sizes.labeled),
+        l.shape,
+        charset,
+        () => materialize(l, range(0, sizes.labeled), "labeled", charset),
+      ),
+      cached(
+        key("test", seed + 2, sizes.test),
+        t.shape,
+        charset,
+        () => materialize(t, range(0, sizes.test), "test", charset),
+      ),
+    ]) as [Dataset, MemorySet, MemorySet];
     return {
       unlabeled,
       labeled,
@@ -256,6 +275,75 @@ export async function loadProtocolData(
       ignored: ds.ignored,
     },
   };
+}
+
+/** Where and under which name a rendered set is cached, and what it must match. */
+interface CacheKey {
+  dir: string;
+  name: string;
+  dataset: string;
+  seed: number;
+  length: number;
+}
+
+/**
+ * A rendered set from `key.dir` when it holds one for the same dataset, seed, length and shape;
+ * else `make()`'s, written there (pixels in `<name>.bin`, transcripts and labels in
+ * `<name>.json`, each by rename) when it is held in memory. A resumed run of 50,000 lines then
+ * reads 200 MB instead of rendering them again (minutes on a loaded CPU).
+ */
+async function cached<T extends Dataset>(
+  key: CacheKey | null,
+  shape: [number, number, number],
+  charset: string,
+  make: () => Promise<T>,
+): Promise<T | MemorySet> {
+  if (!key) return await make();
+  const base = `${key.dir}/${key.name}`;
+  const expect = { dataset: key.dataset, seed: key.seed, length: key.length, shape };
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(`${base}.json`));
+    if (JSON.stringify(meta.key) === JSON.stringify(expect)) {
+      const bytes = await Deno.readFile(`${base}.bin`);
+      const size = shape[0] * shape[1] * shape[2];
+      if (bytes.length === size * meta.texts.length) {
+        const samples: Sample[] = meta.texts.map((text: string | null, i: number) => ({
+          image: bytes.slice(i * size, (i + 1) * size),
+          ...(text !== null ? { text } : {}),
+          ...(meta.labels[i] !== null ? { label: meta.labels[i] } : {}),
+        }));
+        return {
+          name: key.name,
+          length: samples.length,
+          shape,
+          charset,
+          samples,
+          get: (i: number) => samples[i],
+        };
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof SyntaxError)) throw e;
+  }
+  const set = await make();
+  if (!("samples" in set)) return set; // too big for memory: nothing to cache
+  const samples = (set as unknown as MemorySet).samples;
+  await Deno.mkdir(key.dir, { recursive: true });
+  const size = shape[0] * shape[1] * shape[2];
+  const bytes = new Uint8Array(size * samples.length);
+  samples.forEach((s, i) => bytes.set(s.image, i * size));
+  await Deno.writeFile(`${base}.bin.tmp`, bytes);
+  await Deno.rename(`${base}.bin.tmp`, `${base}.bin`);
+  await Deno.writeTextFile(
+    `${base}.json.tmp`,
+    JSON.stringify({
+      key: expect,
+      texts: samples.map((s) => s.text ?? null),
+      labels: samples.map((s) => s.label ?? null),
+    }),
+  );
+  await Deno.rename(`${base}.json.tmp`, `${base}.json`);
+  return set;
 }
 
 /** The first `n` samples of a set (the nested labeled subsets). */

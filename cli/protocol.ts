@@ -184,12 +184,14 @@ async function protocolRun(
   // data errors (a missing folder, too few images) surface before anything is written
   const tData = performance.now();
   // --report needs the task and the split's description only: a few samples, not the sets
+  // the rendered sets are kept in <run>/data/ for a resume (not for --report, nor mpirun's ranks)
   const data = await loadProtocolData(
     p.dataset,
     reportOnly && !p.dataset.startsWith("folder:")
       ? { unlabeled: 96, labeled: 8, test: 8 }
       : p.sizes,
     o.seed as number,
+    reportOnly || world ? {} : { cacheDir: `${p.dir}/data` },
   );
   say(
     `data ready in ${

@@ -206,6 +206,12 @@ Deno.test("a tiny protocol run reports every arm with finite metrics, and --resu
     }
     const sup = r3.arms.find((a) => a.arm === "supervised" && a.labeled === 16)!;
     assert.ok(Number.isFinite(sup.cer));
+    // the resumed run read its sets from <run>/data/, and the rerun arm matches the first run's
+    for (const set of ["unlabeled", "labeled", "test"]) {
+      assert.ok(await exists(`${dir}/data/${set}.bin`), `data/${set}.bin`);
+    }
+    const sup1 = r.arms.find((a) => a.arm === "supervised" && a.labeled === 16)!;
+    assert.deepEqual([sup.losses, sup.accuracy, sup.cer], [sup1.losses, sup1.accuracy, sup1.cer]);
     assert.equal(r3.complete, true);
 
     // --report of an unfinished run: the stages so far, marked partial, nothing run
