@@ -10,16 +10,23 @@ import { meanStd } from "./_protocol_verdict.ts";
 
 /** One pretraining stage, as `results.json` records it. */
 export interface PretrainRecord {
+  /** The self-supervised method. */
   method: string;
   /** The seed of this pass (absent in runs without `--seeds`: the run's `--seed`). */
   seed?: number;
+  /** Optimizer steps taken. */
   steps: number;
+  /** Passes over the unlabeled set. */
   epochs: number;
+  /** Global batch size. */
   batchSize: number;
+  /** SGD learning rate. */
   lr: number;
+  /** Loss of the last step. */
   finalLoss: number;
   /** Loss per step, from `metrics.jsonl`. */
   losses: number[];
+  /** Wall time of this stage. */
   seconds: number;
   /** Whether this stage continued from a checkpoint. */
   resumed: boolean;
@@ -31,34 +38,53 @@ export interface ArmRecord {
   arm: string;
   /** The seed of this pass (absent in runs without `--seeds`: the run's `--seed`). */
   seed?: number;
+  /** Stage 2 (head on the frozen encoder), stage 3 (whole network) or the baseline. */
   stage: "head" | "fine-tune" | "supervised";
+  /** The pretraining method (null for the baseline). */
   method: string | null;
+  /** Labeled images the arm trained on. */
   labeled: number;
+  /** Their fraction of the labeled set. */
   fraction: number;
+  /** Passes over them. */
   epochs: number;
+  /** AdamW learning rate. */
   lr: number;
+  /** Batch size. */
   batchSize: number;
   /** Sequence accuracy (sequence task) or top-1 accuracy (class task), in [0, 1]. */
   accuracy: number;
   /** Character error rate (sequence task). */
   cer: number | null;
+  /** Test images scored. */
   testCount: number;
   /** Mean training loss per epoch. */
   losses: number[];
+  /** Wall time of this arm. */
   seconds: number;
 }
 
 /** `results.json`. */
 export interface ProtocolResults {
+  /** The run name. */
   name: string;
+  /** The `--dataset`. */
   dataset: string;
+  /** CTC line recognition or classification. */
   task: "sequence" | "class";
+  /** The TensorFlow.js backend used. */
   backend: string;
+  /** Architecture, widths and feature size. */
   encoder: string;
+  /** Set sizes and the labeled sizes of the arms. */
   sizes: { unlabeled: number; labeled: number; test: number; labeledSizes: number[] };
+  /** How the sets are kept apart. */
   split: string;
+  /** The resolved options. */
   options: Record<string, unknown>;
+  /** Every finished pretraining stage, all seeds. */
   pretraining: PretrainRecord[];
+  /** Every finished arm, all seeds. */
   arms: ArmRecord[];
   /** `source` or `tuned` (absent in runs before `--config`: source unless options say else). */
   config?: string;
@@ -68,8 +94,11 @@ export interface ProtocolResults {
   verdicts: Verdict[];
   /** The smallest labeled size where the baseline reaches 10% mean accuracy, or null. */
   decidingSize: number | null;
+  /** UMAP plot files and what their colors mean. */
   umap: { plots: string[]; coloring: string } | null;
+  /** Plot files under `plots/`, the label-efficiency curve first. */
   plots: string[];
+  /** Wall time of this invocation. */
   seconds: number;
   /** The source's settings this run changed, as `--flag value (source: value)`. */
   sourceDifferences?: string[];

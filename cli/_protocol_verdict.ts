@@ -17,8 +17,11 @@ import type { ArmRecord } from "./_protocol_report.ts";
 
 /** Mean and sample standard deviation (0 for one value). */
 export interface MeanStd {
+  /** Mean. */
   mean: number;
+  /** Sample standard deviation (n - 1). */
   std: number;
+  /** Number of values. */
   n: number;
 }
 
@@ -80,13 +83,19 @@ export type Outcome =
 
 /** One method's fine-tuned arm against the baseline at one labeled size, over seeds. */
 export interface Verdict {
+  /** The pretraining method of the fine-tuned arm. */
   method: string;
+  /** The labeled size. */
   labeled: number;
   /** Seeds with both arms. */
   seeds: number[];
+  /** The fine-tuned arm's accuracy over the paired seeds. */
   ssl: MeanStd;
+  /** The baseline's accuracy over the paired seeds. */
   supervised: MeanStd;
+  /** The fine-tuned arm's CER (sequence task), shown, never deciding. */
   sslCer: MeanStd | null;
+  /** The baseline's CER (sequence task). */
   supervisedCer: MeanStd | null;
   /** Paired differences SSL - supervised in accuracy (fractions), by seed. */
   differences: number[];
@@ -94,6 +103,7 @@ export interface Verdict {
   margin: number;
   /** The margin a win must exceed (fractions). */
   noise: number;
+  /** What the rule decides. */
   outcome: Outcome;
   /** One sentence. */
   text: string;

@@ -50,6 +50,8 @@ import { decidingSize, verdicts } from "./_protocol_verdict.ts";
 export type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
 export { PROTOCOL_OPTIONS, REFERENCE_SIZES } from "./_protocol_options.ts";
 export { sourceDifferences } from "./_protocol_configs.ts";
+export type { MeanStd, Outcome, Verdict } from "./_protocol_verdict.ts";
+export type { OptionSpec, ParsedOptions } from "./_args.ts";
 
 /**
  * Runs `deno task protocol` with `args`; returns the exit code (0 done, 1 failed or diverged, 2
