@@ -200,7 +200,10 @@ export function reportMarkdown(r: ProtocolResults): string {
     lines.push(
       r.decidingSize === null
         ? "The baseline reaches 10% mean accuracy at no labeled size of this run."
-        : `The smallest labeled size where the baseline reaches 10% mean accuracy: ${r.decidingSize}.`,
+        : `The smallest labeled size where the baseline reaches 10% mean accuracy, the size that ` +
+          `decides the source's question: ${r.decidingSize}. There: ${
+            r.verdicts.filter((v) => v.labeled === r.decidingSize).map((v) => v.text).join("; ")
+          }.`,
       "",
     );
   }

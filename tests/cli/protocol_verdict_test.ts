@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ArmRecord } from "../../cli/_protocol_report.ts";
+import { type ArmRecord, reportMarkdown } from "../../cli/_protocol_report.ts";
 import { decidingSize, meanStd, t95, verdicts } from "../../cli/_protocol_verdict.ts";
 import { estimateStages, overallProgress, type StepTimes } from "../../cli/_protocol_probe.ts";
 
@@ -149,4 +149,34 @@ Deno.test("the overall ETA scales the estimate by how the finished stages ran", 
   // a stage skipped on resume counts as done but does not calibrate
   p.finish("b", 5, false);
   assert.equal(p.line(), "overall: 2/3 stages, 50% of the estimated work, ETA 6m40s");
+});
+
+Deno.test("the report names the deciding size and its verdict", () => {
+  // supervised below 10% at 500, at 30% from 1000 on: 1000 decides
+  const all = [
+    ...arms(500, [0.1, 0.1, 0.1], [0.05, 0.05, 0.05]),
+    ...arms(1000, [0.40, 0.42, 0.41], [0.30, 0.30, 0.30]),
+  ];
+  const report = reportMarkdown({
+    name: "t",
+    dataset: "synthetic-text",
+    task: "sequence",
+    backend: "cpu",
+    encoder: "sequence",
+    sizes: { unlabeled: 10000, labeled: 1000, test: 1000, labeledSizes: [500, 1000] },
+    split: "",
+    options: {},
+    pretraining: [],
+    arms: all,
+    verdicts: verdicts(all),
+    decidingSize: decidingSize(all),
+    umap: null,
+    plots: [],
+    seconds: 1,
+  });
+  assert.match(
+    report,
+    /decides the source's question: 1000\. There: SSL \(simclr\) beats supervised at 1000 labeled/,
+  );
+  assert.match(report, /\| supervised \| 1000 \| 3 \| 30\.0 \+- 0\.0% \| 0\.700 \+- 0\.000 \|/);
 });
