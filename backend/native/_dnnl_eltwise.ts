@@ -172,28 +172,59 @@ export const leakyReluGrad: KernelFn = (args) => {
 
 /** `a + b` for two float32 arrays of one length. */
 export function dnnlAdd(d: Dnnl, a: Float32Array, b: Float32Array): Float32Array {
-  const n = a.length;
-  const p = d.cached(`add ${n}`, () => {
-    const op = d.opDesc();
-    const md = flat(d, n);
-    d.check(
-      d.symbols.dnnl_binary_desc_init(op, ALG.binaryAdd, md, md, md),
-      "dnnl_binary_desc_init",
-    );
-    return d.primitive(op, { what: "add" });
-  });
-  const c = allocF32(n);
-  p.execute({ [ARG.src]: a, [ARG.src1]: b, [ARG.dst]: c });
-  return c;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+  return dnnlBinary(d, ALG.binaryAdd, a, b);
 }
 
 /**
- * Wraps the native `Relu` and `Add` kernels with their oneDNN versions for large float32 inputs
- * (same shapes for `Add`), and `Mean` over axes 1 and 2 of NHWC data (a global average pool) with
+ * `big op small` where `small` (length dividing `big`'s) repeats along `big`'s leading elements:
+ * `small` is a scalar, the same length, or `big`'s trailing dimensions (a bias, a per-channel
+ * scale). One oneDNN binary primitive (parallel; float32 add, sub and mul round as tfjs's JS
+ * passes do).
+ */
+export function dnnlBinary(
+  d: Dnnl,
+  alg: number,
+  big: Float32Array,
+  small: Float32Array,
+): Float32Array {
+  const n = big.length;
+  const inner = small.length;
+  const p = d.cached(`binary ${alg} ${n} ${inner}`, () => {
+    const op = d.opDesc();
+    const md0 = d.memoryDesc([n / inner, inner], TAG.ab);
+    const md1 = d.memoryDesc([1, inner], TAG.ab);
+    d.check(
+      d.symbols.dnnl_binary_desc_init(op, alg, md0, md1, md0),
+      "dnnl_binary_desc_init",
+    );
+    return d.primitive(op, { what: `binary ${alg}` });
+  });
+  const c = allocF32(n);
+  p.execute({ [ARG.src]: big, [ARG.src1]: small, [ARG.dst]: c });
+  return c;
+}
+
+/** oneDNN binary algorithms for tfjs kernels, and whether the operands may swap. */
+const BINARY: Record<string, { alg: number; commutes: boolean }> = {
+  Add: { alg: ALG.binaryAdd, commutes: true },
+  Multiply: { alg: ALG.binaryMul, commutes: true },
+  Sub: { alg: ALG.binarySub, commutes: false },
+};
+
+/** Whether `small`, without leading 1s, is empty (a scalar) or the trailing dims of `big`. */
+function repeatsAlong(big: readonly number[], small: readonly number[]): boolean {
+  let i = 0;
+  while (i < small.length && small[i] === 1) i++;
+  const tail = small.slice(i);
+  if (tail.length > big.length || small.length > big.length) return false;
+  const off = big.length - tail.length;
+  return tail.every((v, j) => v === big[off + j]);
+}
+
+/**
+ * Wraps the native `Relu`, `LeakyRelu`, `Add`, `Sub` and `Multiply` kernels with their oneDNN
+ * versions for large float32 inputs (for the binary ops: one full-size operand, the other a scalar,
+ * the same shape or its trailing dimensions), and `Mean` over axes 1 and 2 of NHWC data (a global average pool) with
  * oneDNN's average pooling; other kernels are returned as they are.
  */
 export function withDnnlElementwise(kernelName: string, kernel: KernelFn): KernelFn {
@@ -213,18 +244,25 @@ export function withDnnlElementwise(kernelName: string, kernel: KernelFn): Kerne
       return kernel(args);
     };
   }
-  if (kernelName === "Add") {
+  if (kernelName in BINARY) {
+    const { alg, commutes } = BINARY[kernelName];
     return (args) => {
       const backend = args.backend as CpuLikeBackend;
       const { a, b } = args.inputs;
       const av = f32(backend, a);
       const bv = f32(backend, b);
       const d = dnnlOrUndefined();
-      if (
-        d && av && bv && av.length >= MIN_DNNL_ELEMENTS && av.length === bv.length &&
-        sameShape(a!.shape, b!.shape)
-      ) {
-        return backend.makeTensorInfo(a!.shape.slice(), "float32", dnnlAdd(d, av, bv));
+      if (d && av && bv) {
+        // a full-size, b repeating along it; or (add, mul) the other way round.
+        const order = av.length >= MIN_DNNL_ELEMENTS && repeatsAlong(a!.shape, b!.shape)
+          ? [av, bv]
+          : commutes && bv.length >= MIN_DNNL_ELEMENTS && repeatsAlong(b!.shape, a!.shape)
+          ? [bv, av]
+          : undefined;
+        if (order) {
+          const shape = (order[0] === av ? a! : b!).shape.slice();
+          return backend.makeTensorInfo(shape, "float32", dnnlBinary(d, alg, order[0], order[1]));
+        }
       }
       return kernel(args);
     };

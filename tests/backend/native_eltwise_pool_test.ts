@@ -163,3 +163,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "native Add, Sub, Multiply with a scalar, equal or trailing operand: bitwise as cpu",
+  ignore,
+  async fn() {
+    const prng = pcg32(61);
+    // [big shape, small shape, whether the small one comes first]; 2^15+ elements run on oneDNN.
+    const cases: [number[], number[], boolean][] = [
+      [[40_000], [], false],
+      [[40_000], [], true],
+      [[3, 100, 150], [150], false],
+      [[3, 100, 150], [1, 100, 150], true],
+      [[200, 170], [200, 170], false],
+      [[50, 7, 100], [1, 1, 100], true],
+      [[300, 7], [7], true], // below the threshold: the JS pass
+    ];
+    for (const [big, small, first] of cases) {
+      const x = Float32Array.from(randomNormal(big.reduce((p, v) => p * v, 1), prng));
+      const y = Float32Array.from(randomNormal(small.reduce((p, v) => p * v, 1), prng));
+      x.set([NaN, Infinity, -0], 3);
+      const run = () =>
+        tf.tidy(() => {
+          const xt = tf.tensor(x, big);
+          const yt = tf.tensor(y, small);
+          const [a, b] = first ? [yt, xt] : [xt, yt];
+          return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b)].map((t) => ({
+            shape: t.shape,
+            values: Float32Array.from(t.dataSync()),
+          }));
+        });
+      const label = `[${big}] ${first ? "after" : "before"} [${small}]`;
+      const cpu = await on("cpu", run);
+      await assertNoLeak(async () => {
+        const got = await on("native", run);
+        got.forEach((g, i) => {
+          assert.deepEqual(g.shape, cpu[i].shape, `${i} ${label}`);
+          assertSameFloats(g.values, cpu[i].values, `${["add", "sub", "mul"][i]} ${label}`);
+        });
+      }, label);
+    }
+  },
+});
