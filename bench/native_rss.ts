@@ -2,7 +2,8 @@
  * Memory over a long native run: the reference step (bench/_native_reference_step.ts) for
  * `SELFSUP_RSS_STEPS` steps (default 1000) at batch `SELFSUP_RSS_BATCH` (default 16), printing
  * the process RSS, V8's heap, the native buffer pool and `tf.memory().numTensors` every
- * `SELFSUP_RSS_EVERY` steps, then the growth from step 100 (warm) to the end in MiB per 100 steps.
+ * `SELFSUP_RSS_EVERY` steps, then from step 100 (warm) to the end: RSS's range and its
+ * least-squares trend in MiB per 100 steps (RSS saw-tooths with V8's garbage collection).
  *
  *   deno run -A bench/native_rss.ts
  *
@@ -42,12 +43,24 @@ for (let i = 1; i <= steps; i++) {
   }
 }
 step.dispose();
-const from = at.find((a) => a.step >= 100) ?? at[0];
+const warm = at.filter((a) => a.step >= 100);
+const from = warm[0] ?? at[0];
 const to = at[at.length - 1];
+// V8 frees ArrayBuffers and shrinks its heap in cycles, so RSS saw-tooths: the least-squares slope
+// over the warm samples says whether it trends up, the range how far it swings.
+const mean = (f: (a: typeof at[0]) => number) => warm.reduce((p, a) => p + f(a), 0) / warm.length;
+const ms = mean((a) => a.step);
+const mr = mean((a) => a.rss);
+const slope = warm.reduce((p, a) => p + (a.step - ms) * (a.rss - mr), 0) /
+  (warm.reduce((p, a) => p + (a.step - ms) ** 2, 0) || 1);
+const rss = warm.map((a) => a.rss);
 console.log(
   `RSS ${from.rss.toFixed(1)} MiB at step ${from.step} -> ${
     to.rss.toFixed(1)
-  } MiB at step ${to.step} (${
-    ((to.rss - from.rss) / ((to.step - from.step) / 100 || 1)).toFixed(2)
-  } MiB per 100 steps); tensors ${from.tensors} -> ${to.tensors}`,
+  } MiB at step ${to.step}; ` +
+    `from step ${from.step}: min ${Math.min(...rss).toFixed(1)}, max ${
+      Math.max(...rss).toFixed(1)
+    }, trend ${
+      (slope * 100).toFixed(2)
+    } MiB per 100 steps; tensors ${from.tensors} -> ${to.tensors}`,
 );

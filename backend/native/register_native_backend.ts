@@ -36,7 +36,6 @@ import {
   withGraphHooks,
 } from "./_lineage.ts";
 import { noteDispose, noteEscape, noteWrite } from "./_buffers.ts";
-import { tuneMalloc } from "./_malloc.ts";
 import { BN_RELU_GRAD, bnReluGrad } from "./_bn_relu.ts";
 import { LEAKY_RELU_GRAD, leakyReluGrad, withDnnlElementwise } from "./_dnnl_eltwise.ts";
 import {
@@ -136,7 +135,6 @@ export async function registerNativeBackend(): Promise<NativeBackendInfo> {
     return info;
   }
   const blas = loadBlas();
-  tuneMalloc();
   const { MathBackendCPU } = await import("@tensorflow/tfjs-backend-cpu");
   /** The cpu backend, telling the buffer pool which arrays it holds, reads out and drops. */
   class NativeBackend extends MathBackendCPU {
