@@ -155,14 +155,24 @@ def affine_grid_sample(x, theta, zeros=True):
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
 
 
+TRANSLATE_PX = False  # set by --translate px
+
+
 def random_affine(x, gen, degrees=15.0, shear=10.0, scale=(0.85, 1.1), translate=0.1):
     b, _, h, w = x.shape
     u = lambda lo, hi: lo + (hi - lo) * torch.rand(b, generator=gen)
     angle = u(-degrees, degrees) * math.pi / 180
     sh = torch.tan(u(-shear, shear) * math.pi / 180)
     s = u(*scale)
-    dy = u(-translate, translate) * 2  # fraction of the side -> normalized coords
-    dx = u(-translate, translate) * 2
+    # fraction of the side -> normalized coords (align_corners: 2 / (side - 1) per pixel); with
+    # TRANSLATE_PX as torchvision and selfsup draw it (up to translate x side pixels), else up to
+    # translate x (side - 1) pixels (the twin's original)
+    if TRANSLATE_PX:
+        dy = u(-translate, translate) * h * 2 / (h - 1)
+        dx = u(-translate, translate) * w * 2 / (w - 1)
+    else:
+        dy = u(-translate, translate) * 2
+        dx = u(-translate, translate) * 2
     cos, sin = torch.cos(angle), torch.sin(angle)
     m = torch.stack(
         [
@@ -462,6 +472,10 @@ def main():
     p.add_argument("--wd-on", choices=["all", "kernels"], default="all")
     p.add_argument("--knn-bn", choices=["eval", "batch"], default="eval")
     p.add_argument("--no-augment", action="store_true", help="identity views (debugging)")
+    p.add_argument(
+        "--translate", choices=["side-1", "px"], default="side-1",
+        help="affine translation up to 0.1 x (side - 1) px (original) or 0.1 x side (selfsup's)",
+    )
     p.add_argument("--eval-every", type=int, default=0, help="0: only at start and end")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--save-views", help="write a PNG of 16 images and their two views here")
@@ -471,6 +485,8 @@ def main():
     p.add_argument("--parity", help="compare one step with selfsup's dump (see parity())")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    global TRANSLATE_PX
+    TRANSLATE_PX = a.translate == "px"
     if a.parity:
         return parity(a.parity, a.bn_views)
     torch.manual_seed(a.seed)
