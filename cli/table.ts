@@ -209,7 +209,9 @@ async function table(o: ParsedOptions): Promise<number> {
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
   const meta = (): TableReportMeta => ({
-    command: `deno task table ${Deno.args.join(" ")}`.trim(),
+    // a resumed run names the earlier commands too
+    command: (earlier ? `${earlier.meta.command}; then ` : "") +
+      `deno task table ${Deno.args.join(" ")}`.trim(),
     steps,
     batchSize: o.batchSize as number,
     seeds,
