@@ -44,9 +44,9 @@ export interface RawImage {
 /**
  * Lays out images as a grid: row `r` shows `columns[0][r]`, `columns[1][r]`, ... Every column
  * is a batch of the same number of images; columns may differ in size (cells are aligned
- * top-left). Values in [0, 1] become 0-255.
+ * top-left) and gray columns sit beside colour ones (drawn gray). Values in [0, 1] become 0-255.
  *
- * @param columns batches `[B, H, W, C]`, one per grid column, same `B` and `C`
+ * @param columns batches `[B, H, W, C]`, one per grid column, same `B`; `C` the largest or 1
  * @param options zoom, gaps and background
  * @returns the grid as a raw uint8 image
  *
@@ -65,11 +65,14 @@ export function renderGrid(columns: tf.Tensor4D[], options: RenderGridOptions = 
   if (columns.length === 0) {
     throw new RangeError("Cannot render a grid: expected at least one column, received none");
   }
-  const [b, , , c] = columns[0].shape;
+  const b = columns[0].shape[0];
+  const c = Math.max(...columns.map((col) => col.shape[3]));
   for (const col of columns) {
-    if (col.shape[0] !== b || col.shape[3] !== c) {
+    if (col.shape[0] !== b || (col.shape[3] !== c && col.shape[3] !== 1)) {
       throw new TypeError(
-        `Cannot render a grid: every column must be [${b}, H, W, ${c}], received [${col.shape}]`,
+        `Cannot render a grid: every column must be [${b}, H, W, ${
+          c === 1 ? 1 : `${c} or 1`
+        }], received [${col.shape}]`,
       );
     }
   }
@@ -84,16 +87,17 @@ export function renderGrid(columns: tf.Tensor4D[], options: RenderGridOptions = 
   const height = gap + b * (cellH + gap);
   const data = new Uint8Array(width * height * c).fill(background);
   columns.forEach((col, ci) => {
-    const [, h, w] = col.shape;
+    const [, h, w, cc] = col.shape;
     const v = col.dataSync();
     for (let s = 0; s < b; s++) {
       const y0 = gap + s * (cellH + gap);
       for (let y = 0; y < h * zoom; y++) {
         for (let x = 0; x < w * zoom; x++) {
-          const src = ((s * h + Math.floor(y / zoom)) * w + Math.floor(x / zoom)) * c;
+          const src = ((s * h + Math.floor(y / zoom)) * w + Math.floor(x / zoom)) * cc;
           const dst = ((y0 + y) * width + xs[ci] + x) * c;
           for (let k = 0; k < c; k++) {
-            data[dst + k] = Math.round(Math.min(1, Math.max(0, v[src + k])) * 255);
+            const value = v[src + (cc === 1 ? 0 : k)];
+            data[dst + k] = Math.round(Math.min(1, Math.max(0, value)) * 255);
           }
         }
       }

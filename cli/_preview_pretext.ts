@@ -15,6 +15,7 @@ import { createMethod, type MethodSetup } from "../methods/mod.ts";
 import { NEIGHBOR_POSITIONS } from "../methods/relative_patch.ts";
 import { orientationTint } from "../methods/colorization.ts";
 import { trainForPreview } from "./_preview_pretext_train.ts";
+import { renderGrid } from "./_preview_grid.ts";
 
 /** The tasks this preview renders. */
 export const PRETEXT_PREVIEW_METHODS = [
@@ -49,44 +50,6 @@ export interface PretextPreviewOptions {
   progress?: boolean;
   /** Where progress goes instead of stderr (tests). */
   log?: (text: string) => void;
-}
-
-/** Columns of batches as one uint8 grid (row r: columns[0][r], columns[1][r], ...). */
-function renderGrid(
-  columns: tf.Tensor4D[],
-  options: { zoom: number; separator: number },
-): { data: Uint8Array; width: number; height: number; channels: number } {
-  const { zoom, separator } = options;
-  const gap = 2;
-  const c = Math.max(...columns.map((col) => col.shape[3]));
-  const b = columns[0].shape[0];
-  const cellH = Math.max(...columns.map((col) => col.shape[1])) * zoom;
-  const xs: number[] = [];
-  let width = gap;
-  columns.forEach((col, i) => {
-    xs.push(width);
-    width += col.shape[2] * zoom + gap + (i === 0 ? separator : 0);
-  });
-  const height = gap + b * (cellH + gap);
-  const data = new Uint8Array(width * height * c).fill(128);
-  columns.forEach((col, ci) => {
-    const [, h, w, cc] = col.shape;
-    const v = col.dataSync();
-    for (let s = 0; s < b; s++) {
-      const y0 = gap + s * (cellH + gap);
-      for (let y = 0; y < h * zoom; y++) {
-        for (let x = 0; x < w * zoom; x++) {
-          const src = ((s * h + Math.floor(y / zoom)) * w + Math.floor(x / zoom)) * cc;
-          const dst = ((y0 + y) * width + xs[ci] + x) * c;
-          for (let k = 0; k < c; k++) {
-            const value = v[src + (cc === 1 ? 0 : k)];
-            data[dst + k] = Math.round(Math.min(1, Math.max(0, value)) * 255);
-          }
-        }
-      }
-    }
-  });
-  return { data, width, height, channels: c };
 }
 
 function canvas(b: number, t: number, c: number): { data: Float32Array; side: number } {
