@@ -11,18 +11,29 @@ import type { PretrainRun } from "./_pretrain_setup.ts";
 
 /** What a finished run reports (also written to `results.json`). */
 export interface PretrainResults {
+  /** The method (`--method`). */
   method: string;
+  /** The dataset (`--dataset`). */
   dataset: string;
+  /** The encoder architecture. */
   encoder: string;
+  /** The backend the run used. */
   backend: string;
+  /** Optimizer steps done. */
   steps: number;
+  /** The last step's loss. */
   finalLoss: number;
+  /** Wall time of the training, in seconds. */
   seconds: number;
+  /** Training throughput. */
   imagesPerSecond: number;
+  /** The kNN monitor's last top-1 accuracy (null without labels or with --knn-bank 0). */
   knnTop1: number | null;
+  /** The same kNN at step 0: the encoder at random initialization. */
   knnTop1RandomInit: number | null;
   /** The same kNN on the raw pixels of the same bank and queries (the trivial baseline). */
   knnTop1RawPixels: number | null;
+  /** The run folder. */
   runDir: string;
 }
 

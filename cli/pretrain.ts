@@ -29,6 +29,7 @@ export {
   SIMCLR_TUNED,
 } from "./_pretrain_options.ts";
 export type { PretrainResults } from "./_pretrain_report.ts";
+export type { OptionSpec } from "./_args.ts";
 
 /**
  * Runs `deno task pretrain` with `args`; returns the exit code (0 done, 1 failed or diverged,

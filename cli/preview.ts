@@ -47,6 +47,7 @@ export {
   type PreviewResult,
 } from "./_preview_options.ts";
 export { type RawImage, renderGrid, type RenderGridOptions } from "./_preview_grid.ts";
+export type { OptionSpec } from "./_args.ts";
 
 /**
  * The command line of `deno task preview`; returns the exit code (2 and one line for a user

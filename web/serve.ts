@@ -19,7 +19,7 @@ import { type OptionSpec, runCommand, UsageError } from "../cli/_args.ts";
 export interface ServeWebOptions {
   /** A folder with the encoder's `model.json` and `weights.bin`, or a run folder (its `encoder/`). */
   encoder: string;
-  /** @default "127.0.0.1" */
+  /** The address to listen on. @default "127.0.0.1" */
   hostname?: string;
   /** 0 picks a free port. @default 8000 */
   port?: number;
