@@ -88,7 +88,9 @@ export interface MethodTableOptions {
   /**
    * Rows of an earlier, interrupted run of the same configuration (steps, batch, probe epochs,
    * recipe): a seed of a (dataset, method) found there is read back instead of run again, so a
-   * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again.
+   * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again;
+   * its rows that this run does not reach or does not run are kept (in the reports to `onRow` and
+   * in the result, after the run's own).
    * @default {none: everything runs}
    */
   previous?: readonly TableRow[];
@@ -284,7 +286,7 @@ const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.lengt
  * (tuned SGD recipe). Each row holds one value per seed.
  *
  * @param options budget, seeds, datasets, methods
- * @returns the rows, baselines first per dataset
+ * @returns the rows, baselines first per dataset, then the rows of `previous` this run did not run
  *
  * @example
  * ```ts ignore
@@ -373,7 +375,11 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     rows.push(row);
     return { row, pending: wanted.filter((s) => !row.seeds.includes(s)) };
   };
-  const seedDone = async (row: TableRow) => await onRow?.(row, rows);
+  // rows of `previous` this run has not reached (or does not run) stay in every report, after
+  // the run's own, so a second interruption loses nothing that was read back
+  const carried = () =>
+    previous.filter((p) => !rows.some((r) => r.dataset === p.dataset && r.method === p.method));
+  const seedDone = async (row: TableRow) => await onRow?.(row, [...rows, ...carried()]);
   const finish = (row: TableRow, readBack: number) => {
     log(
       `${row.dataset} ${row.method}: kNN20 ${(100 * mean(row.knn20)).toFixed(1)}% kNN200 ${
@@ -531,5 +537,5 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
       tf.dispose([train.images, test.images]);
     }
   }
-  return rows;
+  return [...rows, ...carried()];
 }

@@ -91,6 +91,16 @@ Deno.test("method table resumes: a killed run continues at the seed where it sto
   assert.deepEqual(rows.find((r) => r.method === "simclr")!.seeds, [0, 1]);
   assert.ok(rows.find((r) => r.method === "simclr")!.recipe?.includes("sgd"));
 
+  // resumed with a third seed and killed again after supervised seed 2: the report still holds
+  // every row read back, including those after the kill point (simclr seeds 0 and 1)
+  const third = await run(
+    [0, 1, 2],
+    JSON.parse(JSON.stringify(rows)),
+    (r) => r.method === "supervised" && r.seeds.length === 3,
+  );
+  assert.deepEqual(ran(third.lines), ["fashion-mnist supervised seed 2"]);
+  assert.deepEqual(third.snapshot.find((r) => r.method === "simclr")?.seeds, [0, 1]);
+
   // everything done: nothing trains and the data are not even loaded
   const again = await run([0, 1], JSON.parse(JSON.stringify(rows)));
   assert.deepEqual(ran(again.lines), []);
