@@ -191,8 +191,10 @@ export function dnnlBinary(
   const inner = small.length;
   const p = d.cached(`binary ${alg} ${n} ${inner}`, () => {
     const op = d.opDesc();
-    const md0 = d.memoryDesc([n / inner, inner], TAG.ab);
-    const md1 = d.memoryDesc([1, inner], TAG.ab);
+    // A scalar as 1-D [1] against [n]: as [n, 1] x [1, 1] oneDNN's jit walked one element per
+    // row (measured 385 ms against 90 ms for the JS pass on 2.4M elements).
+    const md0 = inner === 1 ? flat(d, n) : d.memoryDesc([n / inner, inner], TAG.ab);
+    const md1 = inner === 1 ? flat(d, 1) : d.memoryDesc([1, inner], TAG.ab);
     d.check(
       d.symbols.dnnl_binary_desc_init(op, alg, md0, md1, md0),
       "dnnl_binary_desc_init",
