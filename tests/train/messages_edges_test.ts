@@ -24,6 +24,10 @@ Deno.test("lrSchedule: every refused option is named with the value received", (
     range("Cannot build a schedule: lr must be finite and >= 0, received Infinity"),
   );
   assert.throws(
+    () => lrSchedule({ lr: -1, totalSteps: 10 }),
+    range("Cannot build a schedule: lr must be finite and >= 0, received -1"),
+  );
+  assert.throws(
     () => lrSchedule({ lr: 1, totalSteps: 2.5 }),
     range("Cannot build a schedule: totalSteps must be a positive integer, received 2.5"),
   );
