@@ -229,3 +229,18 @@ Deno.test("simsiam: the gradient stops at the targets z (the paper's stop-gradie
   assert.ok(Math.max(...rest) > 1e-3, `no gradient through z: ${rest}`);
   tf.dispose(v);
 });
+
+Deno.test("moco: a step leaves the key nets' BatchNorm statistics alone (they move only by the momentum update)", () => {
+  const setup = make({ version: 3 });
+  const n = setup.nets;
+  const stats = (m: { layers: { getClassName(): string; getWeights(): tf.Tensor[] }[] }) =>
+    m.layers.filter((l) => l.getClassName() === "BatchNormalization")
+      .flatMap((l) => l.getWeights().slice(-2).map((w) => Array.from(w.dataSync())));
+  const keyStats = () => [...stats(n.keyEncoder), ...stats(n.keyProjector)];
+  assert.ok(stats(n.keyProjector).length > 0, "v3's key projector has BatchNorm");
+  const before = keyStats();
+  const v = [view([4, ...IMG], 11), view([4, ...IMG], 12)];
+  const r = setup.method.step(n, v, setup.state, AT);
+  tf.dispose([r.loss, ...Object.values(r.metrics), ...v]);
+  assert.deepEqual(keyStats(), before, "key BatchNorm statistics moved");
+});
