@@ -200,7 +200,9 @@ Deno.test("simsiam: the gradient stops at the targets z (the paper's stop-gradie
       const p = z.map((zi) => predictor.apply(zi, { training: true }) as tf.Tensor2D);
       return tf.add(tf.mul(d(p[0], z[1]), 0.5), tf.mul(d(p[1], z[0]), 0.5)) as tf.Scalar;
     });
-    const predictorVars = new Set(predictor.trainableWeights.map((w) => w.read().name));
+    const predictorVars = new Set(
+      predictor.trainableWeights.map((w) => (w.read() as tf.Variable).name),
+    );
     return { got, stopped, isPredictor: vars.map((x) => predictorVars.has(x.name)) };
   };
   const on = run(true), off = run(false), byDefault = run();
