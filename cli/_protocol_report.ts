@@ -174,11 +174,14 @@ export function reportMarkdown(r: ProtocolResults): string {
     "",
   );
   const curve = r.plots.filter((p) => p.endsWith("_vs_labeled.svg"));
+  const withData = new Set(r.arms.map((a) => a.seed ?? 0)).size;
   if (curve.length > 0) {
     lines.push(
       "## Label efficiency",
       "",
-      `Mean over seeds, error bars one std${seeds.length > 1 ? ` (${seeds.length} seeds)` : ""}.`,
+      `Mean over the seeds with a result, error bars one std${
+        withData > 1 ? ` (${withData} seeds)` : " (one seed so far: no error bars)"
+      }.`,
       "",
     );
     for (const p of curve) lines.push(`![${p}](plots/${p})`);
