@@ -17,7 +17,7 @@
  *   [--train 5000] [--test 2000] [--backend wasm]
  */
 import { parseArgs } from "node:util";
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
 import { withSeed } from "../backend/with_seed.ts";
