@@ -123,15 +123,27 @@ async function loadAverage(): Promise<string> {
   }
 }
 
+/** A table report's JSON, or a {@linkcode UsageError} naming the file that does not parse. */
+function parseReport(
+  text: string,
+  path: string,
+  flag: string,
+): { meta: TableReportMeta; rows: TableRow[] } {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(
+      `${flag}: expected a table report (JSON) in ${path}, received text that does not parse (${
+        (e as Error).message
+      })`,
+    );
+  }
+}
+
 /** Merges JSON reports written by earlier runs into one markdown + JSON report. */
 async function merge(paths: string[], out: string): Promise<number> {
   const reports = await Promise.all(
-    paths.map(async (p) =>
-      JSON.parse(await Deno.readTextFile(p)) as {
-        meta: TableReportMeta;
-        rows: TableRow[];
-      }
-    ),
+    paths.map(async (p) => parseReport(await Deno.readTextFile(p), p, "--from")),
   );
   const first = reports[0].meta;
   const meta: TableReportMeta = {
@@ -170,7 +182,7 @@ async function readEarlier(
     }
     throw e;
   }
-  const earlier = JSON.parse(text) as { meta: TableReportMeta; rows: TableRow[] };
+  const earlier = parseReport(text, path, "--resume");
   const want = { ...expected, recipe: expected.recipe ?? "default" };
   for (const key of ["steps", "batchSize", "probeEpochs", "recipe"] as const) {
     if (earlier.meta[key] !== want[key]) {

@@ -61,7 +61,12 @@ Deno.test("every task: bad input is one error line with exit 2", async () => {
         /nonexistent/,
       ],
       ["table --from missing", tableMain, ["--from", `${root}/none.json`], /none\.json/],
-      ["table --from not JSON", tableMain, ["--from", `${root}/bad.json`], /JSON/],
+      [
+        "table --from not JSON",
+        tableMain,
+        ["--from", `${root}/bad.json`],
+        /--from: expected a table report \(JSON\) in .*bad\.json/,
+      ],
       ["web --encoder", (a) => webMain(a, NEVER), ["--encoder", root], /no model\.json in/],
       ["web no --encoder", (a) => webMain(a, NEVER), [], /--encoder is required/],
       ["web --port", (a) => webMain(a, NEVER), ["--port", "http"], /--port must be a number/],
