@@ -1,6 +1,7 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { disposeStaleState, type MethodSetup, type StepContext } from "../../methods/mod.ts";
+import { pcg32 } from "../_utils.ts";
 
 /** A dense-only toy encoder `[h, w, c] -> [B, dim]` (fast on the cpu backend). */
 export function toyEncoder(
@@ -106,4 +107,11 @@ function collect(x: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
 export function firstLast(values: number[], k = 3): [number, number] {
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
   return [mean(values.slice(0, k)), mean(values.slice(-k))];
+}
+
+/** Seeded uniform images `[b, h, w, c]` in [0, 1) (the same seed gives the same tensor). */
+export function seededImages(shape: [number, number, number, number], seed: number): tf.Tensor4D {
+  const prng = pcg32(seed);
+  const n = shape.reduce((a, v) => a * v, 1);
+  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
 }

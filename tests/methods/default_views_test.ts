@@ -10,7 +10,7 @@ import { paperAugment, simclrAugment, textAugment, twoViews } from "../../augmen
 import { byol, simclr, simsiam } from "../../methods/mod.ts";
 import { pcg32 } from "../../data/prng.ts";
 import { assertTensorClose, setupBackend } from "../_utils.ts";
-import { toyEncoder, toySequenceEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
@@ -18,11 +18,7 @@ const EXACT = { rtol: 0, atol: 0 };
 const RGB: [number, number, number] = [12, 12, 3];
 const SEQ: [number, number, number] = [4, 10, 1];
 
-function images(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const images = seededImages;
 
 function same(got: tf.Tensor4D[], want: tf.Tensor4D[], where: string) {
   got.forEach((g, i) => assertTensorClose(g, want[i], EXACT, `${where} view ${i}:`));

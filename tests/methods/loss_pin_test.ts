@@ -10,7 +10,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { byol, jigsaw, moco, rotation, simclr, simsiam, swav } from "../../methods/mod.ts";
 import type { StepContext } from "../../methods/mod.ts";
-import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
+import { assertTensorClose, setupBackend } from "../_utils.ts";
 import {
   dot,
   logSumExp,
@@ -23,19 +23,14 @@ import {
   refNtXent,
   refSwav,
 } from "../losses/_reference.ts";
-import { toyEncoder, toySequenceEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
 const AT: StepContext = { progress: 0, step: 0, epoch: 0 };
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 
-/** Seeded uniform views `[b, h, w, c]`. */
-function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const view = seededImages;
 
 /** A model's training-mode output as rows. */
 function rows(model: tfl.LayersModel, x: tf.Tensor | tf.Tensor[]): Matrix {

@@ -14,7 +14,7 @@ import { cosineMomentum, moco, type MocoOptions, simsiam } from "../../methods/m
 import type { StepContext } from "../../methods/mod.ts";
 import { pcg32 } from "../../data/prng.ts";
 import { assertTensorClose, setupBackend } from "../_utils.ts";
-import { toyEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
@@ -22,11 +22,7 @@ const AT: StepContext = { progress: 0, step: 0, epoch: 0 };
 const IMG: [number, number, number] = [6, 6, 1];
 const EXACT = { rtol: 0, atol: 0 };
 
-function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const view = seededImages;
 
 function make(extra: Partial<MocoOptions> = {}) {
   return moco({

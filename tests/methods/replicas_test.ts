@@ -13,7 +13,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { moco, simclr, swav } from "../../methods/mod.ts";
 import type { Replicas, StepContext, StepResult } from "../../methods/mod.ts";
-import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
+import { assertTensorClose, setupBackend } from "../_utils.ts";
 import {
   dot,
   logSumExp,
@@ -23,7 +23,7 @@ import {
   refNtXent,
   refSwav,
 } from "../losses/_reference.ts";
-import { toyEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
@@ -31,11 +31,7 @@ const AT: StepContext = { progress: 0, step: 0, epoch: 0 };
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 const IMG: [number, number, number] = [6, 6, 1];
 
-function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const view = seededImages;
 
 function forward(encoder: tfl.LayersModel, heads: tfl.LayersModel[], x: tf.Tensor4D): Matrix {
   return tf.tidy(() => {

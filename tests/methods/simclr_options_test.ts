@@ -9,19 +9,15 @@ import assert from "node:assert/strict";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { simclr } from "../../methods/mod.ts";
-import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
+import { assertTensorClose, setupBackend } from "../_utils.ts";
 import { type Matrix, refNtXent } from "../losses/_reference.ts";
-import { toyEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
 const IMG: [number, number, number] = [6, 6, 1];
 
-function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const view = seededImages;
 
 function layout(m: tfl.LayersModel): string[] {
   return m.layers.slice(1).map((l) =>

@@ -11,9 +11,9 @@ import { tf } from "../../backend/tf.ts";
 import { multiCrop } from "../../augment/mod.ts";
 import { swav, type SwavOptions, type SwavState } from "../../methods/mod.ts";
 import type { StepContext } from "../../methods/mod.ts";
-import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
+import { assertTensorClose, setupBackend } from "../_utils.ts";
 import { type Matrix, normalize, refSwav } from "../losses/_reference.ts";
-import { toyEncoder, toySequenceEncoder } from "./_helpers.ts";
+import { seededImages, toyEncoder, toySequenceEncoder } from "./_helpers.ts";
 
 await setupBackend();
 
@@ -21,11 +21,7 @@ const AT: StepContext = { progress: 0, step: 0, epoch: 0 };
 const TOL = { rtol: 1e-4, atol: 1e-5 };
 const IMG: [number, number, number] = [6, 6, 1];
 
-function view(shape: [number, number, number, number], seed: number): tf.Tensor4D {
-  const prng = pcg32(seed);
-  const n = shape.reduce((a, v) => a * v, 1);
-  return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
-}
+const view = seededImages;
 
 function make(extra: Partial<SwavOptions> = {}) {
   return swav({
