@@ -114,6 +114,7 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     weightDecay: recipe.weightDecay,
     momentum: recipe.momentum,
     nesterov: recipe.nesterov,
+    ...(recipe.beta1 !== undefined ? { adamBetas: [recipe.beta1, recipe.beta2 ?? 0.999] } : {}),
     lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
     seed: o.seed as number,
     outDir: runDir,

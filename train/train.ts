@@ -102,6 +102,11 @@ export interface TrainOptions<Nets = unknown> {
    */
   momentum?: number;
   /**
+   * Adam's moment decays `[beta1, beta2]` (adamw only; a recipe's, e.g. DCGAN's 0.5).
+   * @default [0.9, 0.999]
+   */
+  adamBetas?: [number, number];
+  /**
    * Nesterov momentum (sgd only).
    * @default false
    */
@@ -216,6 +221,7 @@ const TRAIN_OPTION_KEYS = [
   "weightDecay",
   "momentum",
   "nesterov",
+  "adamBetas",
   "clipNorm",
   "lrGroups",
   "seed",
@@ -282,7 +288,12 @@ function checkNumber(name: string, v: unknown, min: number, exclusive = false): 
 function buildOptimizer(
   name: OptimizerName,
   variables: tf.Variable[],
-  o: { weightDecay?: number; momentum?: number; nesterov?: boolean },
+  o: {
+    weightDecay?: number;
+    momentum?: number;
+    nesterov?: boolean;
+    adamBetas?: [number, number];
+  },
 ): Optimizer {
   switch (name) {
     case "sgd":
@@ -292,7 +303,10 @@ function buildOptimizer(
         weightDecay: o.weightDecay ?? 0,
       });
     case "adamw":
-      return adamw(variables, { weightDecay: o.weightDecay ?? 0.01 });
+      return adamw(variables, {
+        weightDecay: o.weightDecay ?? 0.01,
+        ...(o.adamBetas ? { beta1: o.adamBetas[0], beta2: o.adamBetas[1] } : {}),
+      });
     case "lars":
       return lars(variables, { momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 1e-6 });
   }
