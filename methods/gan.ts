@@ -5,6 +5,7 @@ import { buildEncoder, checkCount, tidyStep, variablesOf, zStd } from "./_common
 import { dcganDiscriminator } from "./_gan_discriminator.ts";
 import { dcganPaperGenerator } from "./_gan_generator.ts";
 import { dcganInit } from "./_gan_init.ts";
+import { PAPER_RECIPES } from "./recipes.ts";
 import type { BaseMethodOptions, Method, MethodSetup, StepContext } from "./types.ts";
 
 /** Options for {@linkcode gan}. `augment` is not used. */
@@ -54,39 +55,32 @@ function softplus(x: tf.Tensor): tf.Tensor {
 
 /**
  * The optimizer DCGAN trains both nets with (Radford et al. 2015, Sec. 4): Adam, learning rate
- * 2e-4, beta1 0.5 (0.9 made training oscillate and unstable). For `tf.train.adam(lr, beta1,
- * beta2)`; the library's recipes have no Adam, so a run passes it explicitly.
+ * 2e-4, beta1 0.5 (0.9 made training oscillate and unstable), `PAPER_RECIPES.gan`'s numbers,
+ * for `tf.train.adam(lr, beta1, beta2)` in loops of one's own (`bench/gan_digits.ts`).
  */
 export const DCGAN_ADAM: Readonly<{ lr: number; beta1: number; beta2: number }> = {
-  lr: 2e-4,
-  beta1: 0.5,
-  beta2: 0.999,
+  lr: PAPER_RECIPES.gan.baseLr,
+  beta1: PAPER_RECIPES.gan.beta1!,
+  beta2: PAPER_RECIPES.gan.beta2!,
 };
 
 /**
- * DCGAN's training recipe (Radford et al. 2015, Sec. 4), for runs of {@linkcode gan}: both nets
- * trained with Adam (`optimizer: "adamw"` with `weightDecay: 0` is Adam), learning rate 2e-4 (not
- * scaled with the batch), beta1 0.5, constant, no warm-up, mini-batches of 128, one
- * discriminator update then one generator update per iteration (`ganPhase`: even steps D, odd
- * steps G, so `steps` counts both), the method's own inputs (no augmentation: real images and
- * z ~ U(-1, 1)), the paper's nets (`discriminator: "dcgan"`). Not a `RecipeSpec` member: the
- * library's recipes have no Adam betas, no second optimizer and no GAN fields.
+ * DCGAN's training recipe (Radford et al. 2015, Sec. 4), for runs of {@linkcode gan}: the
+ * optimizer part is `PAPER_RECIPES.gan` (what `deno task pretrain --method gan` resolves by
+ * default: Adam, `optimizer: "adamw"` with `weightDecay: 0`, learning rate 2e-4 not scaled with
+ * the batch, beta1 0.5, beta2 0.999, constant, no warm-up), plus what the recipe table has no
+ * field for: mini-batches of 128, one optimizer per net, one discriminator update then one
+ * generator update per iteration (`ganPhase`: even steps D, odd steps G, so `steps` counts
+ * both), z ~ U(-1, 1), N(0, 0.02) weights, LeakyReLU 0.2, the paper's nets
+ * (`discriminator: "dcgan"`). The library's loop (`train`) runs one optimizer over both nets
+ * (per-variable moments, so the nets' moments are still separate) and a new real batch per step.
  */
 export const DCGAN_RECIPE = {
-  cite: "Radford, Metz & Chintala 2015 (DCGAN), arXiv:1511.06434, Sec. 4",
-  optimizer: "adamw",
-  lr: 2e-4,
-  baseLr: 2e-4,
-  baseBatch: 128,
-  batchSize: 128,
-  lrScaling: "none",
-  beta1: 0.5,
-  beta2: 0.999,
-  weightDecay: 0,
-  schedule: "constant",
-  warmupFraction: 0,
-  minLrFraction: 1,
-  augment: "method",
+  ...PAPER_RECIPES.gan,
+  lr: PAPER_RECIPES.gan.baseLr,
+  batchSize: PAPER_RECIPES.gan.baseBatch,
+  beta1: PAPER_RECIPES.gan.beta1!,
+  beta2: PAPER_RECIPES.gan.beta2!,
   /** One optimizer per net (their moments are not shared). */
   optimizerPerNet: true,
   /** Discriminator updates per generator update. */

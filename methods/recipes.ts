@@ -36,8 +36,14 @@ export interface RecipeSpec {
   baseBatch: number;
   /** `linear`: lr = baseLr * batch / baseBatch (Goyal et al. 2017); `none`: lr = baseLr. */
   lrScaling: "linear" | "none";
-  /** Momentum of sgd/lars. */
+  /** Momentum of sgd/lars (not used by adamw, whose momenta are `beta1` and `beta2`). */
   momentum: number;
+  /**
+   * Adam's first-moment decay (adamw only; DCGAN's 0.5). Absent: the optimizer's default 0.9.
+   */
+  beta1?: number;
+  /** Adam's second-moment decay (adamw only). Absent: the optimizer's default 0.999. */
+  beta2?: number;
   /** Nesterov momentum (sgd). */
   nesterov: boolean;
   /** Weight decay (never on biases or BatchNorm; LARS also skips their adaptation). */
@@ -251,6 +257,24 @@ export const PAPER_RECIPES: Readonly<Record<string, RecipeSpec>> = {
     minLrFraction: 0,
     augment: "method",
   },
+  // Adam 2e-4 (not scaled with the batch), beta1 0.5 (0.9 oscillated), batch 128, constant, no
+  // weight decay; one D then one G update (the loop's even / odd steps). Sec. 4.
+  gan: {
+    cite: "DCGAN, Radford, Metz & Chintala 2015, arXiv:1511.06434, Sec. 4",
+    optimizer: "adamw",
+    baseLr: 2e-4,
+    baseBatch: 128,
+    lrScaling: "none",
+    momentum: 0,
+    beta1: 0.5,
+    beta2: 0.999,
+    nesterov: false,
+    weightDecay: 0,
+    schedule: "constant",
+    warmupFraction: 0,
+    minLrFraction: 0,
+    augment: "method",
+  },
 };
 
 /** The library's tuned small-data recipe (the default `deno task pretrain` run). */
@@ -284,6 +308,9 @@ export const SOURCE_RECIPE: Readonly<RecipeSpec> = {
   minLrFraction: 0,
   augment: "data",
 };
+
+/** Adam's betas when a recipe names none (`train/adamw.ts`'s defaults, PyTorch's). */
+const ADAM_BETAS = [0.9, 0.999] as const;
 
 /** Peak lr and weight decay of an optimizer the user picks against a recipe's. */
 const OPTIMIZER_DEFAULTS: Record<RecipeOptimizer, { lr: number; weightDecay: number }> = {
@@ -418,6 +445,9 @@ export function resolveRecipe(method: string, options: ResolveRecipeOptions): Re
     lr = d.lr;
     s.weightDecay = d.weightDecay;
     s.momentum = options.optimizer === "sgd" ? 0.8 : 0.9;
+    // the recipe's Adam betas belong to its Adam; another optimizer's defaults replace them
+    delete s.beta1;
+    delete s.beta2;
     overridden.push("optimizer");
   }
   if (options.lr !== undefined) {
@@ -474,7 +504,9 @@ export function formatRecipe(r: Recipe): string {
   const parts = [
     `recipe ${r.recipe} (${r.cite}):`,
     `${r.optimizer}${r.nesterov ? " nesterov" : ""} lr ${g(r.lr)}${scaled}`,
-    r.optimizer === "adamw" ? "" : `momentum ${g(r.momentum)}`,
+    r.optimizer === "adamw"
+      ? `betas (${g(r.beta1 ?? ADAM_BETAS[0])}, ${g(r.beta2 ?? ADAM_BETAS[1])})`
+      : `momentum ${g(r.momentum)}`,
     `wd ${g(r.weightDecay)}`,
     `${r.schedule}${r.minLr > 0 ? ` to ${g(r.minLr)}` : ""}`,
     `warm-up ${r.warmupSteps} steps`,

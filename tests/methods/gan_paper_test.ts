@@ -163,3 +163,38 @@ Deno.test("DCGAN_RECIPE: Adam 2e-4, beta1 0.5, batch 128, no decay, no schedule 
     ["adamw", 2e-4, 0.5, 0.999, 0, 128, "constant", 0, "none", 0.02, 0.2, 100, "dcgan"],
   );
 });
+
+Deno.test("the loop's adamw takes a recipe's betas (adamBetas): DCGAN's beta1 0.5 steps otherwise than 0.9", async () => {
+  const { train } = await import("../../train/mod.ts");
+  const { TOY_TRAIN_BASE, toyLoaderFactory, toyMethod, toyNets, toyState } = await import(
+    "../train/_toy.ts"
+  );
+  const before = tf.memory().numTensors;
+  const method = toyMethod(); // keeps its one target tensor for good
+  const run = async (adamBetas?: [number, number]) => {
+    const nets = toyNets();
+    const r = await train(
+      { method, nets, state: toyState() },
+      toyLoaderFactory(),
+      {
+        ...TOY_TRAIN_BASE,
+        stepsPerEpoch: 4,
+        steps: 4,
+        optimizer: "adamw",
+        weightDecay: 0,
+        ...(adamBetas ? { adamBetas } : {}),
+      },
+    );
+    const w = nets.net.getWeights().map((t) => Array.from(t.dataSync()));
+    tf.dispose([r.state.queue, r.state.ema]);
+    nets.net.dispose();
+    return w.flat();
+  };
+  const plain = await run();
+  const paper = await run([0.9, 0.999]); // Adam's defaults: the same run
+  const dcgan = await run([DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2]);
+  assert.deepEqual(paper, plain);
+  const moved = dcgan.reduce((m, v, i) => Math.max(m, Math.abs(v - plain[i])), 0);
+  assert.ok(moved > 1e-4, `beta1 0.5 changed the weights by at most ${moved}`);
+  assert.equal(tf.memory().numTensors, before + 1); // the toy's target
+});

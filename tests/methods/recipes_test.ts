@@ -33,6 +33,10 @@ const PAPERS: {
   augment: string;
   nesterov?: boolean;
   baseBatch?: number;
+  /** The lr is the paper's at every batch size (DCGAN's 2e-4), not scaled by batch / baseBatch. */
+  unscaled?: boolean;
+  /** Adam's (beta1, beta2); absent for the other optimizers. */
+  betas?: [number, number];
 }[] = [
   // Chen et al. 2020, arXiv:2002.05709, Section B.1: LARS, lr 0.3 x B/256, wd 1e-6, 10 of 100
   // warm-up epochs, cosine.
@@ -181,6 +185,25 @@ const PAPERS: {
     nesterov: true,
     augment: "method",
   },
+  // Radford, Metz & Chintala 2015, arXiv:1511.06434 Sec. 4: "We used the Adam optimizer ...
+  // learning rate of 0.0002 ... momentum term beta1 at the suggested value of 0.9 resulted in
+  // training oscillation and instability while reducing it to 0.5 helped", mini-batches of 128,
+  // no weight decay or schedule mentioned (dcgan.torch: constant lr, beta2 Adam's default).
+  {
+    method: "gan",
+    cite: "arXiv:1511.06434",
+    optimizer: "adamw",
+    baseLr: 2e-4,
+    baseBatch: 128,
+    unscaled: true,
+    momentum: 0,
+    betas: [0.5, 0.999],
+    weightDecay: 0,
+    schedule: "constant",
+    warmup: [0, 25],
+    floor: 0,
+    augment: "method",
+  },
 ];
 
 const close = (a: number, b: number, what: string) =>
@@ -191,7 +214,12 @@ for (const p of PAPERS) {
     const r = resolveRecipe(p.method, { batchSize: 64, steps: 1000, recipe: "paper" });
     assert.ok(r.cite.includes(p.cite), `${p.method} cites ${p.cite}: ${r.cite}`);
     assert.equal(r.optimizer, p.optimizer);
-    close(r.lr, p.baseLr * 64 / (p.baseBatch ?? 256), `${p.method} lr`);
+    close(r.lr, p.baseLr * (p.unscaled ? 1 : 64 / (p.baseBatch ?? 256)), `${p.method} lr`);
+    assert.deepEqual(
+      r.beta1 === undefined ? undefined : [r.beta1, r.beta2],
+      p.betas,
+      `${p.method} Adam betas`,
+    );
     close(r.momentum, p.momentum, `${p.method} momentum`);
     assert.equal(r.nesterov, p.nesterov ?? false);
     close(r.weightDecay, p.weightDecay, `${p.method} weight decay`);
@@ -230,6 +258,24 @@ Deno.test("recipe: defaults: simclr keeps the tuned recipe of the default run; p
   assert.deepEqual([s.emaMomentum, s.emaSchedule], [0.999, "constant"]);
 });
 
+Deno.test("recipe: gan trains with DCGAN's Adam by default, printed and dropped with another optimizer", () => {
+  assert.equal(defaultRecipeName("gan"), "paper");
+  const r = resolveRecipe("gan", { batchSize: 64, steps: 400 });
+  assert.deepEqual(
+    [r.recipe, r.optimizer, r.lr, r.beta1, r.beta2, r.weightDecay, r.schedule, r.warmupSteps],
+    ["paper", "adamw", 2e-4, 0.5, 0.999, 0, "constant", 0],
+  );
+  const line = formatRecipe(r);
+  assert.match(
+    line,
+    /^recipe paper \(DCGAN, .*arXiv:1511\.06434.*\): adamw lr 0\.0002, betas \(0\.5, 0\.999\), wd 0, constant, warm-up 0 steps/,
+  );
+  // the recipe's betas are not carried over to another optimizer
+  const s = resolveRecipe("gan", { batchSize: 64, steps: 400, optimizer: "sgd" });
+  assert.deepEqual([s.optimizer, s.beta1, s.beta2], ["sgd", undefined, undefined]);
+  assert.doesNotMatch(formatRecipe(s), /betas/);
+});
+
 Deno.test("recipe: the user's options replace the recipe's and are listed", () => {
   const r = resolveRecipe("byol", {
     batchSize: 128,
@@ -251,6 +297,7 @@ Deno.test("recipe: the user's options replace the recipe's and are listed", () =
   const a = resolveRecipe("byol", { batchSize: 128, steps: 200, optimizer: "adamw" });
   assert.deepEqual([a.optimizer, a.lr, a.weightDecay], ["adamw", 1e-3, 0.05]);
   assert.match(formatRecipe(a), /user set: optimizer/);
+  assert.match(formatRecipe(a), /adamw lr 0\.001, betas \(0\.9, 0\.999\)/);
   assert.throws(() => resolveRecipe("jigsaw", { batchSize: 8, steps: 1, recipe: "paper" }), {
     name: "RangeError",
     message: /expected one of .*received "jigsaw"/,
