@@ -4,259 +4,474 @@
  * paper's nets), trains a supervised MNIST classifier, and reports the share of 1,000 samples it
  * assigns a class with p > 0.9 and the class histogram. Passes (exit 0) when >= 80% are
  * confident and every digit has at least 2% of the confident samples (issue 14's criterion:
- * "covers all 10 digits"); exit 1 otherwise. Writes an 8x8 grid of samples when `--out` is given.
+ * "covers all 10 digits"); exit 1 otherwise. Samples are judged twice: the generator in
+ * inference mode (BatchNorm's running statistics; the pass/fail verdict) and in training mode
+ * (the batch's statistics, as DCGAN's own code draws its sample grids). Writes an 8x8 grid of
+ * samples when `--out` is given.
+ *
+ * `--save dir` writes a checkpoint every `--checkpoint-every` iterations and at the end under
+ * `dir/it<N>` (both nets, the critic, both Adam states and the iteration count in `state.bin` /
+ * `state.json`, plus `encoder/` and `generator/` as `exportEncoder` writes them, which
+ * `bench/pretext_probe.ts --gan` reads) and `dir/latest` names the newest one. `--resume dir/it<N>`
+ * continues a run from such a checkpoint (Adam moments included; `--iterations` counts from 0 so
+ * the run stops at the same total), `--load dir/it<N>` only judges it.
  *
  * SELFSUP_THREADS=1 nice -n 10 deno run -A bench/gan_digits.ts --iterations 600 \
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
- *   [--generator-widths 128,64] [--discriminator-widths 64,128] [--seed 0] [--save dir]
+ *   [--generator-widths 128,64] [--discriminator-widths 64,128] [--seed 0] [--save dir] \
+ *   [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] [--classifier dir]
  */
 import * as tfl from "@tensorflow/tfjs-layers";
-import { parseArgs } from "node:util";
-import { exportEncoder, loadEncoder } from "../eval/mod.ts";
+import { type OptionSpec, type ParsedOptions, runCommand } from "../cli/_args.ts";
+import { exportEncoder } from "../eval/mod.ts";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { mnist } from "../data/mod.ts";
-import { DCGAN_RECIPE, gan, ganPhase } from "../methods/gan.ts";
+import { DCGAN_RECIPE, gan, type GanNets, ganPhase } from "../methods/gan.ts";
 import { convNet } from "../models/conv_net.ts";
 import { pcg32 } from "../data/prng.ts";
 
-const opt = (d?: string) => ({
-  type: "string" as const,
-  ...(d === undefined ? {} : { default: d }),
-});
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    backend: opt("auto"),
-    iterations: opt("600"),
-    minutes: opt("40"),
-    batch: opt(String(DCGAN_RECIPE.batchSize)),
-    seed: opt("0"),
-    out: opt(),
-    "generator-widths": opt(),
-    "discriminator-widths": opt(),
-    save: opt(),
-    classifier: opt(),
-    "classifier-steps": opt("3000"),
-    load: opt(),
-    every: opt("50"),
+const SPECS: readonly OptionSpec[] = [
+  {
+    name: "backend",
+    type: "string",
+    description: "tfjs backend",
+    default: "auto",
+    choices: ["auto", "native", "wasm", "cpu"],
   },
-});
-const widths = (s: unknown) => s === undefined ? undefined : String(s).split(",").map(Number);
-await useBackend(args.backend as "auto", { quiet: true } as never);
-console.log("backend", tf.getBackend(), new Date().toISOString());
-const ds = await mnist("train");
-const n = ds.length;
-const batch = Number(args.batch);
-const seed = Number(args.seed);
-const rnd = pcg32(seed);
-const batchOf = (size: number) => {
-  const x = new Float32Array(size * 784);
-  const y = new Int32Array(size);
-  for (let i = 0; i < size; i++) {
-    const k = Math.floor(rnd() * n);
-    for (let p = 0; p < 784; p++) x[i * 784 + p] = ds.images[k * 784 + p] / 255;
-    y[i] = ds.labels[k];
-  }
-  return { x: tf.tensor4d(x, [size, 28, 28, 1]), y: tf.tensor1d(y, "int32") };
-};
+  {
+    name: "iterations",
+    type: "integer",
+    description: "iterations (one D then one G update each), counted from 0 also on --resume",
+    default: 600,
+    min: 0,
+  },
+  {
+    name: "minutes",
+    type: "number",
+    description: "stop training after this many minutes",
+    default: 40,
+    min: 0,
+  },
+  {
+    name: "batch",
+    type: "integer",
+    description: "real images (and z) per iteration",
+    default: DCGAN_RECIPE.batchSize,
+    min: 1,
+  },
+  { name: "seed", type: "integer", description: "seed of the nets and batches", default: 0 },
+  { name: "out", type: "string", description: "8x8 sample grid PNG (and <out>_progress.png)" },
+  {
+    name: "generator-widths",
+    type: "string",
+    description: "generator's projection and upsampling widths, comma-separated",
+    defaultText: "gan's, 128,64",
+  },
+  {
+    name: "discriminator-widths",
+    type: "string",
+    description: "discriminator's strided conv widths, comma-separated",
+    defaultText: "gan's, 64,128",
+  },
+  { name: "save", type: "string", description: "checkpoint folder (dir/it<N>, dir/latest)" },
+  {
+    name: "checkpoint-every",
+    type: "integer",
+    description: "iterations between checkpoints under --save",
+    default: 200,
+    min: 1,
+  },
+  { name: "resume", type: "string", description: "continue training from a checkpoint dir/it<N>" },
+  { name: "load", type: "string", description: "judge a checkpoint dir/it<N> without training" },
+  { name: "classifier", type: "string", description: "folder caching the judge's weights" },
+  {
+    name: "classifier-steps",
+    type: "integer",
+    description: "the judge's training steps",
+    default: 3000,
+    min: 0,
+  },
+  {
+    name: "every",
+    type: "integer",
+    description: "iterations between progress lines (500 samples judged)",
+    default: 50,
+    min: 1,
+  },
+];
 
-// 1. a supervised classifier (the judge), cached under --classifier when given
-const t0 = performance.now();
-const trunk = withSeed(1, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32] }));
-const clf = tfl.sequential({ layers: [trunk, tfl.layers.dense({ units: 10 })] });
-const classifierSteps = Number(args["classifier-steps"]);
-const cache = args.classifier
-  ? `${args.classifier}/classifier_${classifierSteps}_weights.json`
-  : undefined;
-let cached: number[][] | undefined;
-try {
-  if (cache) cached = JSON.parse(await Deno.readTextFile(cache));
-} catch { /* not there yet */ }
-if (cached) {
-  clf.setWeights(clf.getWeights().map((w, i) => tf.tensor(cached![i], w.shape)));
-} else {
-  let optC = tf.train.adam(2e-3);
-  for (let step = 0; step < classifierSteps; step++) {
-    // the last third at a tenth of the rate: a confident judge
-    if (step === Math.floor((2 * classifierSteps) / 3)) {
-      optC.dispose();
-      optC = tf.train.adam(2e-4);
-    }
-    const { x, y } = batchOf(64);
-    const l = optC.minimize(
-      () =>
-        tf.losses.softmaxCrossEntropy(
-          tf.oneHot(y, 10),
-          clf.apply(x, { training: true }) as tf.Tensor,
-        ),
-      true,
-    );
-    tf.dispose([x, y, l!]);
-  }
-  if (cache) {
-    await Deno.mkdir(args.classifier!, { recursive: true });
-    await Deno.writeTextFile(
-      cache,
-      JSON.stringify(clf.getWeights().map((w) => Array.from(w.dataSync()))),
-    );
-  }
-}
-const test = await mnist("test");
-const tx = tf.tensor4d(Float32Array.from(test.images.subarray(0, 2000 * 784), (b) => b / 255), [
-  2000,
-  28,
-  28,
-  1,
-]);
-const acc = tf.tidy(() =>
-  tf.mean(
-    tf.cast(
-      tf.equal(
-        tf.argMax(clf.apply(tx, { training: false }) as tf.Tensor, 1),
-        tf.tensor1d(test.labels.subarray(0, 2000), "int32"),
-      ),
-      "float32",
-    ),
-  ).dataSync()[0]
-);
-tx.dispose();
-console.log(
-  `classifier (convnet 16-32 + Dense, Adam 2e-3 then 2e-4 for the last third, ${classifierSteps} ` +
-    `steps of 64${cached ? ", cached" : ""}): ` +
-    `test accuracy ${acc.toFixed(4)} (2,000 test digits), ${
-      ((performance.now() - t0) / 1e3).toFixed(0)
-    }s`,
-);
+const widthsOf = (s: ParsedOptions[string]) =>
+  s === undefined ? undefined : String(s).split(",").map(Number);
 
-/** Share confident and the class histogram of the confident samples. */
-const judge = (samples: tf.Tensor4D) => {
-  const p = tf.tidy(() => tf.softmax(clf.apply(samples, { training: false }) as tf.Tensor2D));
-  const pd = p.arraySync() as number[][];
-  p.dispose();
-  const hist = new Array(10).fill(0);
-  let confident = 0;
-  for (const row of pd) {
-    const k = row.indexOf(Math.max(...row));
-    if (row[k] > 0.9) {
-      confident++;
-      hist[k]++;
-    }
-  }
-  const share = confident / pd.length;
-  const pass = share >= 0.8 && hist.every((h) => h >= 0.02 * confident);
-  return { share, hist, pass };
-};
-
-/** An 8x8 grid of the first 64 samples, 2x nearest upscaling. */
-async function writeGrid(samples: tf.Tensor4D, out: string) {
-  const grid = tf.tidy(() => {
-    const s = tf.slice(samples, [0, 0, 0, 0], [64, 28, 28, 1]);
-    const rows = tf.reshape(tf.transpose(tf.reshape(s, [8, 8, 28, 28]), [0, 2, 1, 3]), [224, 224]);
-    return tf.cast(tf.round(tf.mul(rows, 255)), "int32");
-  });
-  const sharp = (await import("sharp")).default;
-  await sharp(Uint8Array.from(grid.dataSync()), { raw: { width: 224, height: 224, channels: 1 } })
-    .resize(448, 448, { kernel: "nearest" }).png().toFile(out);
-  grid.dispose();
-  console.log(`wrote ${out}`);
+/** Weights of the three nets and both Adam states, in a fixed order. */
+async function stateTensors(
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+): Promise<tf.Tensor[]> {
+  return [
+    ...nets.generator.getWeights(),
+    ...nets.encoder.getWeights(),
+    ...nets.critic.getWeights(),
+    ...(await optD.getWeights()).map((w) => w.tensor),
+    ...(await optG.getWeights()).map((w) => w.tensor),
+  ];
 }
 
-{
-  // the ceiling: the same check on 1,000 real test digits
-  const real = tf.tensor4d(
-    Float32Array.from(test.images.subarray(2000 * 784, 3000 * 784), (b) => b / 255),
-    [1000, 28, 28, 1],
+/** Writes a checkpoint at `dir` (see the module doc). */
+async function saveState(
+  dir: string,
+  iteration: number,
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+  meta: Record<string, unknown>,
+) {
+  await Deno.mkdir(dir, { recursive: true });
+  const [dW, gW] = [await optD.getWeights(), await optG.getWeights()];
+  const tensors = await stateTensors(nets, optD, optG);
+  const total = tensors.reduce((s, t) => s + t.size, 0);
+  const flat = new Float32Array(total);
+  let o = 0;
+  for (const t of tensors) {
+    flat.set(t.dataSync() as Float32Array, o);
+    o += t.size;
+  }
+  const counts = {
+    generator: nets.generator.getWeights().length,
+    encoder: nets.encoder.getWeights().length,
+    critic: nets.critic.getWeights().length,
+    optD: dW.length,
+    optG: gW.length,
+  };
+  await Deno.writeFile(`${dir}/state.bin`, new Uint8Array(flat.buffer));
+  await Deno.writeTextFile(
+    `${dir}/state.json`,
+    JSON.stringify({
+      iteration,
+      ...meta,
+      counts,
+      names: [...dW, ...gW].map((w) => w.name),
+      shapes: tensors.map((t) => t.shape),
+    }),
   );
-  const j = judge(real);
-  real.dispose();
-  console.log(
-    `real test digits: confident (p > 0.9) ${(100 * j.share).toFixed(1)}% of 1,000; histogram ${
-      JSON.stringify(j.hist)
-    }; ${j.pass ? "PASS" : "FAIL"}`,
-  );
+  await exportEncoder(nets.encoder, `${dir}/encoder`);
+  await exportEncoder(nets.generator, `${dir}/generator`);
 }
 
-// 2. the GAN
-const setup = withSeed(seed, () =>
-  gan({
-    encoder: "convnet",
-    inputShape: [28, 28, 1],
-    seed,
-    generatorWidths: widths(args["generator-widths"]),
-    discriminatorWidths: widths(args["discriminator-widths"]),
-  }));
-const { method, nets } = setup;
-if (args.load) {
-  // a saved generator (--save) judged again: no training
-  nets.generator = await loadEncoder(`${args.load}/generator`);
+/** Reads a checkpoint into freshly built nets and optimizers; returns its iteration count. */
+async function loadState(
+  dir: string,
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+): Promise<number> {
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
+  const bytes = await Deno.readFile(`${dir}/state.bin`);
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  let o = 0;
+  const next = (shape: number[]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.slice(o, o + size), shape);
+    o += size;
+    return t;
+  };
+  const shapes: number[][] = meta.shapes;
+  let k = 0;
+  const take = (n: number) => shapes.slice(k, k += n).map(next);
+  for (
+    const [model, key] of [[nets.generator, "generator"], [nets.encoder, "encoder"], [
+      nets.critic,
+      "critic",
+    ]] as const
+  ) {
+    const ws = take(meta.counts[key]);
+    model.setWeights(ws);
+    tf.dispose(ws);
+  }
+  const names: string[] = meta.names;
+  const dT = take(meta.counts.optD);
+  const gT = take(meta.counts.optG);
+  await optD.setWeights(dT.map((tensor, i) => ({ name: names[i], tensor })));
+  await optG.setWeights(gT.map((tensor, i) => ({ name: names[dT.length + i], tensor })));
+  // not disposed: Adam's setWeights makes its moment variables from these tensors
+  if (o !== flat.length) {
+    throw new RangeError(`Cannot load ${dir}: ${flat.length - o} floats left over`);
+  }
+  return meta.iteration;
 }
-const adam = () => tf.train.adam(DCGAN_RECIPE.lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
-const [optD, optG] = [adam(), adam()];
-const iterations = args.load ? 0 : Number(args.iterations);
-const every = Number(args.every);
-const deadline = performance.now() + Number(args.minutes) * 60e3;
-const t1 = performance.now();
-let done = 0;
-for (let it = 0; it < iterations && performance.now() < deadline; it++) {
-  const { x, y } = batchOf(batch);
-  const line: string[] = [];
-  // one iteration = D update, then G update (DCGAN's order), each with fresh z, same real batch
-  for (const step of [2 * it, 2 * it + 1]) {
-    const context = { progress: it / iterations, step, epoch: 0 };
-    const views = method.views(x, seed * 1e6 + step);
-    const opt = ganPhase(context) === "discriminator" ? optD : optG;
-    let m: Record<string, tf.Scalar> = {};
-    const loss = opt.minimize(
-      () => {
-        const r = method.step(nets, views, setup.state, context);
-        m = r.metrics;
-        Object.values(m).forEach((t) => tf.keep(t));
-        return r.loss;
-      },
-      true,
-      method.trainableAt(nets, context),
-    );
-    if (it % every === 0) {
-      line.push(
-        `${ganPhase(context)[0].toUpperCase()} loss ${loss!.dataSync()[0].toFixed(3)} D(x) ${
-          (m.dReal?.dataSync()[0] ?? NaN).toFixed(3)
-        } D(G(z)) ${m.dFake.dataSync()[0].toFixed(3)}`,
+
+async function main(args: ParsedOptions): Promise<number> {
+  await useBackend(args.backend as "auto", { quiet: true } as never);
+  console.log("backend", tf.getBackend(), new Date().toISOString());
+  const ds = await mnist("train");
+  const n = ds.length;
+  const batch = args.batch as number;
+  const seed = args.seed as number;
+  let rnd = pcg32(seed);
+  const batchOf = (size: number) => {
+    const x = new Float32Array(size * 784);
+    const y = new Int32Array(size);
+    for (let i = 0; i < size; i++) {
+      const k = Math.floor(rnd() * n);
+      for (let p = 0; p < 784; p++) x[i * 784 + p] = ds.images[k * 784 + p] / 255;
+      y[i] = ds.labels[k];
+    }
+    return { x: tf.tensor4d(x, [size, 28, 28, 1]), y: tf.tensor1d(y, "int32") };
+  };
+
+  // 1. a supervised classifier (the judge), cached under --classifier when given
+  const t0 = performance.now();
+  const trunk = withSeed(1, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32] }));
+  const clf = tfl.sequential({ layers: [trunk, tfl.layers.dense({ units: 10 })] });
+  const classifierSteps = args.classifierSteps as number;
+  const cacheDir = args.classifier as string | undefined;
+  const cache = cacheDir ? `${cacheDir}/classifier_${classifierSteps}_weights.json` : undefined;
+  let cached: number[][] | undefined;
+  try {
+    if (cache) cached = JSON.parse(await Deno.readTextFile(cache));
+  } catch { /* not there yet */ }
+  if (cached) {
+    clf.setWeights(clf.getWeights().map((w, i) => tf.tensor(cached![i], w.shape)));
+  } else {
+    let optC = tf.train.adam(2e-3);
+    for (let step = 0; step < classifierSteps; step++) {
+      // the last third at a tenth of the rate: a confident judge
+      if (step === Math.floor((2 * classifierSteps) / 3)) {
+        optC.dispose();
+        optC = tf.train.adam(2e-4);
+      }
+      const { x, y } = batchOf(64);
+      const l = optC.minimize(
+        () =>
+          tf.losses.softmaxCrossEntropy(
+            tf.oneHot(y, 10),
+            clf.apply(x, { training: true }) as tf.Tensor,
+          ),
+        true,
+      );
+      tf.dispose([x, y, l!]);
+    }
+    if (cache) {
+      await Deno.mkdir(cacheDir!, { recursive: true });
+      await Deno.writeTextFile(
+        cache,
+        JSON.stringify(clf.getWeights().map((w) => Array.from(w.dataSync()))),
       );
     }
-    tf.dispose([loss!, ...views, ...Object.values(m)]);
   }
-  tf.dispose([x, y]);
-  if (it % every === 0) {
-    const s = method.sample(nets, 500, 99);
-    const j = judge(s);
-    if (args.out) await writeGrid(s, args.out.replace(/\.png$/, "_progress.png"));
-    s.dispose();
-    console.log(
-      `it ${it} ${line.join(" | ")} | confident ${(100 * j.share).toFixed(1)}% ${
-        JSON.stringify(j.hist)
-      } ${((performance.now() - t1) / 1e3).toFixed(0)}s`,
-    );
-  }
-  done = it + 1;
-}
-const seconds = (performance.now() - t1) / 1e3;
-console.log(`GAN: ${done} iterations (D+G) of ${batch} in ${seconds.toFixed(0)}s`);
+  const test = await mnist("test");
+  const tx = tf.tensor4d(
+    Float32Array.from(test.images.subarray(0, 2000 * 784), (b) => b / 255),
+    [2000, 28, 28, 1],
+  );
+  const acc = tf.tidy(() =>
+    tf.mean(
+      tf.cast(
+        tf.equal(
+          tf.argMax(clf.apply(tx, { training: false }) as tf.Tensor, 1),
+          tf.tensor1d(test.labels.subarray(0, 2000), "int32"),
+        ),
+        "float32",
+      ),
+    ).dataSync()[0]
+  );
+  tx.dispose();
+  console.log(
+    `classifier (convnet 16-32 + Dense, Adam 2e-3 then 2e-4 for the last third, ` +
+      `${classifierSteps} steps of 64${cached ? ", cached" : ""}): ` +
+      `test accuracy ${acc.toFixed(4)} (2,000 test digits), ${
+        ((performance.now() - t0) / 1e3).toFixed(0)
+      }s`,
+  );
 
-// 3. 1,000 samples, the generator in inference mode (BatchNorm's running statistics)
-const samples = method.sample(nets, 1000, 7);
-const j = judge(samples);
-console.log(
-  `samples: confident (p > 0.9) ${(100 * j.share).toFixed(1)}% of 1,000; histogram ${
-    JSON.stringify(j.hist)
-  }; ${j.pass ? "PASS" : "FAIL"} (>= 80% confident, each digit >= 2% of them)`,
-);
-if (args.out) await writeGrid(samples, args.out);
-if (args.save) {
-  await exportEncoder(nets.encoder, `${args.save}/encoder`);
-  await exportEncoder(nets.generator, `${args.save}/generator`);
-  console.log(`saved the discriminator trunk and the generator under ${args.save}`);
+  /** Share confident and the class histogram of the confident samples. */
+  const judge = (samples: tf.Tensor4D) => {
+    const p = tf.tidy(() => tf.softmax(clf.apply(samples, { training: false }) as tf.Tensor2D));
+    const pd = p.arraySync() as number[][];
+    p.dispose();
+    const hist = new Array(10).fill(0);
+    let confident = 0;
+    for (const row of pd) {
+      const k = row.indexOf(Math.max(...row));
+      if (row[k] > 0.9) {
+        confident++;
+        hist[k]++;
+      }
+    }
+    const share = confident / pd.length;
+    const pass = share >= 0.8 && hist.every((h) => h >= 0.02 * confident);
+    return { share, hist, pass };
+  };
+  const verdict = (j: ReturnType<typeof judge>) =>
+    `confident (p > 0.9) ${(100 * j.share).toFixed(1)}%; histogram ${JSON.stringify(j.hist)}; ${
+      j.pass ? "PASS" : "FAIL"
+    }`;
+
+  /** An 8x8 grid of the first 64 samples, 2x nearest upscaling. */
+  async function writeGrid(samples: tf.Tensor4D, out: string) {
+    const grid = tf.tidy(() => {
+      const s = tf.slice(samples, [0, 0, 0, 0], [64, 28, 28, 1]);
+      const rows = tf.reshape(
+        tf.transpose(tf.reshape(s, [8, 8, 28, 28]), [0, 2, 1, 3]),
+        [224, 224],
+      );
+      return tf.cast(tf.round(tf.mul(rows, 255)), "int32");
+    });
+    const sharp = (await import("sharp")).default;
+    await sharp(Uint8Array.from(grid.dataSync()), {
+      raw: { width: 224, height: 224, channels: 1 },
+    })
+      .resize(448, 448, { kernel: "nearest" }).png().toFile(out);
+    grid.dispose();
+    console.log(`wrote ${out}`);
+  }
+
+  {
+    // the ceiling: the same check on 1,000 real test digits
+    const real = tf.tensor4d(
+      Float32Array.from(test.images.subarray(2000 * 784, 3000 * 784), (b) => b / 255),
+      [1000, 28, 28, 1],
+    );
+    console.log(`real test digits (1,000): ${verdict(judge(real))}`);
+    real.dispose();
+  }
+
+  // 2. the GAN
+  const setup = withSeed(seed, () =>
+    gan({
+      encoder: "convnet",
+      inputShape: [28, 28, 1],
+      seed,
+      generatorWidths: widthsOf(args.generatorWidths),
+      discriminatorWidths: widthsOf(args.discriminatorWidths),
+    }));
+  const { method, nets } = setup;
+  const adam = () => tf.train.adam(DCGAN_RECIPE.lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
+  const [optD, optG] = [adam(), adam()];
+  // a resumed run sets both Adam states (moments, iteration count) from the checkpoint
+  const from = (args.resume ?? args.load) as string | undefined;
+  let start = 0;
+  if (from) {
+    start = await loadState(from, nets, optD, optG);
+    console.log(`${args.load ? "judging" : "resuming"} ${from} at iteration ${start}`);
+  }
+
+  /** Samples in training mode (batch statistics) without moving BatchNorm's running ones. */
+  const sampleTrainingMode = (count: number, s: number) => {
+    const kept = nets.generator.getWeights().map((w) => tf.clone(w));
+    const out = tf.tidy(() => {
+      const z = tf.randomUniform([count, 100], -1, 1, "float32", s);
+      const g = nets.generator.apply(z, { training: true }) as tf.Tensor;
+      return tf.mul(tf.add(g, 1), 0.5) as tf.Tensor4D;
+    });
+    nets.generator.setWeights(kept);
+    tf.dispose(kept);
+    return out;
+  };
+
+  const iterations = args.load ? start : (args.iterations as number);
+  const every = args.every as number;
+  const checkpointEvery = args.checkpointEvery as number;
+  const save = args.save as string | undefined;
+  const meta = {
+    batch,
+    seed,
+    generatorWidths: args.generatorWidths ?? "default",
+    discriminatorWidths: args.discriminatorWidths ?? "default",
+  };
+  const checkpoint = async (it: number) => {
+    if (!save) return;
+    await saveState(`${save}/it${it}`, it, nets, optD, optG, meta);
+    await Deno.writeTextFile(`${save}/latest`, `it${it}\n`);
+    console.log(`checkpoint ${save}/it${it}`);
+  };
+  // a resumed run draws other batches than the first run's (the sampler restarts at its seed)
+  if (start > 0) rnd = pcg32(seed * 1e6 + start);
+  const deadline = performance.now() + (args.minutes as number) * 60e3;
+  const t1 = performance.now();
+  let done = start;
+  for (let it = start; it < iterations && performance.now() < deadline; it++) {
+    const { x, y } = batchOf(batch);
+    const line: string[] = [];
+    // one iteration = D update, then G update (DCGAN's order), each with fresh z, same real batch
+    for (const step of [2 * it, 2 * it + 1]) {
+      const context = { progress: it / iterations, step, epoch: 0 };
+      const views = method.views(x, seed * 1e6 + step);
+      const opt = ganPhase(context) === "discriminator" ? optD : optG;
+      let m: Record<string, tf.Scalar> = {};
+      const loss = opt.minimize(
+        () => {
+          const r = method.step(nets, views, setup.state, context);
+          m = r.metrics;
+          Object.values(m).forEach((t) => tf.keep(t));
+          return r.loss;
+        },
+        true,
+        method.trainableAt(nets, context),
+      );
+      if (it % every === 0) {
+        line.push(
+          `${ganPhase(context)[0].toUpperCase()} loss ${loss!.dataSync()[0].toFixed(3)} D(x) ${
+            (m.dReal?.dataSync()[0] ?? NaN).toFixed(3)
+          } D(G(z)) ${m.dFake.dataSync()[0].toFixed(3)}`,
+        );
+      }
+      tf.dispose([loss!, ...views, ...Object.values(m)]);
+    }
+    tf.dispose([x, y]);
+    done = it + 1;
+    if (it % every === 0) {
+      const s = method.sample(nets, 500, 99);
+      const j = judge(s);
+      if (args.out) await writeGrid(s, (args.out as string).replace(/\.png$/, "_progress.png"));
+      s.dispose();
+      const st = sampleTrainingMode(500, 99);
+      const jt = judge(st);
+      st.dispose();
+      console.log(
+        `it ${it} ${line.join(" | ")} | confident ${(100 * j.share).toFixed(1)}% ${
+          JSON.stringify(j.hist)
+        } (training-mode BN ${(100 * jt.share).toFixed(1)}%) ${
+          ((performance.now() - t1) / 1e3).toFixed(0)
+        }s ${new Date().toISOString().slice(11, 19)}`,
+      );
+    }
+    if (done % checkpointEvery === 0) await checkpoint(done);
+  }
+  const seconds = (performance.now() - t1) / 1e3;
+  console.log(
+    `GAN: ${done - start} iterations (D+G) of ${batch} in ${seconds.toFixed(0)}s, ${done} in all`,
+  );
+  if (!args.load && done % checkpointEvery !== 0) await checkpoint(done);
+
+  // 3. 1,000 samples, the generator in inference mode (BatchNorm's running statistics)
+  const samples = method.sample(nets, 1000, 7);
+  const j = judge(samples);
+  console.log(
+    `samples (inference-mode BN, 1,000): ${
+      verdict(j)
+    } (>= 80% confident, each digit >= 2% of them)`,
+  );
+  const trainMode = sampleTrainingMode(1000, 7);
+  console.log(`samples (training-mode BN, 1,000): ${verdict(judge(trainMode))}`);
+  if (args.out) {
+    await writeGrid(samples, args.out as string);
+    await writeGrid(trainMode, (args.out as string).replace(/\.png$/, "_training_mode.png"));
+  }
+  tf.dispose([samples, trainMode]);
+  return j.pass ? 0 : 1;
 }
-samples.dispose();
-Deno.exit(j.pass ? 0 : 1);
+
+if (import.meta.main) {
+  Deno.exit(
+    await runCommand(
+      Deno.args,
+      SPECS,
+      "deno run -A bench/gan_digits.ts [options]: does the DCGAN draw digits?",
+      main,
+    ),
+  );
+}
