@@ -6,7 +6,7 @@
  * @module
  */
 
-export { pcg32, type Prng, tensorSeed } from "./prng.ts";
+export { pcg32, type Prng, tensorSeed, tfjsSeed } from "./prng.ts";
 export { type Dataset, DatasetError, type Sample } from "./dataset.ts";
 export { type InMemoryDataset, inMemoryDataset } from "./in_memory.ts";
 export { mnist, type MnistOptions } from "./mnist.ts";

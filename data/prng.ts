@@ -95,3 +95,28 @@ export function pcg32(seed: number, state?: [number, number]): Prng {
 export function tensorSeed(prng: () => number): number {
   return Math.floor(prng() * 0x7fffffff);
 }
+
+/**
+ * The seed to hand tfjs's `randomNormal` / `truncatedNormal` / `randomGamma`. Those ops read seed
+ * 0 as "no seed" (`seed ? seed : Math.random()`), so seed 0 gave different noise on every call;
+ * 0 becomes `Number.MIN_VALUE` (a seed of its own: their generator is keyed by the number's
+ * string, and no integer seed prints as `5e-324`). Other seeds pass through unchanged.
+ * (`randomUniform` checks `seed == null` and needs no help.)
+ *
+ * @param seed an integer seed
+ * @returns the same seed, or `Number.MIN_VALUE` for 0
+ *
+ * @example
+ * ```ts
+ * import { tfjsSeed } from "./prng.ts";
+ * import { tf } from "../backend/tf.ts";
+ * import assert from "node:assert/strict";
+ * const a = tf.randomNormal([4], 0, 1, "float32", tfjsSeed(0)).dataSync();
+ * const b = tf.randomNormal([4], 0, 1, "float32", tfjsSeed(0)).dataSync();
+ * assert.deepEqual(a, b);
+ * assert.equal(tfjsSeed(7), 7);
+ * ```
+ */
+export function tfjsSeed(seed: number): number {
+  return seed === 0 ? Number.MIN_VALUE : seed;
+}

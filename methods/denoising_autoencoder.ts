@@ -1,5 +1,6 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
+import { tfjsSeed } from "../data/prng.ts";
 import { convDecoder } from "../models/decoder.ts";
 import { buildEncoder, checkRange, tidyStep, variablesOf, zStd } from "./_common.ts";
 import type { BaseMethodOptions, Method, MethodSetup } from "./types.ts";
@@ -63,7 +64,8 @@ export function corrupt(
     const u = () => tf.randomUniform(images.shape, 0, 1, "float32", seed);
     switch (kind) {
       case "gaussian":
-        return tf.add(images, tf.randomNormal(images.shape, 0, level, "float32", seed));
+        // tfjs draws seed 0 of randomNormal from Math.random: tfjsSeed keeps it a seed
+        return tf.add(images, tf.randomNormal(images.shape, 0, level, "float32", tfjsSeed(seed)));
       case "masking":
         return tf.mul(images, tf.cast(tf.greaterEqual(u(), level), "float32"));
       case "salt-and-pepper": {
