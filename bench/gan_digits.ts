@@ -10,11 +10,13 @@
  * samples when `--out` is given.
  *
  * `--save dir` writes a checkpoint every `--checkpoint-every` iterations and at the end under
- * `dir/it<N>` (both nets, the critic, both Adam states and the iteration count in `state.bin` /
- * `state.json`, plus `encoder/` and `generator/` as `exportEncoder` writes them, which
- * `bench/pretext_probe.ts --gan` reads) and `dir/latest` names the newest one. `--resume dir/it<N>`
- * continues a run from such a checkpoint (Adam moments included; `--iterations` counts from 0 so
- * the run stops at the same total), `--load dir/it<N>` only judges it.
+ * `dir/it<N>` (both nets, the critic, both Adam states, the iteration count and the real-batch
+ * sampler's state in `state.bin` / `state.json`, see `bench/_gan_state.ts`, plus `encoder/` and
+ * `generator/` as `exportEncoder` writes them, which `bench/pretext_probe.ts --gan` reads) and
+ * `dir/latest` names the newest one. `--resume dir/it<N>` continues a run from such a checkpoint
+ * (Adam moments and the batch sampler included, so it trains on what the run never stopped would
+ * have; `--iterations` counts from 0 so the run stops at the same total), `--load dir/it<N>` only
+ * judges it.
  *
  * SELFSUP_THREADS=1 nice -n 10 deno run -A bench/gan_digits.ts --iterations 600 \
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
@@ -28,9 +30,10 @@ import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { mnist } from "../data/mod.ts";
-import { DCGAN_RECIPE, gan, type GanNets, ganPhase } from "../methods/gan.ts";
+import { DCGAN_RECIPE, gan, type GanNets } from "../methods/gan.ts";
 import { convNet } from "../models/conv_net.ts";
 import { pcg32 } from "../data/prng.ts";
+import { ganBatchSampler, ganIteration, loadGanState, saveGanState } from "./_gan_state.ts";
 
 const SPECS: readonly OptionSpec[] = [
   {
@@ -105,22 +108,7 @@ const SPECS: readonly OptionSpec[] = [
 const widthsOf = (s: ParsedOptions[string]) =>
   s === undefined ? undefined : String(s).split(",").map(Number);
 
-/** Weights of the three nets and both Adam states, in a fixed order. */
-async function stateTensors(
-  nets: GanNets,
-  optD: tf.Optimizer,
-  optG: tf.Optimizer,
-): Promise<tf.Tensor[]> {
-  return [
-    ...nets.generator.getWeights(),
-    ...nets.encoder.getWeights(),
-    ...nets.critic.getWeights(),
-    ...(await optD.getWeights()).map((w) => w.tensor),
-    ...(await optG.getWeights()).map((w) => w.tensor),
-  ];
-}
-
-/** Writes a checkpoint at `dir` (see the module doc). */
+/** Writes a checkpoint at `dir` (see the module doc): the state, then the two nets' exports. */
 async function saveState(
   dir: string,
   iteration: number,
@@ -128,79 +116,11 @@ async function saveState(
   optD: tf.Optimizer,
   optG: tf.Optimizer,
   meta: Record<string, unknown>,
+  sampler: [number, number],
 ) {
-  await Deno.mkdir(dir, { recursive: true });
-  const [dW, gW] = [await optD.getWeights(), await optG.getWeights()];
-  const tensors = await stateTensors(nets, optD, optG);
-  const total = tensors.reduce((s, t) => s + t.size, 0);
-  const flat = new Float32Array(total);
-  let o = 0;
-  for (const t of tensors) {
-    flat.set(t.dataSync() as Float32Array, o);
-    o += t.size;
-  }
-  const counts = {
-    generator: nets.generator.getWeights().length,
-    encoder: nets.encoder.getWeights().length,
-    critic: nets.critic.getWeights().length,
-    optD: dW.length,
-    optG: gW.length,
-  };
-  await Deno.writeFile(`${dir}/state.bin`, new Uint8Array(flat.buffer));
-  await Deno.writeTextFile(
-    `${dir}/state.json`,
-    JSON.stringify({
-      iteration,
-      ...meta,
-      counts,
-      names: [...dW, ...gW].map((w) => w.name),
-      shapes: tensors.map((t) => t.shape),
-    }),
-  );
+  await saveGanState(dir, iteration, nets, optD, optG, meta, sampler);
   await exportEncoder(nets.encoder, `${dir}/encoder`);
   await exportEncoder(nets.generator, `${dir}/generator`);
-}
-
-/** Reads a checkpoint into freshly built nets and optimizers; returns its iteration count. */
-async function loadState(
-  dir: string,
-  nets: GanNets,
-  optD: tf.Optimizer,
-  optG: tf.Optimizer,
-): Promise<number> {
-  const meta = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
-  const bytes = await Deno.readFile(`${dir}/state.bin`);
-  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  let o = 0;
-  const next = (shape: number[]) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(flat.slice(o, o + size), shape);
-    o += size;
-    return t;
-  };
-  const shapes: number[][] = meta.shapes;
-  let k = 0;
-  const take = (n: number) => shapes.slice(k, k += n).map(next);
-  for (
-    const [model, key] of [[nets.generator, "generator"], [nets.encoder, "encoder"], [
-      nets.critic,
-      "critic",
-    ]] as const
-  ) {
-    const ws = take(meta.counts[key]);
-    model.setWeights(ws);
-    tf.dispose(ws);
-  }
-  const names: string[] = meta.names;
-  const dT = take(meta.counts.optD);
-  const gT = take(meta.counts.optG);
-  await optD.setWeights(dT.map((tensor, i) => ({ name: names[i], tensor })));
-  await optG.setWeights(gT.map((tensor, i) => ({ name: names[dT.length + i], tensor })));
-  // not disposed: Adam's setWeights makes its moment variables from these tensors
-  if (o !== flat.length) {
-    throw new RangeError(`Cannot load ${dir}: ${flat.length - o} floats left over`);
-  }
-  return meta.iteration;
 }
 
 async function main(args: ParsedOptions): Promise<number> {
@@ -353,11 +273,9 @@ async function main(args: ParsedOptions): Promise<number> {
   const [optD, optG] = [adam(), adam()];
   // a resumed run sets both Adam states (moments, iteration count) from the checkpoint
   const from = (args.resume ?? args.load) as string | undefined;
-  let start = 0;
-  if (from) {
-    start = await loadState(from, nets, optD, optG);
-    console.log(`${args.load ? "judging" : "resuming"} ${from} at iteration ${start}`);
-  }
+  const checkpointRead = from ? await loadGanState(from, nets, optD, optG) : undefined;
+  const start = checkpointRead?.iteration ?? 0;
+  if (from) console.log(`${args.load ? "judging" : "resuming"} ${from} at iteration ${start}`);
 
   /** Samples in training mode (batch statistics) without moving BatchNorm's running ones. */
   const sampleTrainingMode = (count: number, s: number) => {
@@ -384,43 +302,19 @@ async function main(args: ParsedOptions): Promise<number> {
   };
   const checkpoint = async (it: number) => {
     if (!save) return;
-    await saveState(`${save}/it${it}`, it, nets, optD, optG, meta);
+    await saveState(`${save}/it${it}`, it, nets, optD, optG, meta, rnd.state());
     await Deno.writeTextFile(`${save}/latest`, `it${it}\n`);
     console.log(`checkpoint ${save}/it${it}`);
   };
-  // a resumed run draws other batches than the first run's (the sampler restarts at its seed)
-  if (start > 0) rnd = pcg32(seed * 1e6 + start);
+  // a resumed run draws the batches the first run would have drawn (the sampler's state is in the
+  // checkpoint); checkpoints written before it was saved restart the sampler at another seed
+  rnd = ganBatchSampler(seed, checkpointRead);
   const deadline = performance.now() + (args.minutes as number) * 60e3;
   const t1 = performance.now();
   let done = start;
   for (let it = start; it < iterations && performance.now() < deadline; it++) {
     const { x, y } = batchOf(batch);
-    const line: string[] = [];
-    // one iteration = D update, then G update (DCGAN's order), each with fresh z, same real batch
-    for (const step of [2 * it, 2 * it + 1]) {
-      const context = { progress: it / iterations, step, epoch: 0 };
-      const views = method.views(x, seed * 1e6 + step);
-      const opt = ganPhase(context) === "discriminator" ? optD : optG;
-      let m: Record<string, tf.Scalar> = {};
-      const loss = opt.minimize(
-        () => {
-          const r = method.step(nets, views, setup.state, context);
-          m = r.metrics;
-          Object.values(m).forEach((t) => tf.keep(t));
-          return r.loss;
-        },
-        true,
-        method.trainableAt(nets, context),
-      );
-      if (it % every === 0) {
-        line.push(
-          `${ganPhase(context)[0].toUpperCase()} loss ${loss!.dataSync()[0].toFixed(3)} D(x) ${
-            (m.dReal?.dataSync()[0] ?? NaN).toFixed(3)
-          } D(G(z)) ${m.dFake.dataSync()[0].toFixed(3)}`,
-        );
-      }
-      tf.dispose([loss!, ...views, ...Object.values(m)]);
-    }
+    const line = ganIteration(method, nets, optD, optG, x, it, iterations, seed, it % every === 0);
     tf.dispose([x, y]);
     done = it + 1;
     if (it % every === 0) {

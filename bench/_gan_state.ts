@@ -1,0 +1,238 @@
+/**
+ * `bench/gan_digits.ts`'s training iteration and checkpoints, apart so that a test can stop a run,
+ * write its checkpoint, read it into fresh nets and optimizers, go on, and compare with the run
+ * that was never stopped (`tests/bench/gan_state_test.ts`).
+ *
+ * A checkpoint `dir` holds `state.bin` (float32: the generator's, the discriminator trunk's and the
+ * critic's weights, BatchNorm statistics included, then D's and G's Adam states: iteration count
+ * and both moments per variable) and `state.json` (iteration, counts, shapes, the real-batch
+ * sampler's PCG32 state, both Adams' running powers of beta1 and beta2, the caller's `meta`). Adam's moments are matched to variables by position
+ * (tfjs's Adam), so nets must be rebuilt with the same architecture before loading.
+ */
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/tf.ts";
+import type { GanNets } from "../methods/gan.ts";
+import { ganPhase } from "../methods/gan.ts";
+import { pcg32, type Prng } from "../data/prng.ts";
+import type { Method, StepContext } from "../methods/types.ts";
+
+/** `gan`'s method as the bench uses it: `Method` plus the phase's variables. */
+export type GanMethod = Method<GanNets, Record<string, never>> & {
+  trainableAt(nets: GanNets, context: StepContext): tf.Variable[];
+};
+
+/** Weights of the three nets, then both Adam states, in a fixed order. */
+export async function ganStateTensors(
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+): Promise<tf.Tensor[]> {
+  return [
+    ...nets.generator.getWeights(),
+    ...nets.encoder.getWeights(),
+    ...nets.critic.getWeights(),
+    ...(await optD.getWeights()).map((w) => w.tensor),
+    ...(await optG.getWeights()).map((w) => w.tensor),
+  ];
+}
+
+/** Adam's private running powers of beta1 and beta2 (tfjs keeps them beside its weights). */
+type AdamPowers = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
+/**
+ * Adam's running `beta1^(t+1)` and `beta2^(t+1)`: tfjs's `getWeights` leaves them out and its
+ * `setWeights` recomputes them with `pow`, which differs in the last bits from the product the
+ * optimizer accumulated (beta2 0.999 in float32), so a resumed run would drift from the one never
+ * stopped. `undefined` for optimizers without them.
+ */
+export function adamPowers(opt: tf.Optimizer): [number, number] | undefined {
+  const { accBeta1, accBeta2 } = opt as unknown as AdamPowers;
+  if (!accBeta1 || !accBeta2) return undefined;
+  return [accBeta1.dataSync()[0], accBeta2.dataSync()[0]];
+}
+
+/** Sets what {@linkcode adamPowers} read (after `setWeights`, which overwrites them). */
+function setAdamPowers(opt: tf.Optimizer, powers: [number, number] | undefined) {
+  const { accBeta1, accBeta2 } = opt as unknown as AdamPowers;
+  if (!powers || !accBeta1 || !accBeta2) return;
+  tf.tidy(() => {
+    accBeta1.assign(tf.scalar(powers[0]));
+    accBeta2.assign(tf.scalar(powers[1]));
+  });
+}
+
+/** What {@linkcode loadGanState} reads back besides the tensors. */
+export interface GanCheckpoint {
+  /** Iterations done. */
+  iteration: number;
+  /** The real-batch sampler's `pcg32` state, when the writer saved one. */
+  sampler?: [number, number];
+  /** The rest of `state.json` (the writer's `meta`, counts, shapes, names). */
+  meta: Record<string, unknown>;
+}
+
+/**
+ * Writes a checkpoint at `dir`: `state.bin` and `state.json` (see the module doc).
+ *
+ * @param dir folder, created if missing
+ * @param iteration iterations done
+ * @param nets the GAN's nets
+ * @param optD the discriminator's Adam
+ * @param optG the generator's Adam
+ * @param meta written into `state.json` (e.g. batch, seed, widths)
+ * @param sampler the real-batch sampler's `pcg32` state, so a resumed run draws the same batches
+ */
+export async function saveGanState(
+  dir: string,
+  iteration: number,
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+  meta: Record<string, unknown> = {},
+  sampler?: [number, number],
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const [dW, gW] = [await optD.getWeights(), await optG.getWeights()];
+  const tensors = await ganStateTensors(nets, optD, optG);
+  const total = tensors.reduce((s, t) => s + t.size, 0);
+  const flat = new Float32Array(total);
+  let o = 0;
+  for (const t of tensors) {
+    flat.set(t.dataSync() as Float32Array, o);
+    o += t.size;
+  }
+  const counts = {
+    generator: nets.generator.getWeights().length,
+    encoder: nets.encoder.getWeights().length,
+    critic: nets.critic.getWeights().length,
+    optD: dW.length,
+    optG: gW.length,
+  };
+  await Deno.writeFile(`${dir}/state.bin`, new Uint8Array(flat.buffer));
+  await Deno.writeTextFile(
+    `${dir}/state.json`,
+    JSON.stringify({
+      iteration,
+      ...meta,
+      ...(sampler ? { sampler } : {}),
+      adamPowers: { optD: adamPowers(optD), optG: adamPowers(optG) },
+      counts,
+      names: [...dW, ...gW].map((w) => w.name),
+      shapes: tensors.map((t) => t.shape),
+    }),
+  );
+}
+
+/**
+ * Reads a checkpoint written by {@linkcode saveGanState} into nets and optimizers built as the
+ * writer's were (weights, BatchNorm statistics, both Adam states).
+ *
+ * @throws {RangeError} when the checkpoint's sizes do not match
+ */
+export async function loadGanState(
+  dir: string,
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+): Promise<GanCheckpoint> {
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
+  const bytes = await Deno.readFile(`${dir}/state.bin`);
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const shapes: number[][] = meta.shapes;
+  const size = shapes.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (size !== flat.length) {
+    throw new RangeError(
+      `Cannot load ${dir}: state.json lists ${size} floats, state.bin holds ${flat.length}`,
+    );
+  }
+  let o = 0;
+  const next = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.slice(o, o + n), shape);
+    o += n;
+    return t;
+  };
+  let k = 0;
+  const take = (n: number) => shapes.slice(k, k += n).map(next);
+  const models: [tfl.LayersModel, string][] = [
+    [nets.generator, "generator"],
+    [nets.encoder, "encoder"],
+    [nets.critic, "critic"],
+  ];
+  for (const [model, key] of models) {
+    const ws = take(meta.counts[key]);
+    model.setWeights(ws);
+    tf.dispose(ws);
+  }
+  const names: string[] = meta.names;
+  const dT = take(meta.counts.optD);
+  const gT = take(meta.counts.optG);
+  await optD.setWeights(dT.map((tensor, i) => ({ name: names[i], tensor })));
+  await optG.setWeights(gT.map((tensor, i) => ({ name: names[dT.length + i], tensor })));
+  // checkpoints written before the powers were saved keep setWeights' pow
+  setAdamPowers(optD, meta.adamPowers?.optD);
+  setAdamPowers(optG, meta.adamPowers?.optG);
+  // not disposed: Adam's setWeights makes its moment variables from these tensors
+  return { iteration: meta.iteration, sampler: meta.sampler, meta };
+}
+
+/**
+ * The real-batch sampler of a run that starts at `checkpoint` (from scratch when absent): the
+ * checkpoint's saved stream, so the resumed run draws the batches the run never stopped would
+ * have; for a checkpoint without one, a stream seeded by the seed and the iteration.
+ */
+export function ganBatchSampler(seed: number, checkpoint?: GanCheckpoint): Prng {
+  if (!checkpoint || checkpoint.iteration === 0) return pcg32(seed);
+  return checkpoint.sampler
+    ? pcg32(0, checkpoint.sampler)
+    : pcg32(seed * 1e6 + checkpoint.iteration);
+}
+
+/**
+ * One DCGAN iteration (DCGAN's order): a discriminator update on `x` and fresh z, then a
+ * generator update with fresh z; z's seeds depend only on `seed` and the iteration, so a resumed
+ * run draws the same z as one never stopped.
+ *
+ * @param it the iteration, from 0 (steps `2 it` and `2 it + 1`)
+ * @param iterations the run's total, for `progress`
+ * @param keepMetrics read the losses and D's outputs (costs a device read)
+ * @returns the phase lines (`D loss ... | G loss ...`) when `keepMetrics`, else `[]`
+ */
+export function ganIteration(
+  method: GanMethod,
+  nets: GanNets,
+  optD: tf.Optimizer,
+  optG: tf.Optimizer,
+  x: tf.Tensor4D,
+  it: number,
+  iterations: number,
+  seed: number,
+  keepMetrics = false,
+): string[] {
+  const line: string[] = [];
+  for (const step of [2 * it, 2 * it + 1]) {
+    const context = { progress: it / iterations, step, epoch: 0 };
+    const views = method.views(x, seed * 1e6 + step);
+    const opt = ganPhase(context) === "discriminator" ? optD : optG;
+    let m: Record<string, tf.Scalar> = {};
+    const loss = opt.minimize(
+      () => {
+        const r = method.step(nets, views, {}, context);
+        m = r.metrics;
+        Object.values(m).forEach((t) => tf.keep(t));
+        return r.loss;
+      },
+      true,
+      method.trainableAt(nets, context),
+    );
+    if (keepMetrics) {
+      line.push(
+        `${ganPhase(context)[0].toUpperCase()} loss ${loss!.dataSync()[0].toFixed(3)} D(x) ${
+          (m.dReal?.dataSync()[0] ?? NaN).toFixed(3)
+        } D(G(z)) ${m.dFake.dataSync()[0].toFixed(3)}`,
+      );
+    }
+    tf.dispose([loss!, ...views, ...Object.values(m)]);
+  }
+  return line;
+}

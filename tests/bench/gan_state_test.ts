@@ -1,0 +1,134 @@
+/**
+ * `bench/gan_digits.ts`'s checkpoints (`bench/_gan_state.ts`): a checkpoint read into freshly built
+ * nets and optimizers restores every weight, BatchNorm statistic and both Adam states bit for bit,
+ * and a run stopped after 2 iterations and resumed from its checkpoint ends in exactly the state of
+ * the run never stopped (same batches, same z, same Adam steps).
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../backend/tf.ts";
+import { withSeed } from "../../backend/with_seed.ts";
+import { pcg32, type Prng } from "../../data/prng.ts";
+import { DCGAN_RECIPE, gan } from "../../methods/gan.ts";
+import {
+  ganBatchSampler,
+  ganIteration,
+  ganStateTensors,
+  loadGanState,
+  saveGanState,
+} from "../../bench/_gan_state.ts";
+import { setupBackend } from "../_utils.ts";
+
+await setupBackend();
+
+const small = {
+  encoder: "convnet" as const,
+  inputShape: [8, 8, 1] as [number, number, number],
+  zDim: 8,
+  generatorWidths: [4],
+  discriminatorWidths: [4, 8],
+};
+const SEED = 3;
+const TOTAL = 5;
+
+/** The GAN and its two Adams, weights drawn from `initSeed`. */
+function build(initSeed: number) {
+  const setup = withSeed(initSeed, () => gan({ ...small, seed: initSeed }));
+  const adam = () => tf.train.adam(DCGAN_RECIPE.lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
+  return { ...setup, optD: adam(), optG: adam() };
+}
+type Run = ReturnType<typeof build>;
+
+/** The bench's sampler in miniature: a batch of 4 images from `rnd`. */
+const batchOf = (rnd: Prng) =>
+  tf.tensor4d(Float32Array.from({ length: 4 * 64 }, () => rnd()), [4, 8, 8, 1]);
+
+/** Iterations `from` to `to` - 1, as the bench's loop. */
+function train(run: Run, rnd: Prng, from: number, to: number) {
+  for (let it = from; it < to; it++) {
+    const x = batchOf(rnd);
+    ganIteration(run.method, run.nets, run.optD, run.optG, x, it, TOTAL, SEED);
+    x.dispose();
+  }
+}
+
+/** Every weight, BatchNorm statistic, Adam moment and count, and Adam's powers of the betas. */
+async function snapshot(run: Run): Promise<number[][]> {
+  const ts = await ganStateTensors(run.nets, run.optD, run.optG);
+  const powers = [run.optD, run.optG].map((o) => {
+    const { accBeta1, accBeta2 } = o as unknown as Record<string, tf.Variable>;
+    return [accBeta1.dataSync()[0], accBeta2.dataSync()[0]];
+  });
+  return [...ts.map((t) => Array.from(t.dataSync())), ...powers];
+}
+
+Deno.test("gan checkpoint: fresh nets and Adams read back every weight and moment exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = build(1);
+    const rnd = pcg32(SEED);
+    train(a, rnd, 0, 3);
+    await saveGanState(dir, 3, a.nets, a.optD, a.optG, { note: "x" }, rnd.state());
+    const b = build(2);
+    train(b, pcg32(9), 0, 1); // moments of its own, to be overwritten
+    const before = await snapshot(b);
+    const want = await snapshot(a);
+    assert.notDeepEqual(before, want, "the two runs must differ before loading");
+    const read = await loadGanState(dir, b.nets, b.optD, b.optG);
+    assert.equal(read.iteration, 3);
+    assert.deepEqual(read.sampler, rnd.state());
+    assert.equal(read.meta.note, "x");
+    const got = await snapshot(b);
+    assert.equal(got.length, want.length);
+    // BatchNorm's moving statistics are among them (not trainable, still state)
+    assert.ok(b.nets.generator.getWeights().length > b.nets.generator.trainableWeights.length);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
+    // the sampler goes on where it was
+    assert.equal(ganBatchSampler(SEED, read)(), rnd());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gan checkpoint: stopped after 2 of 5 iterations and resumed, the run ends as the one never stopped", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const whole = build(1);
+    train(whole, ganBatchSampler(SEED), 0, TOTAL);
+
+    const first = build(1);
+    const rnd = ganBatchSampler(SEED);
+    train(first, rnd, 0, 2);
+    await saveGanState(dir, 2, first.nets, first.optD, first.optG, {}, rnd.state());
+    // a new process: other initial weights, new optimizers, the sampler from the checkpoint
+    const resumed = build(7);
+    const read = await loadGanState(dir, resumed.nets, resumed.optD, resumed.optG);
+    train(resumed, ganBatchSampler(SEED, read), read.iteration, TOTAL);
+
+    const want = await snapshot(whole);
+    const got = await snapshot(resumed);
+    assert.equal(got.length, want.length);
+    got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
+    // and differs from a run that resumed without the checkpoint's sampler
+    const other = build(7);
+    const again = await loadGanState(dir, other.nets, other.optD, other.optG);
+    train(other, ganBatchSampler(SEED, { ...again, sampler: undefined }), 2, TOTAL);
+    assert.notDeepEqual(await snapshot(other), want);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gan checkpoint: a state.bin that does not match state.json is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = build(1);
+    train(a, pcg32(SEED), 0, 1);
+    await saveGanState(dir, 1, a.nets, a.optD, a.optG);
+    const bytes = await Deno.readFile(`${dir}/state.bin`);
+    await Deno.writeFile(`${dir}/state.bin`, bytes.subarray(0, bytes.length - 4));
+    const b = build(2);
+    await assert.rejects(() => loadGanState(dir, b.nets, b.optD, b.optG), RangeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
