@@ -39,6 +39,11 @@ export interface RawImage {
   height: number;
   /** 1 or 3. */
   channels: number;
+  /**
+   * Where {@linkcode renderGrid} put its cells (for labels): each column's left edge and width,
+   * each row's top edge, and the cells' height, in pixels.
+   */
+  cells?: { x: number[]; width: number[]; y: number[]; height: number };
 }
 
 /**
@@ -103,5 +108,12 @@ export function renderGrid(columns: tf.Tensor4D[], options: RenderGridOptions = 
       }
     }
   });
-  return { data, width, height, channels: c };
+  const ys = Array.from({ length: b }, (_, s) => gap + s * (cellH + gap));
+  return {
+    data,
+    width,
+    height,
+    channels: c,
+    cells: { x: xs, width: cellWs, y: ys, height: cellH },
+  };
 }

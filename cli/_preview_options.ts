@@ -68,6 +68,11 @@ export interface PreviewOptions {
    * @default "cpu"
    */
   backend?: BackendName;
+  /**
+   * A title and column headings inside the picture; false for the bare grid.
+   * @default true
+   */
+  labels?: boolean;
 }
 
 /** What {@linkcode preview} wrote. */
@@ -145,6 +150,7 @@ export const PREVIEW_OPTIONS: readonly OptionSpec[] = [
     description: "the tfjs backend",
     default: "cpu",
   },
+  { name: "bare", type: "boolean", description: "the grid alone: no title or column headings" },
 ];
 
 /** The result of {@linkcode parsePreviewArgs}: options to run, or the help text to print. */
@@ -193,5 +199,6 @@ export function previewOptionsOf(o: ParsedOptions): PreviewOptions {
     split: o.split as "train" | "test",
     zoom: o.zoom as number | undefined,
     backend: o.backend as BackendName,
+    labels: !o.bare,
   };
 }

@@ -16,6 +16,7 @@ import { NEIGHBOR_POSITIONS } from "../methods/relative_patch.ts";
 import { orientationTint } from "../methods/colorization.ts";
 import { trainForPreview } from "./_preview_pretext_train.ts";
 import { renderGrid } from "./_preview_grid.ts";
+import { type GridLabels, labelGrid } from "./_grid_labels.ts";
 
 /** The tasks this preview renders. */
 export const PRETEXT_PREVIEW_METHODS = [
@@ -44,6 +45,8 @@ export interface PretextPreviewOptions {
   steps?: number;
   /** Pixel upscaling. @default {4} */
   zoom?: number;
+  /** A title, column headings and row labels inside the picture; false for the bare grid. @default {true} */
+  labels?: boolean;
   /** The backend. @default {"wasm"} */
   backend?: BackendName;
   /** Print the training run's progress with ETA (stderr; a bar on a terminal). @default {false} */
@@ -129,6 +132,7 @@ export async function previewPretext(
   );
   const columns: tf.Tensor4D[] = [];
   let labels: unknown = null;
+  let text: GridLabels = {};
   const m = setup.method as MethodSetup["method"] & Record<string, unknown>;
   const nets = setup.nets as Record<string, { apply(x: tf.Tensor, o: object): unknown }>;
   try {
@@ -139,6 +143,10 @@ export async function previewPretext(
       }
       v.dispose();
       labels = { columns: ["0", "90", "180", "270"].map((d) => `label ${d} degrees`) };
+      text = {
+        title: "Rotation: the input of each label (the net predicts the angle)",
+        columns: ["0", "90", "180", "270"].map((d) => `${d}\u00b0`),
+      };
     } else if (name === "relative-patch") {
       const [c, n, l] = m.views(x, seed);
       const t = c.shape[1];
@@ -152,6 +160,11 @@ export async function previewPretext(
       columns.push(tf.clone(x), tf.tensor4d(cv.data, [count, cv.side, cv.side, 1]));
       tf.dispose([c, n, l]);
       labels = lab.map((k) => ({ label: k, position: NEIGHBOR_POSITIONS[k] }));
+      text = {
+        title: "Relative patch: centre and neighbour (the net predicts where)",
+        columns: ["image", "patches at their place"],
+        rows: lab.map((k) => `label ${k}`),
+      };
     } else if (name === "jigsaw") {
       const [s, l] = m.views(x, seed);
       const t = s.shape[1];
@@ -174,6 +187,11 @@ export async function previewPretext(
       );
       tf.dispose([s, l]);
       labels = lab.map((k) => ({ label: k, permutation: perms[k] }));
+      text = {
+        title: "Jigsaw: tiles shuffled by a permutation (the net predicts which)",
+        columns: ["image", "shuffled tiles", "put back by the label"],
+        rows: lab.map((k) => `perm. ${k}`),
+      };
     } else if (name === "colorization") {
       const [l, ab] = m.views(x, seed);
       const colorize = m.colorize as (n: unknown, l: tf.Tensor4D) => tf.Tensor4D;
@@ -184,6 +202,10 @@ export async function previewPretext(
       );
       tf.dispose([l, ab]);
       labels = { columns: ["L input", "prediction (annealed mean)", "truth"] };
+      text = {
+        title: `Colorization after ${steps} steps (MNIST tinted by stroke orientation)`,
+        columns: ["L input", "prediction", "truth"],
+      };
     } else if (name === "denoising-autoencoder") {
       const [noisy, clean] = m.views(x, seed);
       const z = nets.encoder.apply(noisy, { training: false }) as tf.Tensor;
@@ -194,15 +216,23 @@ export async function previewPretext(
       );
       tf.dispose([noisy, z]);
       labels = { columns: ["noisy input", "reconstruction", "clean"] };
+      text = {
+        title: `Denoising autoencoder after ${steps} steps`,
+        columns: ["noisy input", "reconstruction", "clean"],
+      };
     } else {
       const sample = m.sample as (n: unknown, k: number, s: number) => tf.Tensor4D;
       for (let k = 0; k < 8; k++) columns.push(sample(setup.nets, count, seed + k));
       labels = { samples: 8 * count };
+      text = { title: `DCGAN: ${8 * count} samples after ${steps} steps` };
     }
     const grid = renderGrid(columns, { zoom, separator: name === "gan" ? 0 : 6 });
-    await sharp(grid.data, {
-      raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 },
-    }).png().toFile(out);
+    if (options.labels ?? true) await Deno.writeFile(out, (await labelGrid(grid, text)).png);
+    else {
+      await sharp(grid.data, {
+        raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 },
+      }).png().toFile(out);
+    }
     await Deno.writeTextFile(
       `${out}.json`,
       JSON.stringify({ method: name, steps, labels }, null, 1) + "\n",
@@ -250,6 +280,11 @@ export const PRETEXT_PREVIEW_OPTIONS: readonly OptionSpec[] = [
     description: "the tfjs backend",
     default: "wasm",
   },
+  {
+    name: "bare",
+    type: "boolean",
+    description: "the grid alone: no title, headings or row labels",
+  },
   { name: "quiet", type: "boolean", description: "no progress output" },
 ];
 
@@ -283,6 +318,7 @@ export function pretextPreviewMain(args: string[]): Promise<number> {
       zoom: o.zoom as number,
       backend: o.backend as BackendName,
       progress: !o.quiet,
+      labels: !o.bare,
     };
     // the output folder first: a bad --out must not surface from sharp after the work is done
     if (options.out) {

@@ -34,6 +34,7 @@ import {
   type PreviewResult,
 } from "./_preview_options.ts";
 import { type RawImage, renderGrid } from "./_preview_grid.ts";
+import { labelGrid } from "./_grid_labels.ts";
 
 export {
   type ParsedPreviewArgs,
@@ -165,6 +166,16 @@ export async function preview(options: PreviewOptions = {}): Promise<PreviewResu
     grid = renderGrid(columns, { zoom });
   } finally {
     tf.dispose(columns);
+  }
+  if (options.labels ?? true) {
+    const labelled = await labelGrid(grid, {
+      title: `${dataset} (${split}): ${augment} augmentation, ${views} view${
+        views === 1 ? "" : "s"
+      } of each image`,
+      columns: ["original", ...Array.from({ length: views }, (_, v) => `view ${v + 1}`)],
+    });
+    await Deno.writeFile(out, labelled.png);
+    return { out, width: labelled.width, height: labelled.height, dataset, augment, indices };
   }
   await sharp(grid.data, {
     raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 },

@@ -62,7 +62,7 @@ Deno.test("preview writes a PNG grid of synthetic text lines and their views", a
   try {
     const out = `${dir}/views.png`;
     const before = tf.memory().numTensors;
-    const r = await preview({ count: 2, views: 2, out, zoom: 1 });
+    const r = await preview({ count: 2, views: 2, out, zoom: 1, labels: false });
     assert.equal(tf.memory().numTensors, before, "no leaked tensors");
     assert.equal(r.dataset, "synthetic-text");
     assert.equal(r.augment, "text");
@@ -71,6 +71,12 @@ Deno.test("preview writes a PNG grid of synthetic text lines and their views", a
     // 3 cells of 128 px, gaps of 2 px and a 6 px separator; 2 rows of 32 px
     assert.deepEqual([meta.width, meta.height], [2 + 3 * (128 + 2) + 6, 2 + 2 * (32 + 2)]);
     assert.deepEqual([r.width, r.height], [meta.width, meta.height]);
+    // by default a title and the column headings sit above the same grid
+    const labelled = await preview({ count: 2, views: 2, out: `${dir}/l.png`, zoom: 1 });
+    const lm = await sharp(`${dir}/l.png`).metadata();
+    assert.deepEqual([labelled.width, labelled.height], [lm.width, lm.height]);
+    assert.equal(lm.width, meta.width);
+    assert.ok(lm.height! > meta.height! + 20, `no label band: ${lm.height} vs ${meta.height}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -7,7 +7,13 @@ import { corrupt } from "../../../methods/denoising_autoencoder.ts";
 Deno.test("pretext preview: jigsaw grid with its permutations, rotation with 4 label columns", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const j = await previewPretext({ method: "jigsaw", out: `${dir}/j.png`, count: 3, zoom: 1 });
+    const j = await previewPretext({
+      method: "jigsaw",
+      out: `${dir}/j.png`,
+      count: 3,
+      zoom: 1,
+      labels: false,
+    });
     const meta = await sharp(`${dir}/j.png`).metadata();
     assert.equal(meta.height, 2 + 3 * (28 + 2));
     const sidecar = JSON.parse(await Deno.readTextFile(`${dir}/j.png.json`));
@@ -17,7 +23,26 @@ Deno.test("pretext preview: jigsaw grid with its permutations, rotation with 4 l
     }
     await previewPretext({ method: "rotation", out: `${dir}/r.png`, count: 2, zoom: 1 });
     const r = await sharp(`${dir}/r.png`).metadata();
+    // labelled by default: the grid's width, a title and the angles above it
     assert.equal(r.width, 2 + 4 * (28 + 2) + 6);
+    assert.ok(r.height! > 2 + 2 * (28 + 2) + 20, `no label band: height ${r.height}`);
+    // --bare: the grid alone
+    assert.equal(
+      await pretextPreviewMain([
+        "--method",
+        "rotation",
+        "--count",
+        "2",
+        "--zoom",
+        "1",
+        "--bare",
+        "--out",
+        `${dir}/b.png`,
+        "--quiet",
+      ]),
+      0,
+    );
+    assert.equal((await sharp(`${dir}/b.png`).metadata()).height, 2 + 2 * (28 + 2));
     assert.equal(await pretextPreviewMain(["--method", "rotation", "--count", "0"]), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
