@@ -1,6 +1,7 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { disposeStaleState, type MethodSetup, type StepContext } from "../../methods/mod.ts";
+import { withSeed } from "../../backend/with_seed.ts";
 import { pcg32 } from "../_utils.ts";
 
 /** A dense-only toy encoder `[h, w, c] -> [B, dim]` (fast on the cpu backend). */
@@ -114,4 +115,18 @@ export function seededImages(shape: [number, number, number, number], seed: numb
   const prng = pcg32(seed);
   const n = shape.reduce((a, v) => a * v, 1);
   return tf.tensor4d(Float32Array.from({ length: n }, () => prng()), shape);
+}
+
+/**
+ * `Deno.test` with `Math.random` reseeded for the test (`withSeed`): nets built without a seed
+ * (tfjs-layers' default initializers, a method's heads) come out the same whichever tests ran
+ * before, so a test that needs an informative draw passes alone, under any `--filter` and in its
+ * whole file alike (the file-wide stream of `setupBackend` depends on what ran first).
+ *
+ * @param name the test's name
+ * @param fn the test (synchronous)
+ * @param seed the stream's seed
+ */
+export function seededTest(name: string, fn: () => void, seed = 0x5e1f): void {
+  Deno.test(name, () => withSeed(seed, fn));
 }
