@@ -12,49 +12,9 @@ import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
 import { ctcBeamSearch, ctcGreedyDecode } from "../../eval/mod.ts";
 import { pcg32, setupBackend } from "../_utils.ts";
+import { collapse, labellings, parseLabelling as parse } from "./_ctc_reference.ts";
 
 await setupBackend();
-
-function collapse(path: number[], blank: number): number[] {
-  const out: number[] = [];
-  path.forEach((c, t) => {
-    if (c !== blank && (t === 0 || c !== path[t - 1])) out.push(c);
-  });
-  return out;
-}
-
-function* paths(frames: number, k: number): Generator<number[]> {
-  if (frames === 0) {
-    yield [];
-    return;
-  }
-  const p = new Array(frames).fill(0);
-  while (true) {
-    yield p.slice();
-    let t = frames - 1;
-    while (t >= 0 && ++p[t] === k) p[t--] = 0;
-    if (t < 0) return;
-  }
-}
-
-/** Every labelling's log-probability (float64, softmax per frame, sum over its paths). */
-function labellings(row: number[][], blank: number): Map<string, number> {
-  const k = row[0]?.length ?? 0;
-  const logp = row.map((scores) => {
-    const m = Math.max(...scores);
-    const z = Math.log(scores.reduce((s, x) => s + Math.exp(x - m), 0)) + m;
-    return scores.map((x) => x - z);
-  });
-  const prob = new Map<string, number>();
-  for (const p of paths(row.length, k)) {
-    const key = collapse(p, blank).join(",");
-    const lp = p.reduce((s, c, t) => s + logp[t][c], 0);
-    prob.set(key, (prob.get(key) ?? 0) + Math.exp(lp));
-  }
-  return new Map([...prob].map(([key, p]) => [key, Math.log(p)]));
-}
-
-const parse = (key: string) => key === "" ? [] : key.split(",").map(Number);
 
 Deno.test("ctcBeamSearch with a beam over every prefix returns the most probable labelling and its log-probability (brute force)", () => {
   const prng = pcg32(17);

@@ -17,52 +17,9 @@ import {
   randomNormal,
   setupBackend,
 } from "../_utils.ts";
+import { bruteForceNll, collapse, parseLabelling, paths } from "./_ctc_reference.ts";
 
 await setupBackend();
-
-/** Collapses a frame path: merge repeats, then drop blanks. */
-function collapse(path: number[], blank: number): number[] {
-  const out: number[] = [];
-  path.forEach((c, t) => {
-    if (c !== blank && (t === 0 || c !== path[t - 1])) out.push(c);
-  });
-  return out;
-}
-
-/** All k^T frame paths. */
-function* paths(frames: number, k: number): Generator<number[]> {
-  const p = new Array(frames).fill(0);
-  while (true) {
-    yield p.slice();
-    let t = frames - 1;
-    while (t >= 0 && ++p[t] === k) p[t--] = 0;
-    if (t < 0) return;
-  }
-}
-
-/** Float64 brute force: -log sum over every path that collapses to `label` of prod softmax. */
-function bruteForceNll(
-  logits: Float64Array,
-  frames: number,
-  k: number,
-  label: number[],
-  blank: number,
-) {
-  const probs = new Float64Array(frames * k);
-  for (let t = 0; t < frames; t++) {
-    let z = 0;
-    for (let c = 0; c < k; c++) z += Math.exp(logits[t * k + c]);
-    for (let c = 0; c < k; c++) probs[t * k + c] = Math.exp(logits[t * k + c]) / z;
-  }
-  let total = 0;
-  for (const p of paths(frames, k)) {
-    const c = collapse(p, blank);
-    if (c.length === label.length && c.every((v, i) => v === label[i])) {
-      total += p.reduce((acc, s, t) => acc * probs[t * k + s], 1);
-    }
-  }
-  return -Math.log(total);
-}
 
 function randomLabel(prng: () => number, maxLen: number, k: number, blank: number): number[] {
   const len = Math.floor(prng() * (maxLen + 1));
@@ -215,7 +172,7 @@ Deno.test("ctcBeamSearch finds the most probable labelling that best-path misses
     for (const p of paths(frames, k)) keys.add(collapse(p, blank).join(","));
     let bestKey = "", bestP = -Infinity;
     for (const key of keys) {
-      const label = key === "" ? [] : key.split(",").map(Number);
+      const label = parseLabelling(key);
       const p = -bruteForceNll(x, frames, k, label, blank);
       if (p > bestP) [bestKey, bestP] = [key, p];
     }
