@@ -247,6 +247,19 @@ export const PROTOCOL_OPTIONS: readonly OptionSpec[] = [
     min: 0,
   },
   {
+    name: "import",
+    type: "string",
+    description: "comma-separated report folders (each with a results.json, e.g. " +
+      "docs/protocol/<name>): the seeds of --seeds finished there are taken as they are and not " +
+      "run again; refused when a report's settings differ from this run's",
+  },
+  {
+    name: "report-dir",
+    type: "string",
+    description: "also write results.json, report.md, config.json and plots/ here after every " +
+      "finished seed (a folder to commit, e.g. docs/protocol/<name>)",
+  },
+  {
     name: "resume",
     type: "boolean",
     description: "continue <out>/<run-name>: skip finished stages, resume the interrupted one",
@@ -270,4 +283,5 @@ export const RUNTIME_OPTIONS = [
   "runName",
   "estimate",
   "report",
+  "reportDir",
 ];

@@ -95,7 +95,7 @@ export interface ProtocolResults {
   /** The smallest labeled size where the baseline reaches 10% mean accuracy, or null. */
   decidingSize: number | null;
   /** UMAP plot files and what their colors mean. */
-  umap: { plots: string[]; coloring: string } | null;
+  umap: { plots: string[]; coloring: string; seed?: number } | null;
   /** Plot files under `plots/`, the label-efficiency curve first. */
   plots: string[];
   /** Wall time of this invocation. */
@@ -108,6 +108,8 @@ export interface ProtocolResults {
   ourChoices?: string[];
   /** With `--report` on an unfinished run: where the unfinished stages stand. */
   inProgress?: string[];
+  /** With `--import`: which seeds came from which earlier report, one line per report. */
+  imported?: string[];
   /** Whether every stage of every seed finished (false: a report of the stages so far). */
   complete?: boolean;
 }
@@ -165,6 +167,11 @@ export function reportMarkdown(r: ProtocolResults): string {
       `this invocation ${secs(r.seconds)}.`,
     "",
   );
+  if (r.imported?.length) {
+    lines.push("Seeds imported from earlier reports of the same settings (not run again):", "");
+    for (const l of r.imported) lines.push(`- ${l}`);
+    lines.push("");
+  }
   lines.push(
     `Sets: ${r.sizes.unlabeled} unlabeled, ${r.sizes.labeled} labeled (arms at ${
       r.sizes.labeledSizes.join(", ")
@@ -307,7 +314,13 @@ export function reportMarkdown(r: ProtocolResults): string {
     for (const p of rest) lines.push(`![${p}](plots/${p})`);
   }
   if (r.umap) {
-    lines.push("", `UMAP coloring: ${r.umap.coloring}`, "");
+    lines.push(
+      "",
+      `UMAP${
+        r.umap.seed !== undefined ? ` of seed ${r.umap.seed}'s encoders` : ""
+      }; coloring: ${r.umap.coloring}`,
+      "",
+    );
     for (const p of r.umap.plots) lines.push(`![${p}](plots/${p})`);
   }
   lines.push("");

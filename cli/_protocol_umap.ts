@@ -46,6 +46,7 @@ export async function umapStage(ctx: Context): Promise<ProtocolResults["umap"]> 
   }
   return {
     plots,
+    seed: ctx.seed,
     coloring: data.task === "sequence"
       ? "each point is one test line's embedding, the mean of its frame features [L, D] over the " +
         "L frames (the frozen encoder after stage 1, or at random init); the color is the line's " +

@@ -13,7 +13,11 @@
  * full|machine|<fraction>` the sizes. Every stage leaves its result under `runs/<name>/`, so
  * `--resume` skips finished stages and continues an interrupted pretraining from its checkpoint;
  * `--report` writes the report from the stages finished so far. The run writes `results.json`,
- * `report.md` and SVG plots (the label-efficiency curve first, loss curves, UMAP of embeddings).
+ * `report.md` and SVG plots (the label-efficiency curve first, loss curves, UMAP of embeddings)
+ * after every finished seed (also to `--report-dir`, a folder to commit), so a lost machine loses
+ * at most the seed under way; `--import <report folder>` takes the seeds finished there (a
+ * committed `results.json` of the same settings, else {@linkcode ImportMismatchError}) and runs
+ * only the others.
  *
  * `[0]` the source document, section "训练流程" (SimCLR/SimSiam on 800k lines, then 40k labels).
  *
@@ -39,18 +43,21 @@ import {
 import { writePlots } from "./_protocol_plots.ts";
 import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
 import { applyPresets, CONFIGS, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
-import { plan, seedDir } from "./_protocol_plan.ts";
+import { list, plan, seedDir } from "./_protocol_plan.ts";
 import { type Context, writeJson } from "./_protocol_io.ts";
 import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
 import { umapStage } from "./_protocol_umap.ts";
 import { overallProgress, type StageEstimate } from "./_protocol_probe.ts";
 import { estimate } from "./_protocol_estimate.ts";
 import { decidingSize, verdicts } from "./_protocol_verdict.ts";
+import { type Imports, readImports } from "./_protocol_import.ts";
 
 export type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
 export { PROTOCOL_OPTIONS, REFERENCE_SIZES } from "./_protocol_options.ts";
 export { sourceDifferences } from "./_protocol_configs.ts";
 export type { MeanStd, Outcome, Verdict } from "./_protocol_verdict.ts";
+export { ImportMismatchError } from "./_protocol_import.ts";
+export type { ImportMismatch } from "./_protocol_import.ts";
 export type { OptionSpec, ParsedOptions } from "./_args.ts";
 
 /**
@@ -129,6 +136,14 @@ async function protocolRun(
     o = applyPresets(o, given);
   }
   const p = plan(o);
+  // --import: seeds finished in earlier reports of the same settings are taken, not run
+  const imports = await readImports(
+    o.import === undefined ? [] : list(String(o.import), "import"),
+    p,
+    o,
+  );
+  const toRun = p.seeds.filter((s) => !imports.seeds.has(s));
+  if (o.reportDir !== undefined) await checkReportDir(String(o.reportDir), imports, p.seeds);
   if (world) {
     // the ranks' clocks differ: rank 0's name for all
     p.name = broadcastText(p.name, world);
@@ -138,7 +153,7 @@ async function protocolRun(
   if (!o.resume && !reportOnly && !o.estimate && lead) {
     await guardFreshRun(
       p.dir,
-      p.seeds.flatMap((s) => p.methods.map((m) => `${seedDir(p, s)}/pretrain-${m}/checkpoint`)),
+      toRun.flatMap((s) => p.methods.map((m) => `${seedDir(p, s)}/pretrain-${m}/checkpoint`)),
     );
   }
   const quiet = !!o.quiet;
@@ -146,6 +161,7 @@ async function protocolRun(
     if (!quiet) console.error(`[protocol] ${line}`);
   };
   const t0 = performance.now();
+  for (const line of imports.lines) say(line);
   const backend = await useBackend(o.backend as BackendName, { quiet });
   const config = {
     command: "protocol",
@@ -164,7 +180,8 @@ async function protocolRun(
   let stages: StageEstimate[] | null = null;
   const rendered = !p.dataset.startsWith("folder:");
   if (
-    lead && !reportOnly && rendered && (o.estimate || String(o.scale) === "full" || !quiet)
+    lead && !reportOnly && rendered && toRun.length > 0 &&
+    (o.estimate || String(o.scale) === "full" || !quiet)
   ) {
     const print = o.estimate || String(o.scale) === "full"
       ? (line: string) => console.error(`[protocol] ${line}`)
@@ -177,7 +194,7 @@ async function protocolRun(
     await loadProtocolData(p.dataset, sizes, (o.seed as number) + 100);
     const perLine = (performance.now() - tProbe) / 1000 /
       (sizes.unlabeled + sizes.labeled + sizes.test);
-    stages = (await estimate(p, probeData, world, print, perLine)).stages;
+    stages = (await estimate({ ...p, seeds: toRun }, probeData, world, print, perLine)).stages;
   }
   if (o.estimate) {
     world?.barrier();
@@ -185,15 +202,15 @@ async function protocolRun(
   }
   // data errors (a missing folder, too few images) surface before anything is written
   const tData = performance.now();
-  // --report needs the task and the split's description only: a few samples, not the sets
-  // the rendered sets are kept in <run>/data/ for a resume (not for --report, nor mpirun's ranks)
+  // --report (or a run whose seeds are all imported) needs the task and the split's description
+  // only: a few samples, not the sets; the rendered sets are kept in <run>/data/ for a resume
+  // (not for --report, nor mpirun's ranks)
+  const sample = reportOnly || toRun.length === 0;
   const data = await loadProtocolData(
     p.dataset,
-    reportOnly && !p.dataset.startsWith("folder:")
-      ? { unlabeled: 96, labeled: 8, test: 8 }
-      : p.sizes,
+    sample && !p.dataset.startsWith("folder:") ? { unlabeled: 96, labeled: 8, test: 8 } : p.sizes,
     o.seed as number,
-    reportOnly || world ? {} : { cacheDir: `${p.dir}/data` },
+    sample || world ? {} : { cacheDir: `${p.dir}/data` },
   );
   say(
     `data ready in ${
@@ -243,11 +260,11 @@ async function protocolRun(
   });
   // rank 0 saves each seed's initial nets; the others wait for them (they pretrain from them)
   const inits: { featureDim: number; sequence: boolean }[] = [];
-  if (lead && !reportOnly) { for (const s of p.seeds) inits.push(await initialModels(ctxOf(s))); }
+  if (lead && !reportOnly) { for (const s of toRun) inits.push(await initialModels(ctxOf(s))); }
   world?.barrier();
   if (!lead) {
     // stage 1 is the data-parallel one; the labeled arms, UMAP and the report are rank 0's alone
-    for (const s of p.seeds) for (const m of p.methods) await pretrainStage(ctxOf(s), m);
+    for (const s of toRun) for (const m of p.methods) await pretrainStage(ctxOf(s), m);
     world!.barrier(); // until rank 0 has written the run, so mpirun sees every rank end together
     return { name: p.name } as ProtocolResults;
   }
@@ -263,11 +280,87 @@ async function protocolRun(
   // stage 1 first, since the other ranks take part in stage 1 only
   const seedMajor = !world || world.size === 1;
   if (!seedMajor) {
-    for (const s of p.seeds) {
+    for (const s of toRun) {
       for (const m of p.methods) keep(pretraining, await pretrainStage(ctxOf(s), m));
     }
   }
-  for (const s of p.seeds) {
+  // the UMAP: an imported report's (its plots copied here), else the first seed run here
+  let umap: ProtocolResults["umap"] = null;
+  if (imports.umap) {
+    await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
+    for (const f of imports.umap.umap.plots) {
+      await Deno.copyFile(`${imports.umap.dir}/plots/${f}`, `${p.dir}/plots/${f}`);
+    }
+    umap = imports.umap.umap;
+  }
+  // results.json, report.md and plots of the seeds finished so far: after every seed, so a lost
+  // machine loses at most the seed under way (`--import` takes the finished ones back)
+  const publish = async (pending: number[]): Promise<ProtocolResults> => {
+    await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
+    const order = (seed: number | undefined) => p.seeds.indexOf(seed ?? 0);
+    const pre = [...pretraining].sort((a, b) => order(a.seed) - order(b.seed));
+    // a partial report also plots the losses of a pretraining still under way
+    const plots = await writePlots(`${p.dir}/plots`, {
+      pretraining: [...pre, ...partialPretraining],
+      arms,
+      task: data.task,
+    });
+    const featureDim = inits[0]?.featureDim;
+    const inProgress = [
+      ...notes,
+      ...(pending.length > 0 ? [`seed(s) ${pending.join(", ")} still to run`] : []),
+    ];
+    const results: ProtocolResults = {
+      name: p.name,
+      dataset: p.dataset,
+      task: data.task,
+      backend,
+      encoder: inits.length === 0 && imports.encoder
+        ? imports.encoder
+        : `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}${
+          featureDim ? `, feature dim ${featureDim}` : ""
+        }`,
+      config: String(o.config ?? "source"),
+      seeds: p.seeds,
+      sizes: { ...p.sizes, labeledSizes: p.labeledSizes },
+      split: data.split,
+      options: o,
+      pretraining: pre,
+      arms,
+      verdicts: verdicts(arms),
+      decidingSize: decidingSize(arms),
+      umap,
+      plots,
+      seconds: (performance.now() - t0) / 1000,
+      sourceDifferences: sourceDifferences(o, p.sizes),
+      configReasons: Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
+        .filter(([key, c]) => o[key] === c.value)
+        .map(([key, c]) =>
+          `${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${c.value}: ${c.why}`
+        ),
+      ourChoices: ourChoices(o, {
+        encoder: p.encoder,
+        widths: p.widths ?? null,
+        test: p.sizes.test,
+        seeds: p.seeds,
+      }),
+      ...(imports.lines.length > 0 ? { imported: imports.lines } : {}),
+      ...(inProgress.length > 0 ? { inProgress } : {}),
+      complete: pre.length === p.seeds.length * p.methods.length &&
+        arms.length === p.seeds.length * p.labeledSizes.length * (2 * p.methods.length + 1),
+    };
+    await writeJson(`${p.dir}/results.json`, results);
+    await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
+    if (o.reportDir !== undefined) await copyReport(p.dir, String(o.reportDir));
+    return results;
+  };
+  for (const [i, s] of p.seeds.entries()) {
+    const imported = imports.seeds.get(s);
+    if (imported) {
+      pretraining.push(...imported.pretraining);
+      arms.push(...imported.arms);
+      continue;
+    }
     const ctx = ctxOf(s);
     if (seedMajor) { for (const m of p.methods) keep(pretraining, await pretrainStage(ctx, m)); }
     for (const n of p.labeledSizes) {
@@ -277,54 +370,15 @@ async function protocolRun(
       }
       keep(arms, await armStage(ctx, "supervised", null, n));
     }
+    if (reportOnly) continue;
+    if (!umap) umap = await umapStage(ctx);
+    const pending = p.seeds.slice(i + 1).filter((x) => !imports.seeds.has(x));
+    if (pending.length > 0) {
+      await publish(pending);
+      say(`seed ${s} finished: ${p.dir}/results.json holds it (seed(s) ${pending} to run)`);
+    }
   }
-  const umap = reportOnly ? null : await umapStage(ctxOf(p.seeds[0]));
-  await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
-  // a partial report also plots the losses of a pretraining still under way
-  const plots = await writePlots(`${p.dir}/plots`, {
-    pretraining: [...pretraining, ...partialPretraining],
-    arms,
-    task: data.task,
-  });
-  const featureDim = inits[0]?.featureDim;
-  const results: ProtocolResults = {
-    name: p.name,
-    dataset: p.dataset,
-    task: data.task,
-    backend,
-    encoder: `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}${
-      featureDim ? `, feature dim ${featureDim}` : ""
-    }`,
-    config: String(o.config ?? "source"),
-    seeds: p.seeds,
-    sizes: { ...p.sizes, labeledSizes: p.labeledSizes },
-    split: data.split,
-    options: o,
-    pretraining,
-    arms,
-    verdicts: verdicts(arms),
-    decidingSize: decidingSize(arms),
-    umap,
-    plots,
-    seconds: (performance.now() - t0) / 1000,
-    sourceDifferences: sourceDifferences(o, p.sizes),
-    configReasons: Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
-      .filter(([key, c]) => o[key] === c.value)
-      .map(([key, c]) =>
-        `${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${c.value}: ${c.why}`
-      ),
-    ourChoices: ourChoices(o, {
-      encoder: p.encoder,
-      widths: p.widths ?? null,
-      test: p.sizes.test,
-      seeds: p.seeds,
-    }),
-    ...(notes.length > 0 ? { inProgress: notes } : {}),
-    complete: pretraining.length === p.seeds.length * p.methods.length &&
-      arms.length === p.seeds.length * p.labeledSizes.length * (2 * p.methods.length + 1),
-  };
-  await writeJson(`${p.dir}/results.json`, results);
-  await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
+  const results = await publish([]);
   say(`report: ${p.dir}/report.md (${formatDuration(results.seconds)})`);
   world?.barrier(); // the other ranks wait here for the run to be written
   const said = new Set<string>();
@@ -338,6 +392,42 @@ async function protocolRun(
     );
   }
   return results;
+}
+
+/**
+ * Copies a run's report (results.json, report.md, config.json, plots/) to `to`; files there that
+ * the run does not write (PNG copies of the plots) are left.
+ */
+async function checkReportDir(dir: string, imports: Imports, seeds: number[]): Promise<void> {
+  const target = await Deno.realPath(dir).catch(() => null);
+  if (target === null) return;
+  for (const [from, finished] of imports.finished) {
+    const lost = finished.filter((s) => !seeds.includes(s));
+    if (lost.length > 0 && (await Deno.realPath(from).catch(() => null)) === target) {
+      throw new UsageError(
+        `--report-dir ${dir} is the report --import reads, and this run's --seeds ${
+          seeds.join(",")
+        } leave out its finished seed(s) ${lost.join(", ")}: writing there would drop them; ` +
+          `add them to --seeds or choose another --report-dir`,
+      );
+    }
+  }
+}
+
+async function copyReport(from: string, to: string): Promise<void> {
+  if ((await Deno.realPath(from)) === (await Deno.realPath(to).catch(() => null))) return;
+  await Deno.mkdir(`${to}/plots`, { recursive: true });
+  for (const f of ["results.json", "report.md", "config.json"]) {
+    try {
+      await Deno.copyFile(`${from}/${f}`, `${to}/${f}.tmp`);
+      await Deno.rename(`${to}/${f}.tmp`, `${to}/${f}`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  for await (const e of Deno.readDir(`${from}/plots`)) {
+    if (e.isFile) await Deno.copyFile(`${from}/plots/${e.name}`, `${to}/plots/${e.name}`);
+  }
 }
 
 if (import.meta.main) {

@@ -1,0 +1,275 @@
+import assert from "node:assert/strict";
+import {
+  ImportMismatchError,
+  PROTOCOL_OPTIONS,
+  protocolMain,
+  type ProtocolResults,
+  runProtocol,
+} from "../../cli/protocol.ts";
+import { givenOptions, parseOptions } from "../../cli/_args.ts";
+import { importMismatches, readImports } from "../../cli/_protocol_import.ts";
+import { applyPresets } from "../../cli/_protocol_configs.ts";
+import { plan } from "../../cli/_protocol_plan.ts";
+
+async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await protocolMain(args);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+/** One method, one labeled size, 1 epoch each: a seed takes a few seconds. */
+const TINY = [
+  "--dataset",
+  "mnist-lines",
+  "--methods",
+  "simclr",
+  "--unlabeled",
+  "32",
+  "--pretrain-batch",
+  "16",
+  "--labeled",
+  "16",
+  "--test",
+  "16",
+  "--fractions",
+  "1",
+  "--pretrain-epochs",
+  "1",
+  "--head-epochs",
+  "1",
+  "--finetune-epochs",
+  "1",
+  "--supervised-epochs",
+  "1",
+  "--widths",
+  "4,8",
+  "--head-hidden",
+  "8",
+  "--umap-points",
+  "0",
+  "--checkpoint-every",
+  "1",
+  "--quiet",
+];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const readResults = async (dir: string) =>
+  JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as ProtocolResults;
+
+Deno.test("a seed that finished is in results.json before the next one fails, and --import takes it back without training it", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // seed 7's arms cannot be written (a file stands where its arms/ folder goes): the run fails
+    // in seed 7, after seed 5 finished
+    await Deno.mkdir(`${out}/a/seed-7`, { recursive: true });
+    await Deno.writeTextFile(`${out}/a/seed-7/arms`, "in the way");
+    const a = await capture([
+      ...TINY,
+      "--seeds",
+      "5,7",
+      "--out",
+      out,
+      "--run-name",
+      "a",
+      "--report-dir",
+      `${out}/published`,
+    ]);
+    assert.notEqual(a.code, 0, "seed 7 must fail");
+    for (const dir of [`${out}/a`, `${out}/published`]) {
+      const r = await readResults(dir);
+      assert.deepEqual(r.arms.map((x) => `${x.seed} ${x.arm}`), [
+        "5 ssl-simclr+head",
+        "5 ssl-simclr+fine-tune",
+        "5 supervised",
+      ], dir);
+      assert.deepEqual(r.pretraining.map((x) => x.seed), [5], dir);
+      assert.equal(r.complete, false);
+      assert.ok(r.inProgress?.some((l) => l.includes("seed(s) 7 still to run")), `${r.inProgress}`);
+      assert.ok(await exists(`${dir}/report.md`) && await exists(`${dir}/config.json`), dir);
+      assert.ok(await exists(`${dir}/plots/accuracy_vs_labeled.svg`), dir);
+    }
+    const before = await readResults(`${out}/published`);
+
+    // a new run (the first run folder gone): seed 5 imported as it was, seed 7 trained
+    await Deno.remove(`${out}/a`, { recursive: true });
+    const b = await capture([
+      ...TINY,
+      "--seeds",
+      "5,7",
+      "--out",
+      out,
+      "--run-name",
+      "b",
+      "--import",
+      `${out}/published`,
+    ]);
+    assert.equal(b.code, 0, b.err);
+    assert.equal(await exists(`${out}/b/seed-5`), false, "the imported seed trained again");
+    assert.ok(await exists(`${out}/b/seed-7/arms/supervised-16.json`), "seed 7 ran");
+    const r = await readResults(`${out}/b`);
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.seeds, [5, 7]);
+    assert.deepEqual(r.arms.filter((x) => x.seed === 5), before.arms);
+    assert.deepEqual(r.pretraining.map((x) => x.seed), [5, 7]);
+    assert.deepEqual(r.pretraining[0], before.pretraining[0]);
+    assert.deepEqual(r.arms.filter((x) => x.seed === 7).map((x) => x.arm), [
+      "ssl-simclr+head",
+      "ssl-simclr+fine-tune",
+      "supervised",
+    ]);
+    assert.deepEqual(r.verdicts.map((v) => v.seeds), [[5, 7]]);
+    assert.ok(r.imported?.[0].includes("seed(s) 5 taken"), `${r.imported}`);
+    assert.match(await Deno.readTextFile(`${out}/b/report.md`), /seed\(s\) 5 taken as finished/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("--import refuses a report of other settings, naming the option and both values, before any work", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const a = await capture([...TINY, "--seeds", "3", "--out", out, "--run-name", "a"]);
+    assert.equal(a.code, 0, a.err);
+    const args = [
+      ...TINY,
+      "--seeds",
+      "3,4",
+      "--out",
+      out,
+      "--run-name",
+      "b",
+      "--import",
+      `${out}/a`,
+      "--pretrain-lr",
+      "0.01",
+    ];
+    const o = applyPresets(
+      parseOptions(args, PROTOCOL_OPTIONS),
+      givenOptions(args, PROTOCOL_OPTIONS),
+    );
+    await assert.rejects(runProtocol(o), (e: unknown) => {
+      assert.ok(e instanceof ImportMismatchError, String(e));
+      assert.deepEqual(e.mismatches, [{ option: "pretrainLr", imported: 3e-4, current: 0.01 }]);
+      assert.equal(e.dir, `${out}/a`);
+      return true;
+    });
+    const cli = await capture(args);
+    assert.equal(cli.code, 2);
+    assert.match(cli.err, /--pretrain-lr 0\.0003 there, 0\.01 here/);
+    assert.equal(await exists(`${out}/b`), false, "nothing written");
+    // another dataset: refused too, with both names
+    const other = await capture([
+      ...args.filter((x) => x !== "--pretrain-lr" && x !== "0.01").map((x) =>
+        x === "mnist-lines" ? "synthetic-text" : x
+      ),
+    ]);
+    assert.equal(other.code, 2);
+    assert.match(other.err, /--dataset mnist-lines there, synthetic-text here/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("importMismatches ignores the seed list and runtime options, and reads an absent option as its default", () => {
+  const o = parseOptions(
+    ["--seeds", "2", "--backend", "native", "--out", "x", "--checkpoint-every", "5"],
+    PROTOCOL_OPTIONS,
+  );
+  const saved: Record<string, unknown> = { ...parseOptions([], PROTOCOL_OPTIONS) };
+  saved.seeds = "0,1";
+  saved.backend = "auto";
+  saved.report = true;
+  delete saved.weightDecay; // a report older than the option: its default
+  assert.deepEqual(importMismatches(saved, o), []);
+  saved.weightDecay = 0.05;
+  saved.seed = 1; // the data seed decides the sets: it must match
+  assert.deepEqual(importMismatches(saved, o), [
+    { option: "weightDecay", imported: 0.05, current: 0.01 },
+    { option: "seed", imported: 1, current: 0 },
+  ]);
+});
+
+Deno.test("--import takes only a seed with every pretraining and arm; a seed short of one arm runs again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const o = applyPresets(
+      parseOptions(
+        ["--methods", "simclr", "--fractions", "0.5,1", "--labeled", "40"],
+        PROTOCOL_OPTIONS,
+      ),
+      new Set(["methods", "fractions", "labeled"]),
+    );
+    const p = plan({ ...o, seeds: "0,1,2" });
+    const arm = (seed: number, name: string, labeled: number) => ({ seed, arm: name, labeled });
+    const armsOf = (seed: number) =>
+      [20, 40].flatMap((n) => [
+        arm(seed, "ssl-simclr+head", n),
+        arm(seed, "ssl-simclr+fine-tune", n),
+        arm(seed, "supervised", n),
+      ]);
+    await Deno.writeTextFile(
+      `${dir}/results.json`,
+      JSON.stringify({
+        options: { ...o, seeds: "0,1,2,9" },
+        encoder: "sequence, feature dim 8",
+        // seed 1: no supervised arm at 40; seed 2: no pretraining; seed 9: not asked for
+        arms: [...armsOf(0), ...armsOf(1).slice(0, -1), ...armsOf(2), ...armsOf(9)],
+        pretraining: [0, 1, 9].map((seed) => ({ method: "simclr", seed })),
+        umap: null,
+      }),
+    );
+    const imports = await readImports([dir], p, { ...o, seeds: "0,1,2" });
+    assert.deepEqual([...imports.seeds.keys()], [0]);
+    assert.equal(imports.seeds.get(0)!.arms.length, 6);
+    assert.deepEqual(imports.finished.get(dir), [0, 9]);
+    assert.equal(imports.encoder, "sequence, feature dim 8");
+    assert.match(
+      imports.lines[0],
+      /seed\(s\) 0 taken.*seed\(s\) 1, 2 unfinished.*seed\(s\) 9 not asked/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--report-dir refuses to overwrite the imported report with a run that leaves out its seeds", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const a = await capture([...TINY, "--seeds", "3", "--out", out, "--run-name", "a"]);
+    assert.equal(a.code, 0, a.err);
+    const r = await capture([
+      ...TINY,
+      "--seeds",
+      "4",
+      "--out",
+      out,
+      "--run-name",
+      "b",
+      "--import",
+      `${out}/a`,
+      "--report-dir",
+      `${out}/a`,
+    ]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /leave out its finished seed\(s\) 3/);
+    assert.deepEqual((await readResults(`${out}/a`)).seeds, [3]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
