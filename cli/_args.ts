@@ -32,6 +32,11 @@ export interface OptionSpec {
 
 /** A user mistake on the command line: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
+  /**
+   * A usage error.
+   *
+   * @param message what was expected and what was received, one line
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

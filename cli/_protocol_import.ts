@@ -45,6 +45,12 @@ export class ImportMismatchError extends UsageError {
   readonly dir: string;
   /** Every setting that differs, with both values. */
   readonly mismatches: readonly ImportMismatch[];
+  /**
+   * The refusal of one report.
+   *
+   * @param dir the report folder
+   * @param mismatches every setting that differs, with both values
+   */
   constructor(dir: string, mismatches: readonly ImportMismatch[]) {
     const show = (v: unknown) => v === undefined ? "unset" : String(v);
     super(

@@ -57,6 +57,7 @@ export { PROTOCOL_OPTIONS, REFERENCE_SIZES } from "./_protocol_options.ts";
 export { sourceDifferences } from "./_protocol_configs.ts";
 export type { MeanStd, Outcome, Verdict } from "./_protocol_verdict.ts";
 export { ImportMismatchError } from "./_protocol_import.ts";
+export { UsageError } from "./_args.ts";
 export type { ImportMismatch } from "./_protocol_import.ts";
 export type { OptionSpec, ParsedOptions } from "./_args.ts";
 
