@@ -236,3 +236,40 @@ export function ganIteration(
   }
   return line;
 }
+
+/**
+ * The generator's weights (BatchNorm statistics included) averaged element-wise over the
+ * checkpoints `dirs`, in `generator.getWeights()` order: Polyak averaging of the generator over a
+ * run's last checkpoints, read from their `state.bin` without building nets. Sample an average in
+ * training mode (batch statistics): its BatchNorm running statistics are averages too, not the
+ * statistics of the averaged net.
+ *
+ * @param dirs checkpoints of one architecture (`saveGanState`'s)
+ * @returns one tensor per generator weight; the caller disposes them
+ * @throws {RangeError} when `dirs` is empty or the checkpoints' generators differ in shape
+ */
+export async function averageGenerator(dirs: string[]): Promise<tf.Tensor[]> {
+  if (dirs.length === 0) {
+    throw new RangeError("Cannot average generators: expected at least one checkpoint");
+  }
+  let sums: Float64Array[] | undefined;
+  let shapes: number[][] = [];
+  for (const dir of dirs) {
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
+    const own: number[][] = meta.shapes.slice(0, meta.counts.generator);
+    if (sums && JSON.stringify(own) !== JSON.stringify(shapes)) {
+      throw new RangeError(`Cannot average generators: ${dir}'s shapes differ from ${dirs[0]}'s`);
+    }
+    shapes = own;
+    const bytes = await Deno.readFile(`${dir}/state.bin`);
+    const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const sizes = own.map((s) => s.reduce((a, b) => a * b, 1));
+    sums ??= sizes.map((n) => new Float64Array(n));
+    let o = 0;
+    sizes.forEach((n, i) => {
+      for (let j = 0; j < n; j++) sums![i][j] += flat[o + j];
+      o += n;
+    });
+  }
+  return sums!.map((s, i) => tf.tensor(Float32Array.from(s, (v) => v / dirs.length), shapes[i]));
+}

@@ -16,12 +16,14 @@
  * `dir/latest` names the newest one. `--resume dir/it<N>` continues a run from such a checkpoint
  * (Adam moments and the batch sampler included, so it trains on what the run never stopped would
  * have; `--iterations` counts from 0 so the run stops at the same total), `--load dir/it<N>` only
- * judges it.
+ * judges it; with `--average dirA,dirB,...` it judges the generator averaged over those
+ * checkpoints (Polyak averaging; read its training-mode line).
  *
  * SELFSUP_THREADS=1 nice -n 10 deno run -A bench/gan_digits.ts --iterations 600 \
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
  *   [--generator-widths 128,64] [--discriminator-widths 64,128] [--seed 0] [--save dir] \
  *   [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] [--classifier dir]
+ *   [--average dir/it200,dir/it400]
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import { type OptionSpec, type ParsedOptions, runCommand } from "../cli/_args.ts";
@@ -33,7 +35,13 @@ import { mnist } from "../data/mod.ts";
 import { DCGAN_RECIPE, gan, type GanNets } from "../methods/gan.ts";
 import { convNet } from "../models/conv_net.ts";
 import { pcg32 } from "../data/prng.ts";
-import { ganBatchSampler, ganIteration, loadGanState, saveGanState } from "./_gan_state.ts";
+import {
+  averageGenerator,
+  ganBatchSampler,
+  ganIteration,
+  loadGanState,
+  saveGanState,
+} from "./_gan_state.ts";
 
 const SPECS: readonly OptionSpec[] = [
   {
@@ -88,6 +96,12 @@ const SPECS: readonly OptionSpec[] = [
   },
   { name: "resume", type: "string", description: "continue training from a checkpoint dir/it<N>" },
   { name: "load", type: "string", description: "judge a checkpoint dir/it<N> without training" },
+  {
+    name: "average",
+    type: "string",
+    description:
+      "with --load: judge the generator averaged over these checkpoints (comma-separated dir/it<N>)",
+  },
   { name: "classifier", type: "string", description: "folder caching the judge's weights" },
   {
     name: "classifier-steps",
@@ -276,6 +290,17 @@ async function main(args: ParsedOptions): Promise<number> {
   const checkpointRead = from ? await loadGanState(from, nets, optD, optG) : undefined;
   const start = checkpointRead?.iteration ?? 0;
   if (from) console.log(`${args.load ? "judging" : "resuming"} ${from} at iteration ${start}`);
+  if (args.average !== undefined) {
+    if (!args.load) throw new TypeError("--average needs --load");
+    const dirs = String(args.average).split(",");
+    const averaged = await averageGenerator(dirs);
+    nets.generator.setWeights(averaged);
+    tf.dispose(averaged);
+    console.log(
+      `generator averaged over ${dirs.length} checkpoints (${dirs.join(", ")}); ` +
+        `judge its training-mode samples: its BatchNorm running statistics are averages too`,
+    );
+  }
 
   /** Samples in training mode (batch statistics) without moving BatchNorm's running ones. */
   const sampleTrainingMode = (count: number, s: number) => {

@@ -2,7 +2,8 @@
  * `bench/gan_digits.ts`'s checkpoints (`bench/_gan_state.ts`): a checkpoint read into freshly built
  * nets and optimizers restores every weight, BatchNorm statistic and both Adam states bit for bit,
  * and a run stopped after 2 iterations and resumed from its checkpoint ends in exactly the state of
- * the run never stopped (same batches, same z, same Adam steps).
+ * the run never stopped (same batches, same z, same Adam steps). The generator averaged over
+ * checkpoints is their element-wise mean.
  */
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
@@ -10,6 +11,7 @@ import { withSeed } from "../../backend/with_seed.ts";
 import { pcg32, type Prng } from "../../data/prng.ts";
 import { DCGAN_RECIPE, gan } from "../../methods/gan.ts";
 import {
+  averageGenerator,
   ganBatchSampler,
   ganIteration,
   ganStateTensors,
@@ -128,6 +130,38 @@ Deno.test("gan checkpoint: a state.bin that does not match state.json is refused
     await Deno.writeFile(`${dir}/state.bin`, bytes.subarray(0, bytes.length - 4));
     const b = build(2);
     await assert.rejects(() => loadGanState(dir, b.nets, b.optD, b.optG), RangeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gan checkpoint: the generator averaged over three checkpoints is their element-wise mean", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const weights: Float32Array[][] = [];
+    for (const [k, seed] of [1, 2, 3].entries()) {
+      const r = build(seed);
+      train(r, pcg32(seed), 0, 1);
+      await saveGanState(`${dir}/${k}`, 1, r.nets, r.optD, r.optG);
+      weights.push(r.nets.generator.getWeights().map((w) => w.dataSync() as Float32Array));
+    }
+    const avg = await averageGenerator([0, 1, 2].map((k) => `${dir}/${k}`));
+    assert.equal(avg.length, weights[0].length);
+    avg.forEach((t, i) => {
+      assert.deepEqual(t.shape, build(1).nets.generator.getWeights()[i].shape);
+      const want = Float32Array.from(
+        weights[0][i],
+        (_, j) => (weights[0][i][j] + weights[1][i][j] + weights[2][i][j]) / 3,
+      );
+      assert.deepEqual(t.dataSync(), want, `weight ${i}`);
+    });
+    tf.dispose(avg);
+    // a generator of another width is refused
+    const wide = withSeed(4, () => gan({ ...small, seed: 4, generatorWidths: [6] }));
+    const adam = () => tf.train.adam(1e-3);
+    await saveGanState(`${dir}/wide`, 0, wide.nets, adam(), adam());
+    await assert.rejects(() => averageGenerator([`${dir}/0`, `${dir}/wide`]), RangeError);
+    await assert.rejects(() => averageGenerator([]), RangeError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
