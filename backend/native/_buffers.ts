@@ -27,14 +27,18 @@ const MIN_POOLED = 1 << 14;
 export const MIN_POOL_CAP = 2 ** 30;
 
 /**
- * The idle bytes the pool may hold: at least {@linkcode MIN_POOL_CAP}, and as much as the most our
+ * The idle bytes the pool may hold: at least {@linkcode MIN_POOL_CAP}, and twice the most our
  * buffers have held live at once (`peakLive`), so that a step whose tensors outgrow 1 GiB finds
  * every buffer of the previous step again instead of faulting in fresh pages (ResNet-18 at batch
  * 128 allocated 888 MiB fresh per step under a fixed 1 GiB cap, and first-touch faults cost about
- * 3.5 ms per MiB on a loaded VM). Never more than a quarter of `systemBytes` when that is known.
+ * 3.5 ms per MiB on a loaded VM). Twice, not once: after the backward pass the pool already holds
+ * about `peakLive` of activation buffers, and the optimizer's weight-sized buffers freed then must
+ * still fit (with a cap of `peakLive` they were dropped: 160 MiB fresh per step). With fixed
+ * shapes the pool stops growing after the first step whatever the cap; the cap bounds what stale
+ * sizes may hold. Never more than a quarter of `systemBytes` when that is known.
  */
 export function poolCap(peakLive: number, systemBytes?: number): number {
-  const cap = Math.max(MIN_POOL_CAP, peakLive);
+  const cap = Math.max(MIN_POOL_CAP, 2 * peakLive);
   return systemBytes && systemBytes > 0
     ? Math.min(cap, Math.max(MIN_POOL_CAP, systemBytes / 4))
     : cap;
