@@ -4,40 +4,21 @@
  * `--resume` continuing it with the same ranks. Skips without mpirun, fails under CI=true.
  */
 import assert from "node:assert/strict";
-import { MPI_ENV, mpiAvailable, MPIRUN } from "./_mpirun.ts";
+import { mpiAvailable, runUnderMpirun, stepRecords } from "./_mpirun.ts";
 
 const CLI = new URL("../../cli/pretrain.ts", import.meta.url).pathname;
 
-async function pretrain(args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("mpirun", {
-    args: [
-      ...MPIRUN,
-      "-np",
-      "2",
-      Deno.execPath(),
-      "run",
-      "-A",
-      CLI,
-      "--train-size",
-      "64",
-      "--batch-size",
-      "8",
-      "--knn-bank",
-      "0",
-      "--quiet",
-      ...args,
-    ],
-    env: MPI_ENV,
-  }).output();
-  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-  assert.equal(code, 0, text);
-  return text;
-}
-
-async function stepRecords(dir: string): Promise<number[]> {
-  const text = await Deno.readTextFile(`${dir}/metrics.jsonl`);
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l))
-    .filter((r) => r.kind === "step").map((r) => r.step);
+function pretrain(args: string[]): Promise<string> {
+  return runUnderMpirun(CLI, [
+    "--train-size",
+    "64",
+    "--batch-size",
+    "8",
+    "--knn-bank",
+    "0",
+    "--quiet",
+    ...args,
+  ]);
 }
 
 Deno.test({
@@ -54,10 +35,10 @@ Deno.test({
       const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
       assert.equal(config.resolved.ranks, 2);
       assert.equal(config.resolved.batchPerRank, 8);
-      assert.deepEqual(await stepRecords(dir), [0, 1]);
+      assert.deepEqual(await stepRecords(`${dir}/metrics.jsonl`), [0, 1]);
 
       await pretrain(["--resume", "--run-name", runs[0], "--steps", "4", "--out", out]);
-      assert.deepEqual(await stepRecords(dir), [0, 1, 2, 3]);
+      assert.deepEqual(await stepRecords(`${dir}/metrics.jsonl`), [0, 1, 2, 3]);
       const results = JSON.parse(await Deno.readTextFile(`${dir}/results.json`));
       assert.equal(results.steps, 4);
     } finally {

@@ -5,7 +5,7 @@
  * CI=true.
  */
 import assert from "node:assert/strict";
-import { MPI_ENV, mpiAvailable, MPIRUN } from "./_mpirun.ts";
+import { mpiAvailable, runUnderMpirun, stepRecords } from "./_mpirun.ts";
 
 const CLI = new URL("../../cli/protocol.ts", import.meta.url).pathname;
 
@@ -43,34 +43,9 @@ const TINY = [
   "1",
 ];
 
-async function protocol(args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("mpirun", {
-    args: [
-      ...MPIRUN,
-      // a rank left waiting (at a barrier rank 0 never reaches) fails the test, not hangs it
-      "--timeout",
-      "90",
-      "-np",
-      "2",
-      Deno.execPath(),
-      "run",
-      "-A",
-      CLI,
-      ...TINY,
-      ...args,
-    ],
-    env: MPI_ENV,
-  }).output();
-  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-  // mpirun ends with 0 only when every rank did
-  assert.equal(code, 0, text);
-  return text;
-}
-
-async function stepRecords(file: string): Promise<number[]> {
-  const text = await Deno.readTextFile(file);
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l))
-    .filter((r) => r.kind === "step").map((r) => r.step);
+function protocol(args: string[]): Promise<string> {
+  // a rank left waiting (at a barrier rank 0 never reaches) fails the test, not hangs it
+  return runUnderMpirun(CLI, [...TINY, ...args], ["--timeout", "90"]);
 }
 
 Deno.test({
