@@ -144,7 +144,7 @@ export async function previewPretext(
       v.dispose();
       labels = { columns: ["0", "90", "180", "270"].map((d) => `label ${d} degrees`) };
       text = {
-        title: "Rotation: the input of each label (the net predicts the angle)",
+        title: "Rotation: one input per label",
         columns: ["0", "90", "180", "270"].map((d) => `${d}\u00b0`),
       };
     } else if (name === "relative-patch") {
@@ -161,8 +161,8 @@ export async function previewPretext(
       tf.dispose([c, n, l]);
       labels = lab.map((k) => ({ label: k, position: NEIGHBOR_POSITIONS[k] }));
       text = {
-        title: "Relative patch: centre and neighbour (the net predicts where)",
-        columns: ["image", "patches at their place"],
+        title: "Relative patch: label = where the neighbour sits",
+        columns: ["image", "centre, neighbour"],
         rows: lab.map((k) => `label ${k}`),
       };
     } else if (name === "jigsaw") {
@@ -188,8 +188,8 @@ export async function previewPretext(
       tf.dispose([s, l]);
       labels = lab.map((k) => ({ label: k, permutation: perms[k] }));
       text = {
-        title: "Jigsaw: tiles shuffled by a permutation (the net predicts which)",
-        columns: ["image", "shuffled tiles", "put back by the label"],
+        title: "Jigsaw: label = tile permutation",
+        columns: ["image", "shuffled", "put back"],
         rows: lab.map((k) => `perm. ${k}`),
       };
     } else if (name === "colorization") {
@@ -203,7 +203,7 @@ export async function previewPretext(
       tf.dispose([l, ab]);
       labels = { columns: ["L input", "prediction (annealed mean)", "truth"] };
       text = {
-        title: `Colorization after ${steps} steps (MNIST tinted by stroke orientation)`,
+        title: `Colorization, ${steps} steps (hue = stroke direction)`,
         columns: ["L input", "prediction", "truth"],
       };
     } else if (name === "denoising-autoencoder") {
@@ -217,14 +217,14 @@ export async function previewPretext(
       tf.dispose([noisy, z]);
       labels = { columns: ["noisy input", "reconstruction", "clean"] };
       text = {
-        title: `Denoising autoencoder after ${steps} steps`,
+        title: `Denoising autoencoder, ${steps} steps`,
         columns: ["noisy input", "reconstruction", "clean"],
       };
     } else {
       const sample = m.sample as (n: unknown, k: number, s: number) => tf.Tensor4D;
       for (let k = 0; k < 8; k++) columns.push(sample(setup.nets, count, seed + k));
       labels = { samples: 8 * count };
-      text = { title: `DCGAN: ${8 * count} samples after ${steps} steps` };
+      text = { title: `DCGAN, ${steps} steps: ${8 * count} samples` };
     }
     const grid = renderGrid(columns, { zoom, separator: name === "gan" ? 0 : 6 });
     if (options.labels ?? true) await Deno.writeFile(out, (await labelGrid(grid, text)).png);
