@@ -32,7 +32,7 @@ import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import { formatDuration } from "../train/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import { loadProtocolData } from "./_protocol_data.ts";
-import { checkRunName, formatCounts, guardFreshRun, resumeOptions } from "./_runs.ts";
+import { checkRunName, formatCounts, guardFreshRun, readRunJson, resumeOptions } from "./_runs.ts";
 import { broadcastText, initWorld, launchedUnderMpi, type World } from "../distributed/mod.ts";
 import {
   type ArmRecord,
@@ -44,7 +44,7 @@ import { writePlots } from "./_protocol_plots.ts";
 import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
 import { applyPresets, CONFIGS, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
 import { list, plan, seedDir } from "./_protocol_plan.ts";
-import { type Context, writeJson } from "./_protocol_io.ts";
+import { type Context, exists, writeJson } from "./_protocol_io.ts";
 import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
 import { umapStage } from "./_protocol_umap.ts";
 import { overallProgress, type StageEstimate } from "./_protocol_probe.ts";
@@ -109,6 +109,9 @@ export async function runProtocol(
   }
 }
 
+/** Options a `--resume` or `--report` may change: which seeds, and the reports they come from. */
+const MUTABLE = ["seeds", "import"];
+
 async function protocolRun(
   cli: ParsedOptions,
   given: ReadonlySet<string>,
@@ -126,12 +129,19 @@ async function protocolRun(
         })`,
       );
     }
+    // --import and --seeds may change: a resumed run (or its report) pools the seeds finished in
+    // a committed report with its own; the seed list only where the run has seed folders
+    const saved = await readRunJson<{ options?: ParsedOptions }>(
+      `${o.out}/${o.runName}/config.json`,
+    ).catch(() => null);
+    const seedFolders = saved?.options?.seeds !== undefined;
     o = await resumeOptions(
       `${o.out}/${o.runName}`,
       "protocol",
       lead ? cli : { ...cli, quiet: true },
       given,
-      { runtime: [...RUNTIME_OPTIONS, "verbose"], mutable: [] },
+      { runtime: [...RUNTIME_OPTIONS, "verbose"], mutable: seedFolders ? MUTABLE : ["import"] },
+      lead && !cli.quiet ? undefined : () => {},
     );
   } else {
     o = applyPresets(o, given);
@@ -293,6 +303,16 @@ async function protocolRun(
       await Deno.copyFile(`${imports.umap.dir}/plots/${f}`, `${p.dir}/plots/${f}`);
     }
     umap = imports.umap.umap;
+  } else if (reportOnly) {
+    // --report runs no UMAP: it keeps the one the run wrote, if its plots are still there
+    const before = await readRunJson<ProtocolResults>(`${p.dir}/results.json`).catch(() => null);
+    const kept = before?.umap;
+    if (
+      kept &&
+      (await Promise.all(kept.plots.map((f) => exists(`${p.dir}/plots/${f}`)))).every(Boolean)
+    ) {
+      umap = kept;
+    }
   }
   // results.json, report.md and plots of the seeds finished so far: after every seed, so a lost
   // machine loses at most the seed under way (`--import` takes the finished ones back)

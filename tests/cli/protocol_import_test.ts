@@ -273,3 +273,61 @@ Deno.test("--report-dir refuses to overwrite the imported report with a run that
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("--report and --resume take --seeds and --import: a run's own seed pooled with a committed report's, its UMAP kept", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await capture([...TINY, "--seeds", "5", "--out", out, "--run-name", "r"]);
+    assert.equal(r.code, 0, r.err);
+    const b = await capture([
+      ...TINY,
+      "--seeds",
+      "7",
+      "--umap-points",
+      "12",
+      "--out",
+      out,
+      "--run-name",
+      "b",
+    ]);
+    assert.equal(b.code, 0, b.err);
+    const umap = (await readResults(`${out}/b`)).umap;
+    assert.ok(umap && umap.seed === 7 && umap.plots.length === 2, JSON.stringify(umap));
+    const own = (await readResults(`${out}/b`)).arms;
+    const committed = (await readResults(`${out}/r`)).arms;
+    for (const mode of ["--report", "--resume"]) {
+      const c = await capture([
+        mode,
+        "--run-name",
+        "b",
+        "--out",
+        out,
+        "--seeds",
+        "5,7",
+        "--import",
+        `${out}/r`,
+        "--quiet",
+      ]);
+      assert.equal(c.code, 0, `${mode}: ${c.err}`);
+      const res = await readResults(`${out}/b`);
+      assert.deepEqual(res.seeds, [5, 7], mode);
+      assert.deepEqual(res.arms, [...committed, ...own], mode);
+      assert.equal(res.complete, true, mode);
+      assert.deepEqual(res.umap, umap, `${mode} keeps the run's UMAP`);
+      assert.equal(await exists(`${out}/b/seed-5`), false, `${mode} trained the imported seed`);
+    }
+    // a run without seed folders cannot take a seed list on resume (its stages sit in the run
+    // folder itself)
+    await Deno.mkdir(`${out}/c`);
+    const saved = { ...parseOptions(TINY, PROTOCOL_OPTIONS), runName: "c", out };
+    await Deno.writeTextFile(
+      `${out}/c/config.json`,
+      JSON.stringify({ command: "protocol", options: saved }),
+    );
+    const c = await capture(["--resume", "--run-name", "c", "--out", out, "--seeds", "0,1"]);
+    assert.equal(c.code, 2);
+    assert.match(c.err, /--seeds 0,1 \(saved: default\) cannot change/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
