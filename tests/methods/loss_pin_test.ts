@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { byol, jigsaw, moco, rotation, simclr, simsiam, swav } from "../../methods/mod.ts";
-import type { StepContext } from "../../methods/mod.ts";
+import type { MethodSetup, StepContext } from "../../methods/mod.ts";
 import { assertTensorClose, setupBackend } from "../_utils.ts";
 import {
   dot,
@@ -574,39 +574,31 @@ seededTest(
     });
     const weights = (...models: tfl.LayersModel[]) =>
       names(models.flatMap((x) => x.trainableWeights.map((w) => w.read() as tf.Variable)));
-    assert.deepEqual(
-      names(b.method.trainable(b.nets)),
-      weights(b.nets.encoder, b.nets.projector, b.nets.predictor),
-    );
-    assert.deepEqual(
-      names(s.method.trainable(s.nets)),
-      weights(s.nets.encoder, s.nets.projector, s.nets.predictor),
-    );
-    assert.deepEqual(
-      names(m.method.trainable(m.nets)),
-      weights(m.nets.encoder, m.nets.projector, m.nets.predictor!),
-    );
     const v = [view([6, ...IMG], 27), view([6, ...IMG], 28)];
-    const rb = b.method.step(b.nets, v, b.state, AT);
-    assertTensorClose(
-      rb.metrics.zStd,
-      refZStd(forward(b.nets.encoder, [b.nets.projector], v[0])),
-      TOL,
-      "byol zStd:",
-    );
-    lossOf(rb);
-    const rs = s.method.step(s.nets, v, s.state, AT);
-    assertTensorClose(
-      rs.metrics.zStd,
-      refZStd(forward(s.nets.encoder, [s.nets.projector], v[0])),
-      TOL,
-      "simsiam zStd:",
-    );
-    lossOf(rs);
-    const rm = m.method.step(m.nets, v, m.state, AT);
-    const q1 = forward(m.nets.encoder, [m.nets.projector, m.nets.predictor!], v[0]);
-    assertTensorClose(rm.metrics.zStd, refZStd(q1), TOL, "moco zStd:");
-    lossOf(rm);
+    // each method: its setup, its online nets (encoder first), the heads zStd is taken after
+    const cases: [string, MethodSetup, tfl.LayersModel[], tfl.LayersModel[]][] = [
+      ["byol", b as MethodSetup, [b.nets.encoder, b.nets.projector, b.nets.predictor], [
+        b.nets.projector,
+      ]],
+      ["simsiam", s as MethodSetup, [s.nets.encoder, s.nets.projector, s.nets.predictor], [
+        s.nets.projector,
+      ]],
+      ["moco", m as MethodSetup, [m.nets.encoder, m.nets.projector, m.nets.predictor!], [
+        m.nets.projector,
+        m.nets.predictor!,
+      ]],
+    ];
+    for (const [name, { method, nets, state }, online, heads] of cases) {
+      assert.deepEqual(names(method.trainable(nets)), weights(...online), `${name} trainable`);
+      const r = method.step(nets, v, state, AT);
+      assertTensorClose(
+        r.metrics.zStd,
+        refZStd(forward(online[0], heads, v[0])),
+        TOL,
+        `${name} zStd:`,
+      );
+      lossOf(r);
+    }
     tf.dispose(v);
   },
 );
