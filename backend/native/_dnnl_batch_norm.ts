@@ -89,10 +89,45 @@ function zerosOf(c: number): Float32Array {
 }
 
 /**
- * Training-mode batch norm: the batch mean and (biased) variance of `x` per channel and
- * `y = (x - mean) / sqrt(variance + eps) * scale + offset`, from one primitive (the statistics
- * computed in parallel on the way, so `tf.moments` never runs as separate passes). With `relu`,
- * `y` is `max(y, 0)` and `workspace` holds what the fused backward needs (where `y > 0`).
+ * The batch mean and biased variance of channels-last `x` per channel (`c` channels), summed in
+ * float64 in two passes (the mean, then the squared deviations from it), as PyTorch's CPU batch
+ * norm accumulates float32 data in double. oneDNN's own statistics (float32 sums over the batch)
+ * were off by up to 2e-4 of the variance on MNIST batches, whose backgrounds repeat one value
+ * thousands of times, and that turned into gradient errors of 1-2% in every convolution
+ * (bench/RESULTS.md, "Learning gap", "Same views, same weights").
+ */
+export function batchMoments(
+  x: Float32Array,
+  c: number,
+): { mean: Float32Array; variance: Float32Array } {
+  const rows = x.length / c;
+  const acc = new Float64Array(c);
+  for (let i = 0; i < x.length; i += c) {
+    for (let j = 0; j < c; j++) acc[j] += x[i + j];
+  }
+  const m = new Float64Array(c);
+  for (let j = 0; j < c; j++) m[j] = acc[j] / rows;
+  acc.fill(0);
+  for (let i = 0; i < x.length; i += c) {
+    for (let j = 0; j < c; j++) {
+      const d = x[i + j] - m[j];
+      acc[j] += d * d;
+    }
+  }
+  const mean = new Float32Array(c);
+  const variance = new Float32Array(c);
+  for (let j = 0; j < c; j++) {
+    mean[j] = m[j];
+    variance[j] = acc[j] / rows;
+  }
+  return { mean, variance };
+}
+
+/**
+ * Training-mode batch norm: the batch mean and (biased) variance of `x` per channel
+ * ({@linkcode batchMoments}, float64 sums) and `y = (x - mean) / sqrt(variance + eps) * scale +
+ * offset` from one primitive given those statistics. With `relu`, `y` is `max(y, 0)` and
+ * `workspace` holds what the fused backward needs (where `y > 0`).
  */
 export function dnnlBatchNormTraining(
   d: Dnnl,
@@ -109,17 +144,16 @@ export function dnnlBatchNormTraining(
   workspace?: Uint8Array<ArrayBuffer>;
 } {
   const c = shape[shape.length - 1];
-  // The same flags as the backward primitive's hint, so both share one cached forward.
+  const { mean, variance } = batchMoments(x, c);
   const p = forwardPrimitive(
     d,
     shape,
     eps,
-    BN_FLAGS.useScale | BN_FLAGS.useShift | (relu ? BN_FLAGS.fuseNormRelu : 0),
+    BN_FLAGS.useGlobalStats | BN_FLAGS.useScale | BN_FLAGS.useShift |
+      (relu ? BN_FLAGS.fuseNormRelu : 0),
     PROP.forwardTraining,
   );
   const y = allocF32(x.length);
-  const mean = new Float32Array(c);
-  const variance = new Float32Array(c);
   const workspace = relu ? new Uint8Array(p.argBytes(ARG.workspace)) : undefined;
   p.execute({
     [ARG.src]: x,

@@ -383,8 +383,9 @@ export function areBatchMoments(x: object, mean: object, variance: object): bool
 }
 
 /**
- * Whether batch statistics are made lazily: with oneDNN, whose training-mode batch-norm primitive
- * computes them (in parallel) while it normalizes, so `tf.moments` never runs as JS passes.
+ * Whether batch statistics are made lazily: with oneDNN, the training-mode batch norm computes
+ * them (`batchMoments`, float64 sums) right before its primitive normalizes, so `tf.moments`'s
+ * centered and squared tensors are never written.
  */
 function lazyStatistics(): boolean {
   return dnnlOrUndefined() !== undefined;

@@ -1,8 +1,9 @@
 /**
- * Training-mode batch norm on native computes `tf.moments` inside oneDNN's forward primitive: the
- * moments' `Mean` kernels return lazy tensors that `FusedBatchNorm` fills from the primitive, so
- * they must equal float64 statistics, and every other order of reads (statistics read first,
- * never read, read after) must still give the right values without leaks.
+ * Training-mode batch norm on native computes `tf.moments` beside oneDNN's forward primitive: the
+ * moments' `Mean` kernels return lazy tensors that `FusedBatchNorm` fills (float64 sums, then the
+ * primitive normalizes with them), so they must equal float64 statistics, and every other order
+ * of reads (statistics read first, never read, read after) must still give the right values
+ * without leaks.
  */
 import assert from "node:assert/strict";
 import { tf, useBackend } from "../../backend/mod.ts";
