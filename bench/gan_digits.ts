@@ -22,7 +22,7 @@
  * SELFSUP_THREADS=1 nice -n 10 deno run -A bench/gan_digits.ts --iterations 600 \
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
  *   [--generator-widths 128,64] [--discriminator-widths 64,128] [--seed 0] [--save dir] \
- *   [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] [--classifier dir]
+ *   [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] [--classifier dir] \
  *   [--average dir/it200,dir/it400]
  */
 import * as tfl from "@tensorflow/tfjs-layers";
