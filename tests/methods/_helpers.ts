@@ -1,6 +1,6 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
-import { disposeStaleState, type MethodSetup, type StepContext } from "../../methods/mod.ts";
+import { disposeStaleState, type MethodSetup, moco, type StepContext } from "../../methods/mod.ts";
 import { withSeed } from "../../backend/with_seed.ts";
 import { pcg32 } from "../_utils.ts";
 
@@ -129,4 +129,32 @@ export function seededImages(shape: [number, number, number, number], seed: numb
  */
 export function seededTest(name: string, fn: () => void, seed = 0x5e1f): void {
   Deno.test(name, () => withSeed(seed, fn));
+}
+
+/**
+ * MoCo v3 on {@linkcode toyEncoder} (projector 12 -> 6 and predictor), its key nets moved away
+ * from the query nets (weights x 0.8) so that a query/key mix-up shows in the loss.
+ *
+ * @param inputShape the images' shape
+ * @param encoderSeed the toy encoder's seed
+ * @param temperature the loss's temperature
+ * @returns the setup
+ */
+export function mocoV3Toy(
+  inputShape: [number, number, number],
+  encoderSeed: number,
+  temperature: number,
+): ReturnType<typeof moco> {
+  const setup = moco({
+    encoder: toyEncoder(inputShape, 8, encoderSeed),
+    inputShape,
+    seed: 3,
+    version: 3,
+    temperature,
+    projectionDim: 6,
+    hiddenDim: 12,
+  });
+  const n = setup.nets;
+  n.keyEncoder.setWeights(n.keyEncoder.getWeights().map((w) => tf.mul(w, 0.8)));
+  return setup;
 }
