@@ -437,6 +437,11 @@ Deno.test("the ends of every documented range are accepted", () => {
     aug.randomAffine({ degrees: 0, shear: 0, translate: [0, 0], fillValue: 0, scale: 1e-3 }),
     aug.randomAffine({ degrees: 180, shear: 60, translate: [1, 1], fillValue: 1, scale: 1e3 }),
     aug.randomAffine({ scale: [1, 1] }),
+    ...(["constant", "nearest", "reflect"] as const).flatMap((fill) => [
+      aug.randomAffine({ fill }),
+      aug.randomScale({ fill }),
+    ]),
+    aug.randomScale({ position: "center" }),
     aug.brightness({ delta: 1 }),
     aug.brightness({ delta: [-1, 1] }),
     aug.brightness({ delta: [0.2, 0.2] }),
