@@ -7,6 +7,7 @@ import { tf } from "../tf.ts";
 import type { Blas } from "./_blas.ts";
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward } from "./_conv.ts";
 import { dnnlOrUndefined } from "./_dnnl.ts";
+import { type Backend, lazyTensor, valuesOf } from "./_lineage.ts";
 import {
   dnnlActivation,
   dnnlConvBackwardData,
@@ -107,21 +108,40 @@ export function makeFusedConv2D(blas: Blas, fallback: KernelFn): KernelFn {
   };
 }
 
-/** The `Conv2DBackpropInput` kernel. */
+let dataGradients = 0;
+
+/** Input gradients `Conv2DBackpropInput` has computed in this process (tests). */
+export function convDataGradientsComputed(): number {
+  return dataGradients;
+}
+
+/**
+ * The `Conv2DBackpropInput` kernel, lazy: `dx` is computed when something reads it. tfjs's fused
+ * convolution (what tfjs-layers' `conv2d` runs) computes both input and filter gradients in its
+ * custom gradient, and the engine then drops the input gradient of a layer whose input needs none,
+ * the network's first convolution (ResNet-18's stem: a [128, 32, 32, 3] gradient, 18 ms a step);
+ * that one is now never computed. Every other `dx` is read by the next gradient kernel at once.
+ */
 export function makeConv2DBackpropInput(blas: Blas, fallback: KernelFn): KernelFn {
   return (args) => {
     const backend = args.backend as CpuLikeBackend;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs as unknown as ConvAttrs;
-    const dyv = f32(backend, dy);
-    const fv = f32(backend, filter);
-    if (!dyv || !fv || !nhwc(attrs) || !attrs.inputShape) return fallback(args);
+    if (!f32(backend, dy) || !f32(backend, filter) || !nhwc(attrs) || !attrs.inputShape) {
+      return fallback(args);
+    }
     const info = convInfo(attrs.inputShape, filter!.shape, attrs);
-    const dnnl = dnnlOrUndefined();
-    const dx = dnnl && dnnlFits(info)
-      ? dnnlConvBackwardData(dnnl, dyv, fv, info)
-      : conv2dBackpropInput(blas, dyv, fv, info);
-    return backend.makeTensorInfo(info.inShape, "float32", dx);
+    const lazy = backend as unknown as Backend;
+    const ids = { dy: dy!.dataId as object, filter: filter!.dataId as object };
+    return lazyTensor(lazy, info.inShape.slice(), [ids.dy, ids.filter], () => {
+      dataGradients++;
+      const dyv = valuesOf(lazy, ids.dy);
+      const fv = valuesOf(lazy, ids.filter);
+      const dnnl = dnnlOrUndefined();
+      return dnnl && dnnlFits(info)
+        ? dnnlConvBackwardData(dnnl, dyv, fv, info)
+        : conv2dBackpropInput(blas, dyv, fv, info);
+    });
   };
 }
 

@@ -3,6 +3,7 @@ import { tf, useBackend } from "../../backend/mod.ts";
 import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { ALG, ARG, dnnlOrUndefined, PROP, TAG } from "../../backend/native/_dnnl.ts";
 import { dnnlConvImpls, setDnnlWinograd } from "../../backend/native/_dnnl_conv.ts";
+import { convDataGradientsComputed } from "../../backend/native/_conv_kernels.ts";
 import {
   type RefConv,
   refConv,
@@ -301,6 +302,53 @@ Deno.test({
     } finally {
       setDnnlWinograd(was);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "native Conv2DBackpropInput is lazy: a first layer's unwanted input gradient is never computed",
+  ignore,
+  async fn() {
+    await useBackend("native", { quiet: true });
+    const c = CONV_CASES[0];
+    const prng = pcg32(29);
+    const { ho, wo } = refGeometry(c);
+    const x = rounded(c.n * c.h * c.w * c.ci, prng);
+    const f = rounded(c.kh * c.kw * c.ci * c.co, prng);
+    const dy = rounded(c.n * ho * wo * c.co, prng);
+    await assertNoLeak(() => {
+      const xt = tf.tensor4d(Float32Array.from(x), [c.n, c.h, c.w, c.ci]);
+      const ft = tf.tensor4d(Float32Array.from(f), [c.kh, c.kw, c.ci, c.co]);
+      const fv = tf.variable(ft);
+      const dyt = tf.tensor4d(Float32Array.from(dy), [c.n, ho, wo, c.co]);
+      // tfjs-layers' conv2d: the fused op, whose custom gradient makes dx and dfilter together
+      const loss = (input: tf.Tensor) => () =>
+        tf.sum(tf.mul(
+          tf.fused.conv2d({ x: input as tf.Tensor4D, filter: fv, strides: 1, pad: c.pad }),
+          dyt,
+        )) as tf.Scalar;
+      const before = convDataGradientsComputed();
+      const onlyFilter = tf.variableGrads(loss(xt), [fv]);
+      assertTensorClose(onlyFilter.grads[fv.name], refConvFilterGrad(c, x, dy), F32, "dfilter");
+      assert.equal(convDataGradientsComputed(), before, "dx computed for an input needing none");
+      // an input that needs its gradient still gets it, computed once
+      const xv = tf.variable(xt);
+      const both = tf.variableGrads(loss(xv), [fv, xv]);
+      assertTensorClose(both.grads[xv.name], refConvInputGrad(c, dy, f), F32, "dx");
+      assert.equal(convDataGradientsComputed(), before + 1);
+      // the lazy dx keeps dy and the filter alive until read (conv2dTranspose is the same kernel)
+      const dy2 = tf.tensor4d(Float32Array.from(dy), [c.n, ho, wo, c.co]);
+      const f2 = tf.tensor4d(Float32Array.from(f), [c.kh, c.kw, c.ci, c.co]);
+      const dx2 = tf.conv2dTranspose(dy2, f2, [c.n, c.h, c.w, c.ci], 1, c.pad);
+      tf.dispose([dy2, f2]);
+      tf.tidy(() => tf.mul(tf.ones([1000, 1000]), 2).dataSync()); // reuse freed buffers
+      assertTensorClose(dx2, refConvInputGrad(c, dy, f), F32, "dx read after its inputs' disposal");
+      const out = [xt, ft, dyt, dx2, onlyFilter.value, ...Object.values(onlyFilter.grads)];
+      out.push(both.value, ...Object.values(both.grads));
+      tf.dispose([fv, xv]);
+      return out;
+    }, "lazy dx");
   },
 });
 
