@@ -320,10 +320,11 @@ async function protocolRun(
     await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
     const order = (seed: number | undefined) => p.seeds.indexOf(seed ?? 0);
     const pre = [...pretraining].sort((a, b) => order(a.seed) - order(b.seed));
+    const byArm = [...arms].sort((a, b) => order(a.seed) - order(b.seed));
     // a partial report also plots the losses of a pretraining still under way
     const plots = await writePlots(`${p.dir}/plots`, {
       pretraining: [...pre, ...partialPretraining],
-      arms,
+      arms: byArm,
       task: data.task,
     });
     const featureDim = inits[0]?.featureDim;
@@ -347,9 +348,9 @@ async function protocolRun(
       split: data.split,
       options: o,
       pretraining: pre,
-      arms,
-      verdicts: verdicts(arms),
-      decidingSize: decidingSize(arms),
+      arms: byArm,
+      verdicts: verdicts(byArm),
+      decidingSize: decidingSize(byArm),
       umap,
       plots,
       seconds: (performance.now() - t0) / 1000,
@@ -375,13 +376,15 @@ async function protocolRun(
     if (o.reportDir !== undefined) await copyReport(p.dir, String(o.reportDir));
     return results;
   };
-  for (const [i, s] of p.seeds.entries()) {
+  // the imported seeds first: every report written from here on holds them
+  for (const s of p.seeds) {
     const imported = imports.seeds.get(s);
-    if (imported) {
-      pretraining.push(...imported.pretraining);
-      arms.push(...imported.arms);
-      continue;
-    }
+    if (!imported) continue;
+    pretraining.push(...imported.pretraining);
+    arms.push(...imported.arms);
+  }
+  for (const [i, s] of p.seeds.entries()) {
+    if (imports.seeds.has(s)) continue;
     const ctx = ctxOf(s);
     if (seedMajor) { for (const m of p.methods) keep(pretraining, await pretrainStage(ctx, m)); }
     for (const n of p.labeledSizes) {

@@ -72,7 +72,7 @@ async function exists(path: string): Promise<boolean> {
 const readResults = async (dir: string) =>
   JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as ProtocolResults;
 
-Deno.test("a seed that finished is in results.json before the next one fails, and --import takes it back without training it", async () => {
+Deno.test("a seed that finished is in results.json before the next one fails, and --import takes it back without training it, in every report written after", async () => {
   const out = await Deno.makeTempDir();
   try {
     // seed 7's arms cannot be written (a file stands where its arms/ folder goes): the run fails
@@ -106,34 +106,37 @@ Deno.test("a seed that finished is in results.json before the next one fails, an
     }
     const before = await readResults(`${out}/published`);
 
-    // a new run (the first run folder gone): seed 5 imported as it was, seed 7 trained
+    // a new run (the first run folder gone) over seeds 3, 5, 7: seed 5 imported as it was, seed 3
+    // trained, and the report written after seed 3 holds seed 5 too, though 5 comes later in
+    // --seeds; seed 7 fails again (blocked), then --resume runs it
     await Deno.remove(`${out}/a`, { recursive: true });
-    const b = await capture([
-      ...TINY,
-      "--seeds",
-      "5,7",
-      "--out",
-      out,
-      "--run-name",
-      "b",
-      "--import",
-      `${out}/published`,
-    ]);
-    assert.equal(b.code, 0, b.err);
+    await Deno.mkdir(`${out}/b/seed-7`, { recursive: true });
+    await Deno.writeTextFile(`${out}/b/seed-7/arms`, "in the way");
+    const bArgs = [...TINY, "--seeds", "3,5,7", "--out", out, "--run-name", "b"];
+    const b = await capture([...bArgs, "--import", `${out}/published`]);
+    assert.notEqual(b.code, 0, "seed 7 must fail");
+    const mid = await readResults(`${out}/b`);
+    assert.deepEqual(mid.pretraining.map((x) => x.seed), [3, 5]);
+    assert.deepEqual(mid.arms.filter((x) => x.seed === 5), before.arms, "the imported seed kept");
+    assert.deepEqual(mid.arms.map((x) => x.seed), [3, 3, 3, 5, 5, 5]);
+    await Deno.remove(`${out}/b/seed-7/arms`);
+    const resumed = await capture(["--resume", "--run-name", "b", "--out", out, "--quiet"]);
+    assert.equal(resumed.code, 0, resumed.err);
     assert.equal(await exists(`${out}/b/seed-5`), false, "the imported seed trained again");
     assert.ok(await exists(`${out}/b/seed-7/arms/supervised-16.json`), "seed 7 ran");
     const r = await readResults(`${out}/b`);
     assert.equal(r.complete, true);
-    assert.deepEqual(r.seeds, [5, 7]);
+    assert.deepEqual(r.seeds, [3, 5, 7]);
     assert.deepEqual(r.arms.filter((x) => x.seed === 5), before.arms);
-    assert.deepEqual(r.pretraining.map((x) => x.seed), [5, 7]);
-    assert.deepEqual(r.pretraining[0], before.pretraining[0]);
+    assert.deepEqual(r.arms.filter((x) => x.seed === 3), mid.arms.filter((x) => x.seed === 3));
+    assert.deepEqual(r.pretraining.map((x) => x.seed), [3, 5, 7]);
+    assert.deepEqual(r.pretraining[1], before.pretraining[0]);
     assert.deepEqual(r.arms.filter((x) => x.seed === 7).map((x) => x.arm), [
       "ssl-simclr+head",
       "ssl-simclr+fine-tune",
       "supervised",
     ]);
-    assert.deepEqual(r.verdicts.map((v) => v.seeds), [[5, 7]]);
+    assert.deepEqual(r.verdicts.map((v) => v.seeds), [[3, 5, 7]]);
     assert.ok(r.imported?.[0].includes("seed(s) 5 taken"), `${r.imported}`);
     assert.match(await Deno.readTextFile(`${out}/b/report.md`), /seed\(s\) 5 taken as finished/);
   } finally {
