@@ -73,6 +73,13 @@ const SPECS: readonly OptionSpec[] = [
     min: 1,
   },
   { name: "seed", type: "integer", description: "seed of the nets and batches", default: 0 },
+  {
+    name: "lr",
+    type: "number",
+    description: "Adam's learning rate for both nets (e.g. lower on --resume to anneal)",
+    default: DCGAN_RECIPE.lr,
+    min: 0,
+  },
   { name: "out", type: "string", description: "8x8 sample grid PNG (and <out>_progress.png)" },
   {
     name: "generator-widths",
@@ -283,7 +290,7 @@ async function main(args: ParsedOptions): Promise<number> {
       discriminatorWidths: widthsOf(args.discriminatorWidths),
     }));
   const { method, nets } = setup;
-  const adam = () => tf.train.adam(DCGAN_RECIPE.lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
+  const adam = () => tf.train.adam(args.lr as number, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
   const [optD, optG] = [adam(), adam()];
   // a resumed run sets both Adam states (moments, iteration count) from the checkpoint
   const from = (args.resume ?? args.load) as string | undefined;
@@ -322,6 +329,7 @@ async function main(args: ParsedOptions): Promise<number> {
   const meta = {
     batch,
     seed,
+    lr: args.lr,
     generatorWidths: args.generatorWidths ?? "default",
     discriminatorWidths: args.discriminatorWidths ?? "default",
   };
