@@ -419,8 +419,8 @@ async function protocolRun(
 }
 
 /**
- * Copies a run's report (results.json, report.md, config.json, plots/) to `to`; files there that
- * the run does not write (PNG copies of the plots) are left.
+ * Refuses a `--report-dir` that is a folder `--import` reads when this run's seeds leave out seeds
+ * finished there: the copy would overwrite that report without them.
  */
 async function checkReportDir(dir: string, imports: Imports, seeds: number[]): Promise<void> {
   const target = await Deno.realPath(dir).catch(() => null);
@@ -438,6 +438,10 @@ async function checkReportDir(dir: string, imports: Imports, seeds: number[]): P
   }
 }
 
+/**
+ * Copies a run's report (results.json, report.md, config.json, plots/) to `to`; files there that
+ * the run does not write (PNG copies of the plots) are left.
+ */
 async function copyReport(from: string, to: string): Promise<void> {
   if ((await Deno.realPath(from)) === (await Deno.realPath(to).catch(() => null))) return;
   await Deno.mkdir(`${to}/plots`, { recursive: true });
