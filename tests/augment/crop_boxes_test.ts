@@ -49,10 +49,10 @@ function check(
 Deno.test("sampleCropBoxes: torchvision's windows, normalized corner to corner", () => {
   check(14, 22, [0.08, 1], [3 / 4, 4 / 3]);
   check(9, 5, [0.3, 0.7], [0.5, 2]);
-  // the whole area at a ratio in [0.5, 2] fits only near ratio 1 (a full-side window): about one
-  // sample in five misses all ten tries, so the tenth try, the full-side window and the stream
-  // after a fallback all show
-  check(10, 10, [1, 1], [0.5, 2]);
+  // most of the area at a ratio in [0.5, 2] fits only near ratio 1: some samples miss all ten
+  // tries (an eleventh try would change the window or the stream of the samples after it), and
+  // the fits include full-side windows
+  check(10, 10, [0.8, 1], [0.5, 2]);
   // an area near 0 rounds to an empty window, which is refused: the fallback
   check(6, 6, [0, 0.002], [0.5, 2], { top: 0, left: 0, height: 6, width: 6 });
 });
