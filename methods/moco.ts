@@ -1,6 +1,6 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
-import { pcg32 } from "../data/prng.ts";
+import { pcg32, tfjsSeed } from "../data/prng.ts";
 import { mocoAccuracy, mocoInfoNce } from "../losses/mod.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
 import {
@@ -159,9 +159,11 @@ export function moco(options: MocoOptions): MethodSetup<MocoNets, MocoState> {
   };
   const state: MocoState = {
     queue: queueSize > 0
-      ? tf.tidy(() =>
-        l2Normalize(tf.randomNormal([queueSize, projectionDim], 0, 1, "float32", seed))
-      )
+      ? tf.tidy(() => {
+        // tfjs draws randomNormal's seed 0 from Math.random: tfjsSeed keeps it a seed
+        const queueSeed = seed === undefined ? undefined : tfjsSeed(seed);
+        return l2Normalize(tf.randomNormal([queueSize, projectionDim], 0, 1, "float32", queueSeed));
+      })
       : null,
     keys: null,
   };
