@@ -447,3 +447,38 @@ Deno.test("loader: a source that cannot fill batches ends in a DatasetError sayi
   );
   assert.equal(ok.length, 3);
 });
+
+Deno.test("loader: gets exactly the items of its epochs, skips an all-failing tail, refuses no sample", async () => {
+  // each item of each epoch is asked for once: nothing is fetched past the last epoch
+  let calls = 0;
+  const base = counting(6);
+  const ds: Dataset = { ...base, get: (i) => (calls++, base.get(i)) };
+  const batches = await collect(new Loader(ds, { batchSize: 2, epochs: 2, concurrency: 8 }));
+  assert.equal(batches.length, 6);
+  assert.equal(calls, 12);
+  // without dropLast, a tail whose items all fail gives no (empty) batch
+  const tail = await collect(
+    new Loader(counting(7, { bad: new Set([6]) }), {
+      batchSize: 3,
+      shuffle: false,
+      dropLast: false,
+      ...quiet,
+    }),
+  );
+  assert.deepEqual(tail.map((b) => Array.from(b.indices)), [[0, 1, 2], [3, 4, 5]]);
+  // a get that returns nothing is a skipped item with the size message, not a crash
+  const reasons: string[] = [];
+  const empty: Dataset = {
+    ...base,
+    get: (i) => (i === 2 ? undefined as unknown as Sample : base.get(i)),
+  };
+  const got = await collect(
+    new Loader(empty, {
+      batchSize: 5,
+      shuffle: false,
+      onSkip: (_i, r) => reasons.push((r as Error).message),
+    }),
+  );
+  assert.deepEqual(got.map((b) => Array.from(b.indices)), [[0, 1, 3, 4, 5]]);
+  assert.deepEqual(reasons, ["expected an image of [1,2,1] (2 bytes), received undefined"]);
+});
