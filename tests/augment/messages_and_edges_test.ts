@@ -88,6 +88,23 @@ Deno.test("augmentations refuse bad images and seeds with messages naming the op
       `Cannot apply ${seedWhere}: seed must be a finite number, received null`,
     );
   }
+  // the view makers check the images and the seed under their own names
+  const flip = aug.horizontalFlip();
+  throwsExactly(
+    () => aug.twoViews(rank3 as unknown as tf.Tensor4D, flip, 1),
+    TypeError,
+    "Cannot apply twoViews: images must have shape [B, H, W, C], received [2,3,3]",
+  );
+  throwsExactly(
+    () => aug.twoViews(X, flip, NaN),
+    TypeError,
+    "Cannot apply twoViews: seed must be a finite number, received number",
+  );
+  throwsExactly(
+    () => aug.multiCrop(rank3 as unknown as tf.Tensor4D, {}, 1),
+    TypeError,
+    "Cannot apply multiCrop: images must have shape [B, H, W, C], received [2,3,3]",
+  );
   // a tensor where a seed belongs is described by dtype and shape
   const t = tf.zeros([2, 3]);
   throwsExactly(
