@@ -481,4 +481,14 @@ Deno.test("loader: gets exactly the items of its epochs, skips an all-failing ta
   );
   assert.deepEqual(got.map((b) => Array.from(b.indices)), [[0, 1, 3, 4, 5]]);
   assert.deepEqual(reasons, ["expected an image of [1,2,1] (2 bytes), received undefined"]);
+  // an image is H x W x C bytes: three channels take three bytes a pixel
+  const rgb: Dataset = {
+    name: "rgb",
+    length: 4,
+    shape: [1, 2, 3],
+    get: (i) => ({ image: new Uint8Array(6).fill(i) }),
+  };
+  const [b] = await collect(new Loader(rgb, { batchSize: 4, shuffle: false }));
+  assert.deepEqual(b.shape, [4, 1, 2, 3]);
+  assert.deepEqual(Array.from(b.images.subarray(6, 12)), [1, 1, 1, 1, 1, 1]);
 });
