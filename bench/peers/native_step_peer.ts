@@ -15,6 +15,12 @@
  * that `tf.memory().numTensors` does not grow over the native steps, and prints the process RSS
  * after the first and the last round.
  *
+ * The twin runs with glibc's allocator told to keep freed memory (`MALLOC_MMAP_THRESHOLD_`,
+ * `MALLOC_TRIM_THRESHOLD_`, `MALLOC_TOP_PAD_`): with glibc's defaults PyTorch maps and unmaps its
+ * large activations every step, and first-touch page faults cost it 2-3x its step time on the VMs
+ * here (bench/RESULTS.md, "Quiet rerun against PyTorch"), which would flatter `native`, whose
+ * buffer pool reuses memory. `SELFSUP_PEER_MALLOC=default` runs the twin with glibc's defaults.
+ *
  * @module
  */
 import { tf } from "../../backend/tf.ts";
@@ -44,6 +50,20 @@ function nativeStep(net: string): { step: () => number; dispose: () => void } {
   return net === "reference" ? buildReferenceStep(64, 1) : buildResnetStep(64);
 }
 
+/** glibc settings that keep the twin's freed memory (none with SELFSUP_PEER_MALLOC=default). */
+function twinAllocatorEnv(): Record<string, string> {
+  const mode = env("SELFSUP_PEER_MALLOC") ?? "keep";
+  if (mode === "default") return {};
+  if (mode !== "keep") {
+    throw new RangeError(`SELFSUP_PEER_MALLOC must be keep or default, received ${mode}`);
+  }
+  return {
+    MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+    MALLOC_TRIM_THRESHOLD_: String(64 * 1024 ** 3),
+    MALLOC_TOP_PAD_: String(1024 ** 3),
+  };
+}
+
 /** The PyTorch twin, when python3 with torch runs here. */
 async function startTwin() {
   const script = new URL("./native_step_twin.py", import.meta.url).pathname;
@@ -51,6 +71,7 @@ async function startTwin() {
     const python = env("SELFSUP_PYTHON") ?? "/usr/bin/python3";
     const child = new Deno.Command(python, {
       args: [script],
+      env: twinAllocatorEnv(),
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -99,7 +120,9 @@ const loadavg = () => {
 
 const twin = await startTwin();
 console.log(
-  `native (${info.library}, ${threads} thread(s)) vs PyTorch, ${rounds} rounds after one warm-up; load ${loadavg()}`,
+  `native (${info.library}, ${threads} thread(s)) vs PyTorch, ${rounds} rounds after one warm-up; PyTorch malloc ${
+    env("SELFSUP_PEER_MALLOC") ?? "keep"
+  }; load ${loadavg()}`,
 );
 for (const net of nets) {
   const perStep = net === "reference" ? 3 : 1;
