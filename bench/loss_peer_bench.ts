@@ -11,7 +11,8 @@
  * default: one per core), `SELFSUP_BENCH_BACKENDS` (default `native,wasm`), `SELFSUP_BENCH_SIZES`
  * (default `256,1024,4096`), `SELFSUP_BENCH_LOSSES` (default `ntXent,infoNce,mocoInfoNce`),
  * `SELFSUP_BENCH_ROUNDS` (default 3), `SELFSUP_PYTHON` (default `/usr/bin/python3`, then
- * `python3`; without PyTorch the peer column is left out). d = 128; MoCo uses a queue of K = 4096
+ * `python3`; without PyTorch the peer column is left out), `SELFSUP_PEER_MALLOC` (`keep`, the
+ * default, or `default`: bench/peers/_malloc_env.ts). d = 128; MoCo uses a queue of K = 4096
  * keys and n queries, with the gradient to the queries only, as in MoCo.
  *
  * Prints, per case, the median milliseconds per forward + backward of each contender and the
@@ -22,6 +23,7 @@
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import { infoNce, mocoInfoNce, ntXent } from "../losses/mod.ts";
+import { peerAllocatorEnv, peerMallocMode } from "./peers/_malloc_env.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -126,7 +128,7 @@ async function startPeer(): Promise<
         stdin: "piped",
         stdout: "piped",
         stderr: "null",
-        env: { OMP_WAIT_POLICY: "PASSIVE" },
+        env: { OMP_WAIT_POLICY: "PASSIVE", ...peerAllocatorEnv() },
       }).spawn();
     } catch {
       continue;
@@ -158,7 +160,7 @@ async function startPeer(): Promise<
 
 const peer = await startPeer();
 console.log(
-  `loss_peer_bench: d=${D}, MoCo K=${K}, threads=${THREADS}, rounds=${ROUNDS}, ` +
+  `loss_peer_bench: d=${D}, MoCo K=${K}, threads=${THREADS}, rounds=${ROUNDS}, PyTorch malloc ${peerMallocMode()}, ` +
     `load: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`,
 );
 const rows: string[] = [];

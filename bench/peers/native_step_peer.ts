@@ -29,6 +29,7 @@ import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { setDnnlPrimitives } from "../../backend/native/_dnnl.ts";
 import { buildReferenceStep } from "../_native_reference_step.ts";
 import { buildResnetStep } from "../_native_resnet_step.ts";
+import { peerAllocatorEnv, peerMallocMode } from "./_malloc_env.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -50,20 +51,6 @@ function nativeStep(net: string): { step: () => number; dispose: () => void } {
   return net === "reference" ? buildReferenceStep(64, 1) : buildResnetStep(64);
 }
 
-/** glibc settings that keep the twin's freed memory (none with SELFSUP_PEER_MALLOC=default). */
-function twinAllocatorEnv(): Record<string, string> {
-  const mode = env("SELFSUP_PEER_MALLOC") ?? "keep";
-  if (mode === "default") return {};
-  if (mode !== "keep") {
-    throw new RangeError(`SELFSUP_PEER_MALLOC must be keep or default, received ${mode}`);
-  }
-  return {
-    MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
-    MALLOC_TRIM_THRESHOLD_: String(64 * 1024 ** 3),
-    MALLOC_TOP_PAD_: String(1024 ** 3),
-  };
-}
-
 /** The PyTorch twin, when python3 with torch runs here. */
 async function startTwin() {
   const script = new URL("./native_step_twin.py", import.meta.url).pathname;
@@ -71,7 +58,7 @@ async function startTwin() {
     const python = env("SELFSUP_PYTHON") ?? "/usr/bin/python3";
     const child = new Deno.Command(python, {
       args: [script],
-      env: twinAllocatorEnv(),
+      env: peerAllocatorEnv(),
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -120,9 +107,7 @@ const loadavg = () => {
 
 const twin = await startTwin();
 console.log(
-  `native (${info.library}, ${threads} thread(s)) vs PyTorch, ${rounds} rounds after one warm-up; PyTorch malloc ${
-    env("SELFSUP_PEER_MALLOC") ?? "keep"
-  }; load ${loadavg()}`,
+  `native (${info.library}, ${threads} thread(s)) vs PyTorch, ${rounds} rounds after one warm-up; PyTorch malloc ${peerMallocMode()}; load ${loadavg()}`,
 );
 for (const net of nets) {
   const perStep = net === "reference" ? 3 : 1;
