@@ -118,26 +118,28 @@ function withWeights(d: Dnnl, p: Primitive, arg: number, hwio: MemoryDesc, toUse
   return { p, reorder, weightFloats: p.argBytes(arg) / 4 };
 }
 
-function forwardPrimitive(
+/** A forward-training convolution primitive (optional bias, one post-op) on the given layouts. */
+function forwardConv(
   d: Dnnl,
   c: ConvInfo,
+  m: Mds,
+  alg: number,
+  src: MemoryDesc,
+  dst: MemoryDesc,
   bias: boolean,
   postOp: [number, number, number] | undefined,
-): WithWeights {
-  const key = `conv fwd ${geometryKey(c)} ${bias} ${postOp ?? ""}`;
-  let cached = forwardCache.get(key);
-  if (cached) return cached;
-  const m = descs(d, c);
+  key: string,
+): Primitive {
   const op = d.opDesc();
   d.check(
     d.symbols.dnnl_dilated_convolution_forward_desc_init(
       op,
       PROP.forwardTraining,
-      ALG.convolutionDirect,
-      m.src,
+      alg,
+      src,
       m.weightsAny,
       bias ? d.memoryDesc([c.outChannels], TAG.a) : null,
-      m.dst,
+      dst,
       m.strides,
       m.dilates,
       m.padL,
@@ -148,11 +150,27 @@ function forwardPrimitive(
   );
   const attr = postOp ? d.postOpsAttr([postOp]) : null;
   try {
-    const p = d.cached(key, () => d.primitive(op, { attr, what: key }));
-    cached = withWeights(d, p, ARG.weights, m.weightsHwio, false);
+    return d.primitive(op, { attr, what: key });
   } finally {
     if (attr) d.symbols.dnnl_primitive_attr_destroy(attr);
   }
+}
+
+function forwardPrimitive(
+  d: Dnnl,
+  c: ConvInfo,
+  bias: boolean,
+  postOp: [number, number, number] | undefined,
+): WithWeights {
+  const key = `conv fwd ${geometryKey(c)} ${bias} ${postOp ?? ""}`;
+  let cached = forwardCache.get(key);
+  if (cached) return cached;
+  const m = descs(d, c);
+  const p = d.cached(
+    key,
+    () => forwardConv(d, c, m, ALG.convolutionDirect, m.src, m.dst, bias, postOp, key),
+  );
+  cached = withWeights(d, p, ARG.weights, m.weightsHwio, false);
   forwardCache.set(key, cached);
   return cached;
 }
@@ -259,32 +277,7 @@ function winoForward(
   w = winoBuild(
     d,
     c,
-    (m, alg) => {
-      const op = d.opDesc();
-      d.check(
-        d.symbols.dnnl_dilated_convolution_forward_desc_init(
-          op,
-          PROP.forwardTraining,
-          alg,
-          m.srcAny,
-          m.weightsAny,
-          bias ? d.memoryDesc([c.outChannels], TAG.a) : null,
-          m.dstAny,
-          m.strides,
-          m.dilates,
-          m.padL,
-          m.padR,
-        ),
-        "dnnl_dilated_convolution_forward_desc_init",
-        key,
-      );
-      const attr = postOp ? d.postOpsAttr([postOp]) : null;
-      try {
-        return d.primitive(op, { attr, what: key });
-      } finally {
-        if (attr) d.symbols.dnnl_primitive_attr_destroy(attr);
-      }
-    },
+    (m, alg) => forwardConv(d, c, m, alg, m.srcAny, m.dstAny, bias, postOp, key),
     ARG.src,
     ARG.dst,
   );
