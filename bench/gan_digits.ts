@@ -21,9 +21,9 @@
  *
  * SELFSUP_THREADS=1 nice -n 10 deno run -A bench/gan_digits.ts --iterations 600 \
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
- *   [--generator-widths 128,64] [--discriminator-widths 64,128] [--seed 0] [--save dir] \
- *   [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] [--classifier dir] \
- *   [--average dir/it200,dir/it400]
+ *   [--generator-widths 128,64] [--projection-norm channel|unit] [--discriminator-widths 64,128] \
+ *   [--seed 0] [--save dir] [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] \
+ *   [--classifier dir] [--average dir/it200,dir/it400]
  */
 import * as tfl from "@tensorflow/tfjs-layers";
 import { type OptionSpec, type ParsedOptions, runCommand } from "../cli/_args.ts";
@@ -86,6 +86,15 @@ const SPECS: readonly OptionSpec[] = [
     type: "string",
     description: "generator's projection and upsampling widths, comma-separated",
     defaultText: "gan's, 128,64",
+  },
+  {
+    name: "projection-norm",
+    type: "string",
+    description:
+      "generator's projection BatchNorm: per channel after the reshape (dcgan.torch) or per unit " +
+      "before it (the generator before 2026-12-02; its checkpoints need it)",
+    default: "channel",
+    choices: ["channel", "unit"],
   },
   {
     name: "discriminator-widths",
@@ -287,6 +296,7 @@ async function main(args: ParsedOptions): Promise<number> {
       inputShape: [28, 28, 1],
       seed,
       generatorWidths: widthsOf(args.generatorWidths),
+      generatorProjectionNorm: args.projectionNorm as "channel" | "unit",
       discriminatorWidths: widthsOf(args.discriminatorWidths),
     }));
   const { method, nets } = setup;
@@ -331,6 +341,7 @@ async function main(args: ParsedOptions): Promise<number> {
     seed,
     lr: args.lr,
     generatorWidths: args.generatorWidths ?? "default",
+    projectionNorm: args.projectionNorm,
     discriminatorWidths: args.discriminatorWidths ?? "default",
   };
   const checkpoint = async (it: number) => {

@@ -15,14 +15,23 @@ export interface DcganPaperGeneratorOptions {
   widths?: number[];
   /** Kernel size of the transposed convolutions. @default {5} (Radford et al. 2015, Fig. 1) */
   kernelSize?: number;
+  /**
+   * Where the projection's BatchNorm normalizes: `"channel"`, per channel of the reshaped
+   * `[H / 2^n, W / 2^n, widths[0]]` map (`widths[0]` statistics, as dcgan.torch's
+   * `SpatialBatchNormalization` after its first full convolution), or `"unit"`, per unit of the flat `Dense` output before the
+   * reshape (`H W widths[0] / 4^n` statistics; this library's generator before 2026-12-02, kept
+   * to read its checkpoints and compare).
+   * @default {"channel"}
+   */
+  projectionNorm?: "channel" | "unit";
   /** Model name. @default {"generator"} */
   name?: string;
 }
 
 /**
  * DCGAN's generator as the paper (Radford et al. 2015, Sec. 3-4 and Fig. 1): z `[B, zDim]` ->
- * Dense projection -> reshape -> fractionally-strided convolutions (stride 2) that double the
- * size, BatchNorm and ReLU after every layer but the output, a tanh output (images in [-1, 1]),
+ * Dense projection -> reshape -> BatchNorm (per channel) and ReLU -> fractionally-strided
+ * convolutions (stride 2) that double the size, BatchNorm and ReLU after every layer but the output, a tanh output (images in [-1, 1]),
  * every weight drawn from N(0, 0.02) ({@linkcode dcganInit}). Unlike `models/dcgan.ts`'s
  * generator, the last upsampling is the output layer itself (no extra stride-1 conv).
  *
@@ -45,7 +54,20 @@ export function dcganPaperGenerator(
   zDim: number,
   options: DcganPaperGeneratorOptions,
 ): tfl.LayersModel {
-  const { outputShape, widths = [128, 64], kernelSize = 5, name = "generator" } = options;
+  const {
+    outputShape,
+    widths = [128, 64],
+    kernelSize = 5,
+    projectionNorm = "channel",
+    name = "generator",
+  } = options;
+  if (projectionNorm !== "channel" && projectionNorm !== "unit") {
+    throw new TypeError(
+      `Cannot build a generator: expected projectionNorm "channel" or "unit", received ${
+        String(projectionNorm)
+      }`,
+    );
+  }
   checkWidths("a generator (zDim)", [zDim]);
   checkWidths("a generator (kernelSize)", [kernelSize]);
   checkInputShape("a generator", outputShape);
@@ -82,7 +104,10 @@ export function dcganPaperGenerator(
     }),
     input,
   );
-  x = apply(tfl.layers.reshape({ targetShape: [h / f, w / f, widths[0]] }), bnRelu(x));
+  const reshape = (t: tfl.SymbolicTensor) =>
+    apply(tfl.layers.reshape({ targetShape: [h / f, w / f, widths[0]] }), t);
+  // BatchNorm's axis is the last: per channel after the reshape, per unit before it
+  x = projectionNorm === "channel" ? bnRelu(reshape(x)) : reshape(bnRelu(x));
   const up = (filters: number, last: boolean) =>
     tfl.layers.conv2dTranspose({
       filters,

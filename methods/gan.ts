@@ -18,6 +18,13 @@ export interface GanOptions extends BaseMethodOptions {
    */
   generatorWidths?: number[];
   /**
+   * Where the generator's projection BatchNorm normalizes (see `dcganPaperGenerator`):
+   * `"channel"` after the reshape, as dcgan.torch, or `"unit"` on the flat projection (this
+   * library's generator before 2026-12-02).
+   * @default {"channel"}
+   */
+  generatorProjectionNorm?: "channel" | "unit";
+  /**
    * The discriminator's trunk, which is the encoder probed downstream: `"dcgan"`, the paper's
    * (`dcganDiscriminator`: strided 5x5 convs, LeakyReLU 0.2, BatchNorm on all but the input
    * layer, N(0, 0.02) weights, flattened features; `encoder` and `widths` are then not used), or
@@ -169,6 +176,7 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
   const generator = dcganPaperGenerator(zDim, {
     outputShape: options.inputShape,
     widths: generatorWidths,
+    projectionNorm: options.generatorProjectionNorm,
   });
   const input = tfl.input({ shape: [built.dim] });
   const critic = tfl.model({

@@ -4,7 +4,7 @@
  * generator update without the real batch, and the recipe's numbers.
  */
 import assert from "node:assert/strict";
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { withSeed } from "../../backend/with_seed.ts";
 import { DCGAN_RECIPE, gan } from "../../methods/gan.ts";
@@ -197,4 +197,45 @@ Deno.test("the loop's adamw takes a recipe's betas (adamBetas): DCGAN's beta1 0.
   const moved = dcgan.reduce((m, v, i) => Math.max(m, Math.abs(v - plain[i])), 0);
   assert.ok(moved > 1e-4, `beta1 0.5 changed the weights by at most ${moved}`);
   assert.equal(tf.memory().numTensors, before + 1); // the toy's target
+});
+
+Deno.test("gan's generator normalizes its projection per channel after the reshape (dcgan.torch), not per unit", () => {
+  const { nets } = withSeed(0, () => gan({ ...small, generatorWidths: [6, 4] }));
+  const g = nets.generator;
+  const names = g.layers.map((l) => l.getClassName());
+  assert.deepEqual(names.slice(0, 5), [
+    "InputLayer",
+    "Dense",
+    "Reshape",
+    "BatchNormalization",
+    "ReLU",
+  ]);
+  const bn = g.layers[3];
+  assert.deepEqual(bn.getWeights().map((w) => w.shape), [[6], [6], [6], [6]]);
+  // in training mode the normalized map has mean beta (0) and variance gamma^2 (~1) per channel
+  // over batch, height and width, while single units keep their own means (per-unit BatchNorm
+  // would zero every unit's batch mean)
+  const probe = tfl.model({ inputs: g.inputs, outputs: bn.output as tfl.SymbolicTensor });
+  const z = tf.randomUniform([64, 8], -1, 1, "float32", 1);
+  const y = probe.apply(z, { training: true }) as tf.Tensor4D; // [64, 2, 2, 6]
+  const { mean, variance } = tf.moments(y, [0, 1, 2]);
+  const gamma = bn.getWeights()[0].dataSync();
+  const [m, v] = [mean.dataSync(), variance.dataSync()];
+  for (let c = 0; c < 6; c++) {
+    assert.ok(Math.abs(m[c]) < 1e-4, `channel ${c} mean ${m[c]}`);
+    // (epsilon 1e-5 against the projection's variance of ~1e-3 takes ~1% off)
+    assert.ok(Math.abs(v[c] / gamma[c] ** 2 - 1) < 3e-2, `channel ${c} variance ${v[c]}`);
+  }
+  const unitMeans = Array.from(tf.moments(y, 0).mean.dataSync());
+  const largest = unitMeans.reduce((a, u) => Math.max(a, Math.abs(u)), 0);
+  assert.ok(largest > 0.1, `per-unit batch means all within ${largest} of 0: per-unit BatchNorm`);
+  // the old placement stays an option (checkpoints of the per-unit generator)
+  const old = withSeed(
+    0,
+    () => gan({ ...small, generatorWidths: [6, 4], generatorProjectionNorm: "unit" }),
+  );
+  const oldNames = old.nets.generator.layers.map((l) => l.getClassName()).slice(1, 5);
+  assert.deepEqual(oldNames, ["Dense", "BatchNormalization", "ReLU", "Reshape"]);
+  assert.deepEqual(old.nets.generator.layers[2].getWeights()[0].shape, [2 * 2 * 6]);
+  tf.dispose([z, y, mean, variance]);
 });
