@@ -29,6 +29,7 @@ export { gaussianBlur, type GaussianBlurOptions } from "./gaussian_blur.ts";
 export { gaussianNoise, type GaussianNoiseOptions } from "./gaussian_noise.ts";
 export { horizontalFlip, type HorizontalFlipOptions } from "./horizontal_flip.ts";
 export { type CropGroup, multiCrop, type MultiCropOptions } from "./multi_crop.ts";
+export { fashionAugment, type FashionAugmentOptions } from "./fashion_augment.ts";
 export { mnistAugment, type MnistAugmentOptions } from "./mnist_augment.ts";
 export {
   PAPER_AUGMENT_NAMES,

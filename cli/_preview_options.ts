@@ -17,7 +17,7 @@ export const PREVIEW_DATASETS = [
 /** A dataset name for {@linkcode preview}. */
 export type PreviewDataset = typeof PREVIEW_DATASETS[number];
 /** The augmentation presets the preview can apply. */
-export const PREVIEW_PRESETS = ["simclr", "text", "mnist", "none"] as const;
+export const PREVIEW_PRESETS = ["simclr", "text", "mnist", "fashion", "none"] as const;
 /** A preset name for {@linkcode preview}. */
 export type PreviewPreset = typeof PREVIEW_PRESETS[number];
 

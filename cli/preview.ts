@@ -13,7 +13,13 @@ import { dirname } from "node:path";
 import sharp from "sharp";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
-import { type Augmentation, mnistAugment, simclrAugment, textAugment } from "../augment/mod.ts";
+import {
+  type Augmentation,
+  fashionAugment,
+  mnistAugment,
+  simclrAugment,
+  textAugment,
+} from "../augment/mod.ts";
 import {
   type Dataset,
   fashionMnist,
@@ -114,6 +120,8 @@ export function previewPreset(name: PreviewPreset): Augmentation {
       return textAugment();
     case "mnist":
       return mnistAugment();
+    case "fashion":
+      return fashionAugment();
     case "none":
       return (x) => tf.clone(x);
   }

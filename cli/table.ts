@@ -14,8 +14,11 @@ import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import {
   runMethodTable,
   TABLE_DATASETS,
+  TABLE_DEFAULT_VIEWS,
   TABLE_METHODS,
+  TABLE_VIEWS,
   type TableDataset,
+  type TableViews,
 } from "../eval/method_table.ts";
 import { renderTableMarkdown, type TableReportMeta } from "../eval/table_report.ts";
 import type { TableRow } from "../eval/method_table.ts";
@@ -62,6 +65,19 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     type: "string",
     description: "comma-separated datasets",
     defaultText: TABLE_DATASETS.join(","),
+  },
+  {
+    name: "views",
+    type: "string",
+    description: "view preset of every dataset (mnist: mnistAugment, fashion: fashionAugment)",
+    choices: TABLE_VIEWS,
+    defaultText: Object.entries(TABLE_DEFAULT_VIEWS).map(([d, v]) => `${v} on ${d}`).join(", "),
+  },
+  {
+    name: "widths",
+    type: "string",
+    description: "comma-separated ConvNet widths (the supervised baseline uses the same)",
+    default: "16,32,64",
   },
   {
     name: "no-baselines",
@@ -170,7 +186,14 @@ async function merge(paths: string[], out: string): Promise<number> {
  */
 async function readEarlier(
   path: string,
-  expected: { steps: number; batchSize: number; probeEpochs: number; recipe?: RecipeName },
+  expected: {
+    steps: number;
+    batchSize: number;
+    probeEpochs: number;
+    recipe?: RecipeName;
+    widths: number[];
+    views: Record<string, string>;
+  },
 ): Promise<{ meta: TableReportMeta; rows: TableRow[] } | undefined> {
   let text: string;
   try {
@@ -184,11 +207,23 @@ async function readEarlier(
   }
   const earlier = parseReport(text, path, "--resume");
   const want = { ...expected, recipe: expected.recipe ?? "default" };
-  for (const key of ["steps", "batchSize", "probeEpochs", "recipe"] as const) {
-    if (earlier.meta[key] !== want[key]) {
+  // reports older than --widths / --views were made with 16-32-64 and mnistAugment
+  const had = {
+    ...earlier.meta,
+    widths: earlier.meta.widths ?? [16, 32, 64],
+    views: earlier.meta.views ?? Object.fromEntries(TABLE_DATASETS.map((d) => [d, "mnist"])),
+  };
+  const show = (v: unknown) => typeof v === "object" ? JSON.stringify(v) : String(v);
+  for (
+    const key of ["steps", "batchSize", "probeEpochs", "recipe", "widths", "views"] as const
+  ) {
+    const a = key === "views"
+      ? Object.fromEntries(Object.keys(want.views).map((d) => [d, had.views[d] ?? "mnist"]))
+      : had[key];
+    if (show(a) !== show(want[key])) {
       throw new UsageError(
-        `--resume: ${path} was made with ${key} ${earlier.meta[key]}, this run has ${
-          want[key]
+        `--resume: ${path} was made with ${key} ${show(a)}, this run has ${
+          show(want[key])
         }; use another --out or the same settings`,
       );
     }
@@ -207,6 +242,15 @@ async function table(o: ParsedOptions): Promise<number> {
   if (o.from !== undefined) return await merge(String(o.from).split(","), out);
   const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
+  const widths = String(o.widths).split(",").map((s) => Number(s.trim()));
+  if (!widths.length || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
+    throw new UsageError(`--widths must be positive integers, received "${o.widths}"`);
+  }
+  const views = Object.fromEntries(
+    (datasets ?? TABLE_DATASETS).map((
+      d,
+    ) => [d, (o.views as TableViews | undefined) ?? TABLE_DEFAULT_VIEWS[d]]),
+  ) as Record<TableDataset, TableViews>;
   const recipe = o.recipe as RecipeName | undefined;
   const earlier = o.resume
     ? await readEarlier(`${out}.json`, {
@@ -214,6 +258,8 @@ async function table(o: ParsedOptions): Promise<number> {
       batchSize: o.batchSize as number,
       probeEpochs,
       recipe,
+      widths,
+      views,
     })
     : undefined;
   const loadStart = await loadAverage();
@@ -229,6 +275,8 @@ async function table(o: ParsedOptions): Promise<number> {
     seeds,
     probeEpochs,
     recipe: recipe ?? "default",
+    widths,
+    views,
     backend,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     // a resumed run counts the earlier runs' time too
@@ -252,6 +300,8 @@ async function table(o: ParsedOptions): Promise<number> {
     batchSize: o.batchSize as number,
     seeds,
     probeEpochs,
+    widths,
+    views,
     ...(methods ? { methods } : {}),
     ...(datasets ? { datasets } : {}),
     skipBaselines: !!o.noBaselines,

@@ -1,6 +1,6 @@
 import { tf } from "../backend/tf.ts";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { mnistAugment } from "../augment/mod.ts";
+import { type Augmentation, fashionAugment, mnistAugment } from "../augment/mod.ts";
 import { fashionMnist, Loader, mnist } from "../data/mod.ts";
 import type { InMemoryDataset } from "../data/in_memory.ts";
 import {
@@ -12,6 +12,7 @@ import {
   recipeLrGroups,
   type RecipeName,
   resolveRecipe,
+  type ResolveRecipeOptions,
 } from "../methods/mod.ts";
 import { convNet, mlpHead } from "../models/mod.ts";
 import { withSeed } from "../backend/with_seed.ts";
@@ -58,6 +59,32 @@ export function tableMethodOptions(method: string, steps: number): Record<string
   return {};
 }
 
+/** The view presets of the table: `mnist` = `mnistAugment`, `fashion` = `fashionAugment`. */
+export const TABLE_VIEWS = ["mnist", "fashion"] as const;
+
+/** A view preset of the table. */
+export type TableViews = typeof TABLE_VIEWS[number];
+
+/**
+ * Each dataset's default views: `mnistAugment` (tuned for digits) on MNIST, `mnistAugment` on
+ * Fashion-MNIST.
+ */
+export const TABLE_DEFAULT_VIEWS: Readonly<Record<TableDataset, TableViews>> = {
+  mnist: "mnist",
+  "fashion-mnist": "mnist",
+};
+
+/** The augmentation of a view preset. */
+export function tableAugment(views: TableViews): Augmentation {
+  if (views === "mnist") return mnistAugment();
+  if (views === "fashion") return fashionAugment();
+  throw new RangeError(
+    `Cannot build the table's views: expected one of ${
+      TABLE_VIEWS.join(", ")
+    }, received "${views}"`,
+  );
+}
+
 /** Options for {@linkcode runMethodTable}. */
 export interface MethodTableOptions {
   /** Datasets. @default {both} */
@@ -72,6 +99,21 @@ export interface MethodTableOptions {
   seeds?: readonly number[];
   /** Encoder widths (the pretrain CLI's convnet). @default [16, 32, 64] */
   widths?: number[];
+  /**
+   * Views of every pretraining and of the supervised baseline, per dataset.
+   * @default {@linkcode TABLE_DEFAULT_VIEWS}
+   */
+  views?: Partial<Record<TableDataset, TableViews>>;
+  /**
+   * Extra options of every method (e.g. SimCLR's `temperature`), after the table's own; for
+   * experiments. @default {none}
+   */
+  methodOptions?: Record<string, unknown>;
+  /**
+   * Recipe overrides of every pretraining (e.g. `lr`), as `resolveRecipe` takes them; for
+   * experiments. @default {none}
+   */
+  recipeOptions?: Partial<ResolveRecipeOptions>;
   /** Epochs of the linear probe over the 60k training features. @default 10 */
   probeEpochs?: number;
   /** Recipe family of every method. @default {each method's default (`defaultRecipeName`)} */
@@ -232,8 +274,8 @@ function supervisedSetup(
   widths: number[],
   seed: number,
   labelsOf: () => Int32Array,
+  augment: Augmentation,
 ): MethodSetup {
-  const augment = mnistAugment();
   return withSeed(seed, () => {
     const encoder = convNet({ inputShape: [28, 28, 1], widths });
     const head = mlpHead(widths.at(-1)!, [{ units: 10 }], { name: "supervised_head" });
@@ -302,6 +344,9 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     batchSize = 64,
     seeds = [0],
     widths = [16, 32, 64],
+    views = {},
+    methodOptions: extraMethodOptions = {},
+    recipeOptions = {},
     probeEpochs = 10,
     skipBaselines = false,
     recipe: recipeName,
@@ -431,6 +476,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
       loadDataset(dataset, "test"),
     ]);
     const train = toSplit(trainSet), test = toSplit(testSet);
+    const viewsName = views[dataset] ?? TABLE_DEFAULT_VIEWS[dataset];
     try {
       const encode = async (encoder: tfl.LayersModel, seed: number) => {
         const a = await features(encoder, train.images);
@@ -477,13 +523,18 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
           "baseline",
           seeds,
         );
-        const recipe = resolveRecipe("supervised", { batchSize, steps, recipe: "tuned" });
-        supervised.recipe = formatRecipe({ ...recipe, augment: "data" });
+        const recipe = resolveRecipe("supervised", {
+          ...recipeOptions,
+          batchSize,
+          steps,
+          recipe: "tuned",
+        });
+        supervised.recipe = `${formatRecipe({ ...recipe, augment: "data" })}, views ${viewsName}`;
         for (const seed of supPending) {
           await guarded(supervised, seed, async () => {
             log(`${dataset} supervised seed ${seed}: training ${steps} steps`);
             let labels: Int32Array = new Int32Array(0);
-            const setup = supervisedSetup(widths, seed, () => labels);
+            const setup = supervisedSetup(widths, seed, () => labels, tableAugment(viewsName));
             const source = new Loader(trainSet, { batchSize, seed, epochs: Infinity });
             const labeled = (async function* () {
               for await (const batch of source) {
@@ -509,19 +560,25 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
         for (const seed of pending) {
           await guarded(row, seed, async () => {
             log(`${dataset} ${method} seed ${seed}: pretraining ${steps} steps`);
-            const recipe = resolveRecipe(method, { batchSize, steps, recipe: recipeName });
+            const recipe = resolveRecipe(method, {
+              ...recipeOptions,
+              batchSize,
+              steps,
+              recipe: recipeName,
+            });
             if (recipe.augment !== "method") recipe.augment = "data";
-            row.recipe = formatRecipe(recipe);
+            row.recipe = `${formatRecipe(recipe)}, views ${viewsName}`;
             const methodOptions = {
               encoder: "convnet",
               inputShape: [28, 28, 1],
               seed,
               widths,
-              augment: mnistAugment(),
+              augment: tableAugment(viewsName),
               ...(recipe.emaMomentum !== undefined && method !== "swav"
                 ? { momentum: recipe.emaMomentum }
                 : {}),
               ...tableMethodOptions(method, steps),
+              ...extraMethodOptions,
             } as CreateMethodOptions;
             // the table's names are createMethod's (checked above against TABLE_METHODS)
             const setup = createMethod(method as Parameters<typeof createMethod>[0], methodOptions);

@@ -16,6 +16,10 @@ export interface TableReportMeta {
   probeEpochs?: number;
   /** Recipe family of the methods, "default" for each method's own (a resumed run must match). */
   recipe?: string;
+  /** Encoder widths (a resumed run must match; absent in older reports: 16-32-64). */
+  widths?: number[];
+  /** Views per dataset (a resumed run must match; absent in older reports: mnist). */
+  views?: Record<string, string>;
   /** Load average when the run started and ended (`uptime`). */
   load?: string;
   /** Wall seconds of the whole run. */
@@ -64,8 +68,14 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
   out.push(
     `Command: \`${meta.command}\` (${meta.steps} steps of ${meta.batchSize} per pretraining, ` +
       `seeds ${meta.seeds.join(", ")}, backend ${meta.backend}${
-        meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""
-      }${meta.load ? `, load ${meta.load}` : ""}, ${meta.date}).`,
+        meta.widths ? `, ConvNet ${meta.widths.join("-")}` : ""
+      }${
+        meta.views
+          ? `, views ${Object.entries(meta.views).map(([d, v]) => `${v} on ${d}`).join(", ")}`
+          : ""
+      }${meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""}${
+        meta.load ? `, load ${meta.load}` : ""
+      }, ${meta.date}).`,
     "",
     "Evaluation: the full 10k test set against the full 60k training set as kNN bank (cosine, " +
       "weights exp(sim / 0.1)), and a linear probe (AdamW, standardized features) on the 60k; " +
