@@ -26,6 +26,17 @@ function recording(length: number, delayMs: number): Dataset & { calls: number[]
   return ds;
 }
 
+/** Waits until `calls` has not grown for 5 ticks of 5 ms (the producer blocked on a full prefetch). */
+async function settle(ds: { calls: number[] }): Promise<number> {
+  let last = -1, still = 0;
+  for (let tick = 0; tick < 400 && still < 5; tick++) {
+    await new Promise((r) => setTimeout(r, 5));
+    still = ds.calls.length === last ? still + 1 : 0;
+    last = ds.calls.length;
+  }
+  return last;
+}
+
 const CONFIGS = [
   { prefetch: 0, concurrency: 1, delayMs: 0 },
   { prefetch: 0, concurrency: 1, delayMs: 2 },
@@ -42,12 +53,11 @@ Deno.test("loader: after the consumer breaks out of for-await, the dataset gets 
     for await (const _ of loader) {
       if (++batches === 2) {
         // let the producer settle into its wait for the consumer (prefetch full)
-        await new Promise((r) => setTimeout(r, 20));
-        callsAtBreak = ds.calls.length;
+        callsAtBreak = await settle(ds);
         break;
       }
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await settle(ds);
     const label = `prefetch ${prefetch}, concurrency ${concurrency}, delay ${delayMs}`;
     assert.equal(ds.calls.length, callsAtBreak, `${label}: gets after the break`);
     // the items fetched are the next ones in order, none twice
@@ -61,10 +71,8 @@ Deno.test("loader: with prefetch 0 and concurrency 1, exactly one batch of gets 
   const it = loader[Symbol.asyncIterator]();
   for (let k = 1; k <= 3; k++) {
     await it.next();
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal(ds.calls.length, 3 * k, `after batch ${k}`);
+    assert.equal(await settle(ds), 3 * k, `after batch ${k}`);
   }
   await it.return(undefined);
-  await new Promise((r) => setTimeout(r, 10));
-  assert.equal(ds.calls.length, 9, "after return()");
+  assert.equal(await settle(ds), 9, "after return()");
 });
