@@ -19,6 +19,12 @@ Three modes:
   moving statistics).
 - `--compare A.json B.json`: loss curves side by side, gradient norms at steps 0/1, moving
   statistics and weights at the end, and both final encoders scored by this one kNN evaluator.
+- `--summary DIR...`: the 2x2 of trainers and views (bench/RESULTS.md, "The twin's own views"),
+  one row per DIR holding `ss.json` (selfsup on selfsup's views), `st.json` (selfsup on the twin's
+  views), `tt.json` (twin on the twin's views), `ts.json` (twin on selfsup's views), all from the
+  DIR's one `init.json`: each cell's kNN and last-100-step loss, then the views' effect (twin's
+  views minus selfsup's, per trainer and pooled) and the trainers' effect, paired by seed,
+  mean +- standard error.
 
 Run from the repository root (see the .ts file's header for the whole sequence):
 
@@ -248,6 +254,47 @@ def compare(pa, pb):
     print(json.dumps(out, indent=1))
 
 
+CELLS = {"ss": "selfsup on selfsup views", "st": "selfsup on twin views",
+         "tt": "twin on twin views", "ts": "twin on selfsup views"}
+
+
+def summary(dirs):
+    def mean_se(v):
+        v = np.array(v, dtype=float)
+        if len(v) == 0:
+            return None
+        se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else None
+        return {"mean": float(v.mean()), "se": se, "n": len(v),
+                "sd": float(v.std(ddof=1)) if len(v) > 1 else None}
+
+    rows = []
+    for d in dirs:
+        row = {"dir": d}
+        for cell in CELLS:
+            path = os.path.join(d, cell + ".json")
+            if os.path.exists(path):
+                r = json.load(open(path))
+                row[cell] = 100 * r["knnTop1"]
+                row[cell + "Loss"] = sum(r["losses"][-100:]) / len(r["losses"][-100:])
+        rows.append(row)
+        print(json.dumps(row))
+
+    def paired(f, keys):
+        return [f(r) for r in rows if all(k in r for k in keys)]
+
+    out = {c: mean_se(paired(lambda r, c=c: r[c], [c])) for c in CELLS}
+    out["views, selfsup trainer (st - ss)"] = mean_se(paired(lambda r: r["st"] - r["ss"], ["st", "ss"]))
+    out["views, twin trainer (tt - ts)"] = mean_se(paired(lambda r: r["tt"] - r["ts"], ["tt", "ts"]))
+    out["views, both trainers ((st - ss + tt - ts) / 2)"] = mean_se(paired(
+        lambda r: (r["st"] - r["ss"] + r["tt"] - r["ts"]) / 2, CELLS))
+    out["trainer, selfsup views (ss - ts)"] = mean_se(paired(lambda r: r["ss"] - r["ts"], ["ss", "ts"]))
+    out["trainer, twin views (st - tt)"] = mean_se(paired(lambda r: r["st"] - r["tt"], ["st", "tt"]))
+    out["own pipelines (ss - tt)"] = mean_se(paired(lambda r: r["ss"] - r["tt"], ["ss", "tt"]))
+    out["loss, views (st - ss + tt - ts) / 2"] = mean_se(paired(
+        lambda r: (r["stLoss"] - r["ssLoss"] + r["ttLoss"] - r["tsLoss"]) / 2, CELLS))
+    print(json.dumps(out, indent=1))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seed", type=int, default=0)
@@ -264,12 +311,15 @@ def main():
     p.add_argument("--views")
     p.add_argument("--log")
     p.add_argument("--compare", nargs=2)
+    p.add_argument("--summary", nargs="+", metavar="DIR")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.dump_views:
         return dump_views(a.dump_views, a.seed, a.steps or 600, a.batch_size)
     if a.compare:
         return compare(*a.compare)
+    if a.summary:
+        return summary(a.summary)
     if not (a.init and a.views):
         p.error("give --dump-views, --compare, or --init and --views")
     train_shared(a)

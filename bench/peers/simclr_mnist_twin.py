@@ -329,7 +329,7 @@ def view_stats(x, gen):
             "meanPixelImages": x.mean().item()}
 
 
-def image_stats(views, images):
+def image_stats(views, images, samples=None):
     """Per-op view statistics, the same figures as simclr_mnist_view_ops.ts prints: mean and std of
     the pixels, cosine and mean |difference| to the image, mass ratio, ink centroid shift (px),
     radius of gyration ratio (scale), fractions of pixels at 0 and at 1."""
@@ -347,6 +347,14 @@ def image_stats(views, images):
     vy, vx, vr = centroid(v)
     iy, ix, ir = centroid(x)
     shift = torch.sqrt((vy - iy) ** 2 + (vx - ix) ** 2)
+    if samples is not None:  # each view's figures, as simclr_mnist_view_ops.ts --per-sample
+        samples.update({
+            "cos": F.cosine_similarity(v, x).tolist(),
+            "shift": shift.tolist(),
+            "gyr": (vr / ir).tolist(),
+            "mass": (v.sum(1) / x.sum(1)).tolist(),
+            "mean": v.mean(1).tolist(),
+        })
     return {
         "mean": v.mean().item(),
         "std": v.std().item(),
@@ -362,8 +370,9 @@ def image_stats(views, images):
     }
 
 
-def op_stats(x, gen):
-    """Each op of mnist_augment alone (probability 1) and the whole pipeline on the same images."""
+def op_stats(x, gen, per_sample=None):
+    """Each op of mnist_augment alone (probability 1) and the whole pipeline on the same images;
+    with `per_sample` (a dict) each view's figures per op are put there too."""
     ops = {
         "affine": random_affine,
         "crop": random_resized_crop,
@@ -374,8 +383,37 @@ def op_stats(x, gen):
     }
     out = {"image": image_stats(x, x)}
     for name, op in ops.items():
-        out[name] = image_stats(torch.cat([op(x[i : i + 256], gen) for i in range(0, len(x), 256)]), x)
+        samples = {} if per_sample is not None else None
+        views = torch.cat([op(x[i : i + 256], gen) for i in range(0, len(x), 256)])
+        out[name] = image_stats(views, x, samples)
+        if per_sample is not None:
+            per_sample[name] = samples
     return out
+
+
+def ks_compare(path_a, path_b):
+    """Two `--per-sample` files (selfsup's simclr_mnist_view_ops.ts, this twin's --op-stats):
+    per op and figure, the two-sample Kolmogorov-Smirnov distance, its 5%% critical value, and
+    the 10/50/90%% quantiles of each side."""
+    a, b = json.load(open(path_a)), json.load(open(path_b))
+    out = {}
+    for op in a:
+        if op not in b:
+            continue
+        out[op] = {}
+        for fig in a[op]:
+            u, v = torch.tensor(a[op][fig]).double(), torch.tensor(b[op][fig]).double()
+            both = torch.sort(torch.cat([u, v])).values
+            cu = torch.searchsorted(torch.sort(u).values, both, right=True).double() / len(u)
+            cv = torch.searchsorted(torch.sort(v).values, both, right=True).double() / len(v)
+            q = torch.tensor([0.1, 0.5, 0.9]).double()
+            out[op][fig] = {
+                "ks": round((cu - cv).abs().max().item(), 4),
+                "ks5%": round(1.358 * math.sqrt((len(u) + len(v)) / (len(u) * len(v))), 4),
+                "q": [[round(t, 4) for t in torch.quantile(u, q).tolist()],
+                      [round(t, 4) for t in torch.quantile(v, q).tolist()]],
+            }
+    print(json.dumps(out, indent=1))
 
 
 # ---------------------------------------------------------------- parity with selfsup
@@ -481,6 +519,9 @@ def main():
     p.add_argument("--save-views", help="write a PNG of 16 images and their two views here")
     p.add_argument("--view-stats", action="store_true", help="print view statistics and exit")
     p.add_argument("--op-stats", action="store_true", help="print per-op view statistics and exit")
+    p.add_argument("--per-sample", help="with --op-stats: write each view's figures per op here")
+    p.add_argument("--ks", nargs=2, metavar=("SELFSUP", "TWIN"),
+                   help="compare two --per-sample files (KS distance, quantiles) and exit")
     p.add_argument("--out", help="write the summary JSON here")
     p.add_argument("--parity", help="compare one step with selfsup's dump (see parity())")
     a = p.parse_args()
@@ -489,6 +530,8 @@ def main():
     TRANSLATE_PX = a.translate == "px"
     if a.parity:
         return parity(a.parity, a.bn_views)
+    if a.ks:
+        return ks_compare(*a.ks)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     warmup = a.warmup if a.warmup is not None else round(0.05 * a.steps)
@@ -522,7 +565,11 @@ def main():
     if a.view_stats:
         return print(json.dumps(view_stats(train_x[:1024], gen)))
     if a.op_stats:
-        return print(json.dumps(op_stats(train_x[:4096], gen), indent=1))
+        per_sample = {} if a.per_sample else None
+        print(json.dumps(op_stats(train_x[:4096], gen, per_sample), indent=1))
+        if a.per_sample:
+            json.dump(per_sample, open(a.per_sample, "w"))
+        return
 
     def evaluate(step):
         acc = knn_top1(

@@ -10,6 +10,11 @@
  * /usr/bin/python3 bench/peers/simclr_mnist_twin.py --op-stats
  * ```
  *
+ * `--per-sample FILE` (both sides) also writes each view's figures (cosine to the image, centroid
+ * shift, gyration ratio, mass ratio, mean pixel) per op, and
+ * `simclr_mnist_twin.py --ks SELFSUP.json TWIN.json` compares the two sides' per-sample
+ * distributions (two-sample Kolmogorov-Smirnov distance and quantiles).
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -32,6 +37,7 @@ const { values: a } = parseArgs({
     seed: { type: "string", default: "0" },
     count: { type: "string", default: "4096" },
     png: { type: "string" },
+    "per-sample": { type: "string" },
   },
 });
 await useBackend(undefined, { quiet: true });
@@ -59,7 +65,14 @@ const ops: Record<string, Augmentation> = {
   pipeline: mnistAugment(),
 };
 
-function stats(view: Float32Array, image: Float32Array): Record<string, number> {
+/** Per op, each view's figures (the `--per-sample` file). */
+const perSample: Record<string, Record<string, number[]>> = {};
+
+function stats(
+  view: Float32Array,
+  image: Float32Array,
+  samples?: Record<string, number[]>,
+): Record<string, number> {
   const per = 784;
   const count = view.length / per;
   let sum = 0, sum2 = 0, cos = 0, abs = 0, mass = 0, at0 = 0, at1 = 0;
@@ -95,11 +108,19 @@ function stats(view: Float32Array, image: Float32Array): Record<string, number> 
       if (v < 1e-3) at0++;
       if (v > 0.999) at1++;
     }
-    cos += dot / Math.max(Math.sqrt(nv * nx), 1e-12);
+    const cosI = dot / Math.max(Math.sqrt(nv * nx), 1e-12);
+    cos += cosI;
     const cv = centroid(view, o), ci = centroid(image, o);
     mass += cv.m / ci.m;
     shifts.push(Math.hypot(cv.cy - ci.cy, cv.cx - ci.cx));
     gyr.push(cv.r / ci.r);
+    if (samples) {
+      samples.cos.push(cosI);
+      samples.shift.push(shifts.at(-1)!);
+      samples.gyr.push(gyr.at(-1)!);
+      samples.mass.push(cv.m / ci.m);
+      samples.mean.push(cv.m / per);
+    }
   }
   const total = view.length;
   const mean = sum / total;
@@ -140,9 +161,11 @@ for (const [name, op] of Object.entries(ops)) {
     all.set(p, at);
     at += p.length;
   }
-  out[name] = stats(all, x);
+  perSample[name] = { cos: [], shift: [], gyr: [], mass: [], mean: [] };
+  out[name] = stats(all, x, perSample[name]);
 }
 console.log(JSON.stringify(out, null, 1));
+if (a["per-sample"]) await Deno.writeTextFile(a["per-sample"], JSON.stringify(perSample));
 
 if (a.png) {
   // rows: 16 images, then each op's view of them
