@@ -20,7 +20,7 @@ import { tf } from "../tf.ts";
 import { allocF32 } from "./_buffers.ts";
 import { type Blas, loadBlas } from "./_blas.ts";
 import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
-import { type CpuLikeBackend, f32, type KernelFn } from "./_util.ts";
+import { type CpuLikeBackend, f32, type KernelFn, scratch } from "./_util.ts";
 
 /** Kernel names shared with `losses/_ops.ts` (`LSE_MATMUL_KERNEL`, `LSE_MATMUL_GRAD_KERNEL`). */
 export const LSE_MATMUL = "SelfsupLogSumExpMatMul";
@@ -184,7 +184,8 @@ function lseArrays(
 
 /**
  * The backward pass of {@linkcode LSE_MATMUL} on arrays, `g` being the value's gradient: `da`,
- * `db` (zeros when `constB`) and, with an extra logit, its gradient.
+ * `db` (zeros when `constB`) and, with an extra logit, its gradient. `out` (scratch) receives `da`
+ * and `db` instead of new pooled arrays, for callers that do not return them as tensors.
  */
 function lseGradArrays(
   blas: Blas,
@@ -200,20 +201,21 @@ function lseGradArrays(
   eT: Float32Array,
   invT: Float32Array,
   hasExtra: boolean,
+  out?: { da: Float32Array; db: Float32Array },
 ): { da: Float32Array; db: Float32Array; de?: Float32Array } {
   const off = hasExtra ? 1 : 0;
   const w = c + off;
   const ec = off ? e.subarray(1) : e; // the product's columns
   const alpha = o.rowWeight * o.scale * g;
-  const da = allocF32(r * dim);
-  const db = allocF32(c * dim, o.constB);
+  const da = out?.da ?? allocF32(r * dim);
+  const db = out?.db ?? allocF32(c * dim, o.constB); // (`out.db` is left alone when constB)
   // Row direction, P = diag(1/s)·E: da = α·diag(1/s)·E·b, db = α·Eᵀ·(diag(1/s)·a).
   blas.sgemm(false, false, r, dim, c, 1, ec, w, bv, dim, 0, da, dim);
   scaleRows(da, inv, alpha, da, dim);
   if (o.colWeight !== 0) {
     // Column direction on the transposed logits: Q = diag(1/sᵀ)·Eᵀ [c, r], dS += β·Qᵀ.
     const beta = o.colWeight * o.scale * g;
-    const bScaled = scaleRows(bv, invT, beta, new Float32Array(c * dim), dim);
+    const bScaled = scaleRows(bv, invT, beta, scratch("selfsup lse b", c * dim), dim);
     blas.sgemm(true, false, r, dim, c, 1, eT, r, bScaled, dim, 1, da, dim);
     if (!o.constB) {
       blas.sgemm(false, false, c, dim, r, 1, eT, r, av, dim, 0, db, dim);
@@ -221,7 +223,7 @@ function lseGradArrays(
     }
   }
   if (!o.constB) {
-    const aScaled = scaleRows(av, inv, alpha, new Float32Array(r * dim), dim);
+    const aScaled = scaleRows(av, inv, alpha, scratch("selfsup lse a", r * dim), dim);
     const accumulate = o.colWeight !== 0 ? 1 : 0;
     blas.sgemm(true, false, c, dim, r, 1, ec, w, aScaled, dim, accumulate, db, dim);
   }
@@ -323,8 +325,8 @@ function normalizeGradInto(
   at: number,
   rows: number,
   dim: number,
+  out: Float32Array = allocF32(rows * dim),
 ): Float32Array {
-  const out = allocF32(rows * dim);
   for (let i = 0; i < rows; i++) {
     const p = (at + i) * dim;
     let dot = 0;
@@ -352,9 +354,105 @@ function cosineOptions(loss: CosineAttrs["loss"], n: number, scale: number): Lse
 }
 
 /**
+ * Largest `1/τ` for which InfoNCE takes {@linkcode infoNceSoftmax}'s path. Every logit of unit rows
+ * lies in `[-1/τ, 1/τ]`, so a softmax entry is at least `exp(-2/τ) / n`: at 1/τ <= 30 that is
+ * above 1e-26 / n, far from float32's underflow, and `-log P_ii` is exact to float32 rounding.
+ * Smaller temperatures keep the log-sum-exp path (max, exp, sum), which never takes a log of a
+ * probability.
+ */
+export const INFONCE_SOFTMAX_MAX_SCALE = 30;
+
+let infoNceSoftmaxOn = true;
+
+/**
+ * Turns {@linkcode infoNceSoftmax}'s path on or off (benchmarks and tests compare it with the
+ * log-sum-exp path); returns the previous setting. The backward kernel follows whichever path its
+ * forward pass took.
+ */
+export function setInfoNceSoftmax(on: boolean): boolean {
+  const was = infoNceSoftmaxOn;
+  infoNceSoftmaxOn = on;
+  return was;
+}
+
+/** Cached primitives for InfoNCE's `[n, n]` logits: row softmax in place, transpose, add. */
+function infoNcePrimitives(d: Dnnl, n: number): {
+  softmax: Primitive;
+  transpose: Primitive;
+  add: Primitive;
+} {
+  const md = () => d.memoryDesc([n, n], TAG.ab);
+  return {
+    softmax: d.cached(`selfsup softmax fwd ${n}x${n}`, () => {
+      const op = d.opDesc();
+      d.check(
+        d.symbols.dnnl_softmax_forward_desc_init(op, PROP.forwardInference, md(), 1) as number,
+        "dnnl_softmax_forward_desc_init",
+        `[${n}, ${n}]`,
+      );
+      return d.primitive(op, { what: `softmax [${n}, ${n}]` });
+    }),
+    // Element (i, j) of a dense [n, n] written at j·n + i.
+    transpose: d.cached(
+      `selfsup transpose ${n}x${n}`,
+      () => d.reorder(md(), d.memoryDescStrides([n, n], [1, n])),
+    ),
+    add: d.cached(`selfsup add ${n}x${n}`, () => {
+      const op = d.opDesc();
+      d.check(
+        d.symbols.dnnl_binary_desc_init(op, ALG.binaryAdd, md(), md(), md()) as number,
+        "dnnl_binary_desc_init",
+        `add [${n}, ${n}]`,
+      );
+      return d.primitive(op, { what: `add [${n}, ${n}]` });
+    }),
+  };
+}
+
+/**
+ * InfoNCE's log-partitions on unit rows `ux`, `uy` `[n, d]` through oneDNN's softmax, when
+ * `scale` <= {@linkcode INFONCE_SOFTMAX_MAX_SCALE}: `S = scale·ux·uyᵀ` (one sgemm), the row
+ * softmax P of S and the row softmax of Sᵀ (a transposing reorder), i.e. the column softmax Q of S.
+ * The targets are the diagonal, so the value is `Σᵢ (-log P_ii - log Q_ii) / (2n)` and the
+ * gradient with respect to S is `(P + Q - 2I) / (2n)`: returned as G `[n, n]` for the backward
+ * pass, which is then two sgemms (`da ∝ G·uy`, `db ∝ Gᵀ·ux`). Two fused primitives per direction
+ * in place of a max, an exp and a sum, and the positives, their gradient and the four row
+ * scalings of the general path fall away.
+ */
+function infoNceSoftmax(
+  d: Dnnl,
+  blas: Blas,
+  ux: Float32Array,
+  uy: Float32Array,
+  n: number,
+  dim: number,
+  scale: number,
+): { value: number; g: Float32Array } {
+  const g = allocF32(n * n); // S, then P, then G
+  if (n === 1) { // a single logit: P = Q = 1, zero loss and gradient
+    g[0] = 0;
+    return { value: 0, g };
+  }
+  blas.sgemm(false, true, n, n, dim, scale, ux, dim, uy, dim, 0, g, n);
+  const p = infoNcePrimitives(d, n);
+  const t = scratch("selfsup infonce t", n * n); // Sᵀ, then Qᵀ
+  p.transpose.execute({ [ARG.src]: g, [ARG.dst]: t });
+  p.softmax.execute({ [ARG.src]: g, [ARG.dst]: g });
+  p.softmax.execute({ [ARG.src]: t, [ARG.dst]: t });
+  let total = 0;
+  for (let i = 0; i < n; i++) total -= Math.log(g[i * n + i]) + Math.log(t[i * n + i]);
+  const q = scratch("selfsup infonce q", n * n);
+  p.transpose.execute({ [ARG.src]: t, [ARG.dst]: q });
+  p.add.execute({ [ARG.src]: g, [ARG.src1]: q, [ARG.dst]: g });
+  for (let i = 0; i < n; i++) g[i * n + i] -= 2;
+  return { value: total / (2 * n), g };
+}
+
+/**
  * The whole of NT-Xent, InfoNCE or MoCo's InfoNCE from the raw embeddings: normalization and
  * positives in one JavaScript pass over `[n, d]`, then {@linkcode lseArrays}. State:
- * `[units [m, d], inv [m], E, 1/s, Eᵀ, 1/sᵀ]` (m = 2n, or n for MoCo).
+ * `[units [m, d], inv [m], E, 1/s, Eᵀ, 1/sᵀ]` (m = 2n, or n for MoCo); InfoNCE through
+ * {@linkcode infoNceSoftmax}: `[units, inv, G]`.
  */
 function cosineForward(d: Dnnl, blas: Blas): KernelFn {
   return ({ inputs, backend: b, attrs }) => {
@@ -375,6 +473,23 @@ function cosineForward(d: Dnnl, blas: Blas): KernelFn {
     const inv = new Float32Array(m);
     normalizeInto(xv, n, dim, units, inv, 0);
     if (loss !== "moco") normalizeInto(yv, n, dim, units, inv, n);
+    if (loss === "infoNce" && infoNceSoftmaxOn && scale <= INFONCE_SOFTMAX_MAX_SCALE) {
+      const { value, g } = infoNceSoftmax(
+        d,
+        blas,
+        units.subarray(0, n * dim),
+        units.subarray(n * dim),
+        n,
+        dim,
+        scale,
+      );
+      return [
+        backend.makeTensorInfo([], "float32", new Float32Array([value])),
+        backend.makeTensorInfo([m, dim], "float32", units),
+        backend.makeTensorInfo([m], "float32", inv),
+        backend.makeTensorInfo([n, n], "float32", g),
+      ];
+    }
     // Positives: x̂_i·ŷ_i / τ (MoCo: the keys y arrive normalized).
     const other = loss === "moco" ? yv : units.subarray(n * dim);
     const positive = new Float32Array(n);
@@ -419,6 +534,15 @@ function cosineBackward(blas: Blas): KernelFn {
     const g = f32(backend, dy)![0];
     const [n, dim] = y!.shape;
     const scale = 1 / temperature;
+    if (loss === "infoNce" && inputs.state3 === undefined) {
+      // infoNceSoftmax's state: dvalue/dS = g·G/(2n), da = scale·g·G·ŷ/(2n), db likewise Gᵀ·x̂.
+      const half = n * dim;
+      const grad = scratch("selfsup cosine grad", 2 * half);
+      const k = (scale * g) / (2 * n);
+      blas.sgemm(false, false, n, dim, n, k, e, n, units.subarray(half), dim, 0, grad, dim);
+      blas.sgemm(true, false, n, dim, n, k, e, n, units, dim, 0, grad.subarray(half), dim);
+      return normalizedGradients(backend, units, inv, grad, n, dim);
+    }
     const o = cosineOptions(loss, n, scale);
     // dvalue/dpositive_i for the target part, per unit of x̂·ŷ: -(rowWeight + colWeight)·g/τ.
     const ct = -(o.rowWeight + o.colWeight) * g * scale;
@@ -439,6 +563,7 @@ function cosineBackward(blas: Blas): KernelFn {
         eT,
         invT,
         true,
+        { da: scratch("selfsup cosine da", n * dim), db: new Float32Array(0) },
       );
       // The positive is the target and the extra logit: dp_i = (de_i·τ⁻¹ + ct) per unit x̂·k̂.
       for (let i = 0; i < n; i++) {
@@ -467,6 +592,10 @@ function cosineBackward(blas: Blas): KernelFn {
         eT,
         invT,
         false,
+        {
+          da: scratch("selfsup cosine da", 2 * n * dim),
+          db: scratch("selfsup cosine db", 2 * n * dim),
+        },
       );
       for (let i = 0; i < da.length; i++) da[i] += db[i];
       grad = da;
@@ -479,19 +608,39 @@ function cosineBackward(blas: Blas): KernelFn {
     } else {
       const ux = units.subarray(0, n * dim);
       const uy = units.subarray(n * dim);
-      const { da, db } = lseGradArrays(blas, ux, uy, n, n, dim, o, g, e, invS, eT, invT, false);
-      grad = new Float32Array(2 * n * dim);
+      const { da, db } = lseGradArrays(blas, ux, uy, n, n, dim, o, g, e, invS, eT, invT, false, {
+        da: scratch("selfsup cosine da", n * dim),
+        db: scratch("selfsup cosine db", n * dim),
+      });
+      grad = scratch("selfsup cosine grad", 2 * n * dim);
       const half = n * dim;
       for (let i = 0; i < half; i++) {
         grad[i] = da[i] + ct * uy[i];
         grad[half + i] = db[i] + ct * ux[i];
       }
     }
-    return [
-      backend.makeTensorInfo([n, dim], "float32", normalizeGradInto(units, inv, grad, 0, n, dim)),
-      backend.makeTensorInfo([n, dim], "float32", normalizeGradInto(units, inv, grad, n, n, dim)),
-    ];
+    return normalizedGradients(backend, units, inv, grad, n, dim);
   };
+}
+
+/**
+ * The gradients of x and y `[n, d]` from the units' gradient `grad` `[2n, d]`, through the
+ * normalization. Both in one buffer (two views): one allocation, and when the caller reads them
+ * out (they then never return to the pool) one fresh buffer per step instead of two.
+ */
+function normalizedGradients(
+  backend: CpuLikeBackend,
+  units: Float32Array,
+  inv: Float32Array,
+  grad: Float32Array,
+  n: number,
+  dim: number,
+): tf.TensorInfo[] {
+  const both = normalizeGradInto(units, inv, grad, 0, 2 * n, dim);
+  return [
+    backend.makeTensorInfo([n, dim], "float32", both.subarray(0, n * dim)),
+    backend.makeTensorInfo([n, dim], "float32", both.subarray(n * dim)),
+  ];
 }
 
 /** Row softmax of `x` `[rows, cols]` into `y`. */
