@@ -10,20 +10,25 @@
  * Environment: `SELFSUP_THREADS` (native's OpenMP threads and PyTorch's `set_num_threads`;
  * default: one per core), `SELFSUP_BENCH_BACKENDS` (default `native,wasm`), `SELFSUP_BENCH_SIZES`
  * (default `256,1024,4096`), `SELFSUP_BENCH_LOSSES` (default `ntXent,infoNce,mocoInfoNce`),
- * `SELFSUP_BENCH_ROUNDS` (default 3), `SELFSUP_PYTHON` (default `/usr/bin/python3`, then
+ * `SELFSUP_BENCH_ROUNDS` (default 3; `native-lse` in the backends is native with InfoNCE on the
+ * log-sum-exp path instead of oneDNN's softmax, for an A/B in one run), `SELFSUP_PYTHON` (default `/usr/bin/python3`, then
  * `python3`; without PyTorch the peer column is left out), `SELFSUP_PEER_MALLOC` (`keep`, the
  * default, or `default`: bench/peers/_malloc_env.ts). d = 128; MoCo uses a queue of K = 4096
  * keys and n queries, with the gradient to the queries only, as in MoCo.
  *
  * Prints, per case, the median milliseconds per forward + backward of each contender and the
- * median over rounds of the per-round ratios `native / torch` and `native / wasm`.
+ * median over rounds of the per-round ratios `native / torch` and `native / wasm`; then the same
+ * for process CPU time (`cpu:` lines; user + system of the whole process, which on a loaded
+ * machine tracks the work done where wall time also counts the waits for a core).
  *
  * @module
  */
+import process from "node:process";
 import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import { infoNce, mocoInfoNce, ntXent } from "../losses/mod.ts";
 import { peerAllocatorEnv, peerMallocMode } from "./peers/_malloc_env.ts";
+import { setInfoNceSoftmax } from "../backend/native/_dnnl_softmax.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -35,7 +40,7 @@ function env(name: string): string | undefined {
 
 const D = 128;
 const K = 4096;
-const BACKENDS = (env("SELFSUP_BENCH_BACKENDS") ?? "native,wasm").split(",") as BackendName[];
+const BACKENDS = (env("SELFSUP_BENCH_BACKENDS") ?? "native,wasm").split(",");
 const SIZES = (env("SELFSUP_BENCH_SIZES") ?? "256,1024,4096").split(",").map(Number);
 const LOSSES = (env("SELFSUP_BENCH_LOSSES") ?? "ntXent,infoNce,mocoInfoNce").split(",");
 const ROUNDS = Number(env("SELFSUP_BENCH_ROUNDS") ?? 3);
@@ -52,12 +57,14 @@ const median = (xs: number[]) => {
 
 /** Milliseconds of each of `count` forward + backward passes of `loss` on `backend`. */
 async function timeSelfsup(
-  backend: BackendName,
+  contender: string,
   loss: string,
   n: number,
   count: number,
-): Promise<{ ms: number[]; value: number }> {
+): Promise<{ ms: number[]; cpuMs: number[]; value: number }> {
+  const backend = (contender === "native-lse" ? "native" : contender) as BackendName;
   await useBackend(backend, { quiet: true });
+  setInfoNceSoftmax(contender !== "native-lse");
   const x1 = tf.randomNormal([n, D], 0, 1, "float32", 1) as tf.Tensor2D;
   const x2 = tf.randomNormal([n, D], 0, 1, "float32", 2) as tf.Tensor2D;
   const queue = tf.randomNormal([K, D], 0, 1, "float32", 3) as tf.Tensor2D;
@@ -68,9 +75,11 @@ async function timeSelfsup(
     : (a: tf.Tensor2D) => mocoInfoNce(a, x2, queue);
   const wrt = loss === "mocoInfoNce" ? [x1] : [x1, x2];
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   let value = NaN;
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const out = tf.valueAndGrads((...xs: tf.Tensor[]) =>
       (f as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Scalar)(
         xs[0] as tf.Tensor2D,
@@ -79,11 +88,13 @@ async function timeSelfsup(
     )(wrt);
     value = out.value.dataSync()[0];
     for (const g of out.grads) g.dataSync();
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1e3);
     ms.push(performance.now() - t0);
     tf.dispose([out.value, ...out.grads]);
   }
   tf.dispose([x1, x2, queue]);
-  return { ms, value };
+  return { ms, cpuMs, value };
 }
 
 /** Reads `stream` line by line (JSR's TextLineStream is out of reach here). */
@@ -110,7 +121,9 @@ function lineReader(stream: ReadableStream<Uint8Array>): {
 /** The PyTorch twin, or `undefined` when no python with torch starts. */
 async function startPeer(): Promise<
   | {
-    ask(request: Record<string, unknown>): Promise<{ ms: number[]; loss: number }>;
+    ask(
+      request: Record<string, unknown>,
+    ): Promise<{ ms: number[]; cpu_ms: number[]; loss: number }>;
     close(): void;
   }
   | undefined
@@ -168,30 +181,42 @@ for (const loss of LOSSES) {
   for (const n of SIZES) {
     const count = iterations(n);
     const perRound: Record<string, number[]> = {};
+    const cpuRound: Record<string, number[]> = {};
     const values: Record<string, number> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const backend of BACKENDS) {
         if (round === 0) await timeSelfsup(backend, loss, n, 1); // warm-up: kernels, buffers
-        const { ms, value } = await timeSelfsup(backend, loss, n, count);
+        const { ms, cpuMs, value } = await timeSelfsup(backend, loss, n, count);
         (perRound[backend] ??= []).push(median(ms));
+        (cpuRound[backend] ??= []).push(median(cpuMs));
         values[backend] = value;
       }
       if (peer) {
         const request = { loss, n, d: D, K, threads: THREADS, iterations: count + (round ? 0 : 1) };
-        const { ms } = await peer.ask(request);
+        const { ms, cpu_ms } = await peer.ask(request);
         (perRound.torch ??= []).push(median(round ? ms : ms.slice(1)));
+        (cpuRound.torch ??= []).push(median(round ? cpu_ms : cpu_ms.slice(1)));
       }
     }
-    const names = Object.keys(perRound);
-    const cells = names.map((name) => `${name} ${median(perRound[name]).toFixed(1)} ms`);
-    const ratio = (a: string, b: string) =>
-      perRound[a] && perRound[b]
-        ? `${a}/${b} ${median(perRound[a].map((v, i) => v / perRound[b][i])).toFixed(2)}x`
-        : undefined;
-    const ratios = [ratio("native", "torch"), ratio("native", "wasm"), ratio("wasm", "torch")]
-      .filter((r) => r !== undefined);
-    const line = `${loss} n=${n}: ${cells.join(", ")} | ${ratios.join(", ")} | loss ` +
-      Object.entries(values).map(([k, v]) => `${k} ${v.toFixed(5)}`).join(" ");
+    const summary = (table: Record<string, number[]>) => {
+      const names = Object.keys(table);
+      const cells = names.map((name) => `${name} ${median(table[name]).toFixed(1)} ms`);
+      const ratio = (a: string, b: string) =>
+        table[a] && table[b]
+          ? `${a}/${b} ${median(table[a].map((v, i) => v / table[b][i])).toFixed(2)}x`
+          : undefined;
+      const ratios = [
+        ratio("native", "torch"),
+        ratio("native", "wasm"),
+        ratio("wasm", "torch"),
+        ratio("native-lse", "torch"),
+        ratio("native", "native-lse"),
+      ].filter((r) => r !== undefined);
+      return `${cells.join(", ")} | ${ratios.join(", ")}`;
+    };
+    const line = `${loss} n=${n}: ${summary(perRound)} | loss ` +
+      Object.entries(values).map(([k, v]) => `${k} ${v.toFixed(5)}`).join(" ") +
+      `\n  cpu: ${summary(cpuRound)}`;
     console.log(line);
     rows.push(line);
   }

@@ -3,7 +3,7 @@
 A long-lived process so that the Deno bench can alternate with it in the same minutes: it reads one
 JSON request per line on stdin, {"loss": "ntXent" | "infoNce" | "mocoInfoNce", "n": int, "d": int,
 "K": int, "threads": int, "iterations": int}, and answers one JSON line {"ms": [per-iteration
-milliseconds], "loss": float}. Each iteration is a full forward + backward with the gradients
+milliseconds], "cpu_ms": [per-iteration process CPU milliseconds], "loss": float}. Each iteration is a full forward + backward with the gradients
 materialized, written the way SimCLR / MoCo code usually writes them in PyTorch (F.normalize, one
 similarity matmul, F.cross_entropy), with the same temperatures as selfsup's defaults.
 
@@ -63,16 +63,19 @@ def run(request):
     else:
         raise ValueError(f"unknown loss {loss_name}")
     ms = []
+    cpu_ms = []
     value = 0.0
     for _ in range(int(request["iterations"])):
         x1.grad = None
         x2.grad = None
         t0 = time.perf_counter()
+        c0 = time.process_time()
         loss = f()
         loss.backward()
         value = loss.item()
+        cpu_ms.append((time.process_time() - c0) * 1e3)
         ms.append((time.perf_counter() - t0) * 1e3)
-    return {"ms": ms, "loss": value}
+    return {"ms": ms, "cpu_ms": cpu_ms, "loss": value}
 
 
 def main():
