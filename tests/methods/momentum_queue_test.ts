@@ -72,6 +72,18 @@ Deno.test("momentumUpdate refuses a momentum outside [0, 1] and nets whose weigh
     name: "TypeError",
     message: "Cannot update momentum network wide from src: weights differ (6 vs 6 tensors)",
   });
+  // only the first kernel differs ([2, 4] vs [3, 4]): one mismatched tensor is enough
+  const x2 = tfl.input({ shape: [2] });
+  const d2 = tfl.layers.dense({ units: 4 }).apply(x2) as tfl.SymbolicTensor;
+  const y2 = tfl.layers.batchNormalization().apply(d2) as tfl.SymbolicTensor;
+  const narrow = tfl.model({ inputs: x2, outputs: y2, name: "narrow" });
+  const before = values(narrow);
+  assert.throws(() => momentumUpdate(narrow, source, 0.5), {
+    name: "TypeError",
+    message: "Cannot update momentum network narrow from src: weights differ (6 vs 6 tensors)",
+  });
+  assert.deepEqual(values(narrow), before, "nothing written before the check");
+  narrow.dispose();
   // a different number of tensors
   const small = tfl.sequential({
     name: "small",
