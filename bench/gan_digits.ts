@@ -120,6 +120,13 @@ const SPECS: readonly OptionSpec[] = [
   },
   { name: "classifier", type: "string", description: "folder caching the judge's weights" },
   {
+    name: "judge-samples",
+    type: "string",
+    description:
+      "judge only these raw float32 [N, 28, 28] files of samples in [0, 1] (comma-separated; " +
+      "e.g. bench/gan_peer/dcgan_mnist_twin.py's) and exit",
+  },
+  {
     name: "classifier-steps",
     type: "integer",
     description: "the judge's training steps",
@@ -287,6 +294,17 @@ async function main(args: ParsedOptions): Promise<number> {
     );
     console.log(`real test digits (1,000): ${verdict(judge(real))}`);
     real.dispose();
+  }
+
+  if (args.judgeSamples !== undefined) {
+    for (const file of String(args.judgeSamples).split(",")) {
+      const raw = await Deno.readFile(file);
+      const v = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      const s = tf.tensor4d(v, [v.length / 784, 28, 28, 1]);
+      console.log(`${file} (${v.length / 784}): ${verdict(judge(s))}`);
+      s.dispose();
+    }
+    return 0;
   }
 
   // 2. the GAN

