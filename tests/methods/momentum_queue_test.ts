@@ -142,6 +142,9 @@ Deno.test("enqueue refuses mismatched ranks or widths and more rows than the que
     [tf.zeros([3]), tf.zeros([1, 2]), "[3] and [1,2]"],
     [q, tf.zeros([2]), "[3,2] and [2]"],
     [q, tf.zeros([1, 3]), "[3,2] and [1,3]"],
+    // rank 3 with the matching width in position 1: only the rank checks catch these
+    [tf.zeros([3, 2, 1]), tf.zeros([1, 2]), "[3,2,1] and [1,2]"],
+    [q, tf.zeros([1, 2, 1]), "[3,2] and [1,2,1]"],
   ];
   for (const [a, b, shapes] of cases) {
     assert.throws(() => enqueue(a as tf.Tensor2D, b as tf.Tensor2D), {
