@@ -80,6 +80,14 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     default: "16,32,64",
   },
   {
+    name: "features",
+    type: "string",
+    description:
+      "what kNN and probe read from every encoder: pooled, or map (the flattened map before the pooling)",
+    choices: ["pooled", "map"],
+    default: "pooled",
+  },
+  {
     name: "no-baselines",
     type: "boolean",
     description: "leave out raw pixels, random init and supervised",
@@ -193,6 +201,7 @@ async function readEarlier(
     recipe?: RecipeName;
     widths: number[];
     views: Record<string, string>;
+    features: string;
   },
 ): Promise<{ meta: TableReportMeta; rows: TableRow[] } | undefined> {
   let text: string;
@@ -212,10 +221,19 @@ async function readEarlier(
     ...earlier.meta,
     widths: earlier.meta.widths ?? [16, 32, 64],
     views: earlier.meta.views ?? Object.fromEntries(TABLE_DATASETS.map((d) => [d, "mnist"])),
+    features: earlier.meta.features ?? "pooled",
   };
   const show = (v: unknown) => typeof v === "object" ? JSON.stringify(v) : String(v);
   for (
-    const key of ["steps", "batchSize", "probeEpochs", "recipe", "widths", "views"] as const
+    const key of [
+      "steps",
+      "batchSize",
+      "probeEpochs",
+      "recipe",
+      "widths",
+      "views",
+      "features",
+    ] as const
   ) {
     const a = key === "views"
       ? Object.fromEntries(Object.keys(want.views).map((d) => [d, had.views[d] ?? "mnist"]))
@@ -242,6 +260,7 @@ async function table(o: ParsedOptions): Promise<number> {
   if (o.from !== undefined) return await merge(String(o.from).split(","), out);
   const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
+  const features = o.features as "pooled" | "map";
   const widths = String(o.widths).split(",").map((s) => Number(s.trim()));
   if (!widths.length || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
     throw new UsageError(`--widths must be positive integers, received "${o.widths}"`);
@@ -260,6 +279,7 @@ async function table(o: ParsedOptions): Promise<number> {
       recipe,
       widths,
       views,
+      features,
     })
     : undefined;
   const loadStart = await loadAverage();
@@ -277,6 +297,7 @@ async function table(o: ParsedOptions): Promise<number> {
     recipe: recipe ?? "default",
     widths,
     views,
+    features,
     backend,
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     // a resumed run counts the earlier runs' time too
@@ -302,6 +323,7 @@ async function table(o: ParsedOptions): Promise<number> {
     probeEpochs,
     widths,
     views,
+    features,
     ...(methods ? { methods } : {}),
     ...(datasets ? { datasets } : {}),
     skipBaselines: !!o.noBaselines,

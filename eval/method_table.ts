@@ -1,5 +1,5 @@
 import { tf } from "../backend/tf.ts";
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { type Augmentation, fashionAugment, mnistAugment } from "../augment/mod.ts";
 import { fashionMnist, Loader, mnist } from "../data/mod.ts";
 import type { InMemoryDataset } from "../data/in_memory.ts";
@@ -100,10 +100,11 @@ export interface MethodTableOptions {
   /** Encoder widths (the pretrain CLI's convnet). @default [16, 32, 64] */
   widths?: number[];
   /**
-   * Views of every pretraining and of the supervised baseline, per dataset.
+   * Views of every pretraining and of the supervised baseline, per dataset: a preset's name, or
+   * (for experiments) an augmentation and the name the report gives it.
    * @default {@linkcode TABLE_DEFAULT_VIEWS}
    */
-  views?: Partial<Record<TableDataset, TableViews>>;
+  views?: Partial<Record<TableDataset, TableViews | { name: string; augment: Augmentation }>>;
   /**
    * Extra options of every method (e.g. SimCLR's `temperature`), after the table's own; for
    * experiments. @default {none}
@@ -114,6 +115,12 @@ export interface MethodTableOptions {
    * experiments. @default {none}
    */
   recipeOptions?: Partial<ResolveRecipeOptions>;
+  /**
+   * What the kNN and the probe read from an encoder: its pooled features, or the flattened map
+   * before its global pooling (4 x 4 x 64 = 1024 values for the 16-32-64 ConvNet at 28 px).
+   * @default "pooled"
+   */
+  features?: "pooled" | "map";
   /** Epochs of the linear probe over the 60k training features. @default 10 */
   probeEpochs?: number;
   /** Recipe family of every method. @default {each method's default (`defaultRecipeName`)} */
@@ -228,7 +235,28 @@ async function score(
   }
 }
 
-async function features(encoder: tfl.LayersModel, x: tf.Tensor4D): Promise<tf.Tensor2D> {
+/** The encoder up to its last layer before the global pooling (the same weights). */
+export function prePoolEncoder(encoder: tfl.LayersModel): tfl.LayersModel {
+  const last = encoder.layers.at(-1)!;
+  if (!/pool/i.test(last.getClassName())) {
+    throw new TypeError(
+      `Cannot take the pre-pool map: the encoder's last layer must be a pooling layer, received ${last.getClassName()}`,
+    );
+  }
+  return tfl.model({ inputs: encoder.inputs, outputs: last.input as tfl.SymbolicTensor });
+}
+
+async function features(
+  encoder: tfl.LayersModel,
+  x: tf.Tensor4D,
+  kind: "pooled" | "map" = "pooled",
+): Promise<tf.Tensor2D> {
+  if (kind === "map") {
+    return await extractFeatures(prePoolEncoder(encoder), x, {
+      batchSize: 500,
+      pool: "flatten",
+    }) as tf.Tensor2D;
+  }
   return await extractFeatures(encoder, x, { batchSize: 500, pool: "mean" }) as tf.Tensor2D;
 }
 
@@ -347,6 +375,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     views = {},
     methodOptions: extraMethodOptions = {},
     recipeOptions = {},
+    features: featureKind = "pooled",
     probeEpochs = 10,
     skipBaselines = false,
     recipe: recipeName,
@@ -476,11 +505,14 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
       loadDataset(dataset, "test"),
     ]);
     const train = toSplit(trainSet), test = toSplit(testSet);
-    const viewsName = views[dataset] ?? TABLE_DEFAULT_VIEWS[dataset];
+    const chosen = views[dataset] ?? TABLE_DEFAULT_VIEWS[dataset];
+    // a preset's name, or an experiment's own augmentation with its name
+    const viewsName = typeof chosen === "string" ? chosen : chosen.name;
+    const viewsAugment = () => typeof chosen === "string" ? tableAugment(chosen) : chosen.augment;
     try {
       const encode = async (encoder: tfl.LayersModel, seed: number) => {
-        const a = await features(encoder, train.images);
-        const b = await features(encoder, test.images);
+        const a = await features(encoder, train.images, featureKind);
+        const b = await features(encoder, test.images, featureKind);
         try {
           return await score(a, b, train, test, probeEpochs, seed);
         } finally {
@@ -534,7 +566,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
           await guarded(supervised, seed, async () => {
             log(`${dataset} supervised seed ${seed}: training ${steps} steps`);
             let labels: Int32Array = new Int32Array(0);
-            const setup = supervisedSetup(widths, seed, () => labels, tableAugment(viewsName));
+            const setup = supervisedSetup(widths, seed, () => labels, viewsAugment());
             const source = new Loader(trainSet, { batchSize, seed, epochs: Infinity });
             const labeled = (async function* () {
               for await (const batch of source) {
@@ -573,7 +605,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
               inputShape: [28, 28, 1],
               seed,
               widths,
-              augment: tableAugment(viewsName),
+              augment: viewsAugment(),
               ...(recipe.emaMomentum !== undefined && method !== "swav"
                 ? { momentum: recipe.emaMomentum }
                 : {}),

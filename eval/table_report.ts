@@ -20,6 +20,8 @@ export interface TableReportMeta {
   widths?: number[];
   /** Views per dataset (a resumed run must match; absent in older reports: mnist). */
   views?: Record<string, string>;
+  /** What kNN and probe read: pooled features or the pre-pool map (absent in older reports: pooled). */
+  features?: string;
   /** Load average when the run started and ended (`uptime`). */
   load?: string;
   /** Wall seconds of the whole run. */
@@ -73,9 +75,9 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
         meta.views
           ? `, views ${Object.entries(meta.views).map(([d, v]) => `${v} on ${d}`).join(", ")}`
           : ""
-      }${meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""}${
-        meta.load ? `, load ${meta.load}` : ""
-      }, ${meta.date}).`,
+      }${meta.features === "map" ? ", features: the encoder's map before its pooling" : ""}${
+        meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""
+      }${meta.load ? `, load ${meta.load}` : ""}, ${meta.date}).`,
     "",
     "Evaluation: the full 10k test set against the full 60k training set as kNN bank (cosine, " +
       "weights exp(sim / 0.1)), and a linear probe (AdamW, standardized features) on the 60k; " +
