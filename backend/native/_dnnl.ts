@@ -173,6 +173,7 @@ const SYMBOLS = {
   dnnl_post_ops_create: F(["buffer"]),
   dnnl_post_ops_destroy: F(["pointer"]),
   dnnl_post_ops_append_eltwise: F(["pointer", "f32", "i32", "f32", "f32"]),
+  dnnl_post_ops_append_sum: F(["pointer", "f32"]),
   dnnl_primitive_desc_create: F(["buffer", "buffer", "pointer", "pointer", "pointer"]),
   dnnl_primitive_desc_destroy: F(["pointer"]),
   dnnl_primitive_desc_query: F(["pointer", "i32", "i32", "buffer"]),
@@ -357,13 +358,18 @@ export interface Dnnl {
   ): Primitive;
   /** A primitive for an already created `dnnl_primitive_desc_t` (reorder, sum); takes ownership. */
   primitiveFromPd(pd: Deno.PointerValue, what: string): Primitive;
-  /** A reorder between two memory descriptors. */
-  reorder(from: MemoryDesc | Deno.PointerValue, to: MemoryDesc | Deno.PointerValue): Primitive;
+  /** A reorder between two memory descriptors (`attr`, e.g. a sum post-op, is not kept). */
+  reorder(
+    from: MemoryDesc | Deno.PointerValue,
+    to: MemoryDesc | Deno.PointerValue,
+    attr?: Deno.PointerValue,
+  ): Primitive;
   /**
-   * Attributes with eltwise post-ops `[alg, alpha, beta][]` (e.g. `[[ALG.eltwiseRelu, 0, 0]]`);
-   * the caller destroys them with `symbols.dnnl_primitive_attr_destroy` after `primitive()`.
+   * Attributes with eltwise post-ops `[alg, alpha, beta][]` (e.g. `[[ALG.eltwiseRelu, 0, 0]]`),
+   * after a sum post-op `dst = result + sum·dst` when `sum` is given; the caller destroys them
+   * with `symbols.dnnl_primitive_attr_destroy` after `primitive()`.
    */
-  postOpsAttr(ops: readonly [number, number, number][]): Deno.PointerValue;
+  postOpsAttr(ops: readonly [number, number, number][], sum?: number): Deno.PointerValue;
   /** The cached primitive under `key`, built once by `build`. */
   cached(key: string, build: () => Primitive): Primitive;
   /** Primitives in the cache. */
@@ -637,18 +643,29 @@ function open(): Dnnl {
     opDesc: () => new Uint8Array(OP_DESC_BYTES),
     primitive,
     primitiveFromPd: wrap,
-    reorder(from, to) {
+    reorder(from, to, attr) {
       const pdOut = ptrOut();
       check(
-        s.dnnl_reorder_primitive_desc_create(pdOut, mdPtr(from), engine, mdPtr(to), engine, null),
+        s.dnnl_reorder_primitive_desc_create(
+          pdOut,
+          mdPtr(from),
+          engine,
+          mdPtr(to),
+          engine,
+          attr ?? null,
+        ),
         "dnnl_reorder_primitive_desc_create",
       );
       return wrap(ptrOf(pdOut), "reorder");
     },
-    postOpsAttr(ops) {
+    postOpsAttr(ops, sum) {
       const out = ptrOut();
       check(s.dnnl_post_ops_create(out), "dnnl_post_ops_create");
       const postOps = ptrOf(out);
+      if (sum !== undefined) {
+        need("dnnl_post_ops_append_sum");
+        check(s.dnnl_post_ops_append_sum(postOps, sum), "dnnl_post_ops_append_sum");
+      }
       for (const [alg, alpha, beta] of ops) {
         check(
           s.dnnl_post_ops_append_eltwise(postOps, 1, alg, alpha, beta),

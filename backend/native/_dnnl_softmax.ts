@@ -375,11 +375,14 @@ export function setInfoNceSoftmax(on: boolean): boolean {
   return was;
 }
 
-/** Cached primitives for InfoNCE's `[n, n]` logits: row softmax in place, transpose, add. */
+/**
+ * Cached primitives for InfoNCE's `[n, n]` logits: row softmax in place, transpose, and the
+ * transpose added into its destination (a reorder with a sum post-op).
+ */
 function infoNcePrimitives(d: Dnnl, n: number): {
   softmax: Primitive;
   transpose: Primitive;
-  add: Primitive;
+  addTransposed: Primitive;
 } {
   const md = () => d.memoryDesc([n, n], TAG.ab);
   return {
@@ -397,14 +400,14 @@ function infoNcePrimitives(d: Dnnl, n: number): {
       `selfsup transpose ${n}x${n}`,
       () => d.reorder(md(), d.memoryDescStrides([n, n], [1, n])),
     ),
-    add: d.cached(`selfsup add ${n}x${n}`, () => {
-      const op = d.opDesc();
-      d.check(
-        d.symbols.dnnl_binary_desc_init(op, ALG.binaryAdd, md(), md(), md()) as number,
-        "dnnl_binary_desc_init",
-        `add [${n}, ${n}]`,
-      );
-      return d.primitive(op, { what: `add [${n}, ${n}]` });
+    // dst(i, j) += src(j, i): the source read as its own transpose.
+    addTransposed: d.cached(`selfsup add transposed ${n}x${n}`, () => {
+      const attr = d.postOpsAttr([], 1);
+      try {
+        return d.reorder(d.memoryDescStrides([n, n], [1, n]), md(), attr);
+      } finally {
+        d.symbols.dnnl_primitive_attr_destroy(attr);
+      }
     }),
   };
 }
@@ -441,9 +444,7 @@ function infoNceSoftmax(
   p.softmax.execute({ [ARG.src]: t, [ARG.dst]: t });
   let total = 0;
   for (let i = 0; i < n; i++) total -= Math.log(g[i * n + i]) + Math.log(t[i * n + i]);
-  const q = scratch("selfsup infonce q", n * n);
-  p.transpose.execute({ [ARG.src]: t, [ARG.dst]: q });
-  p.add.execute({ [ARG.src]: g, [ARG.src1]: q, [ARG.dst]: g });
+  p.addTransposed.execute({ [ARG.src]: t, [ARG.dst]: g }); // G = P + Q
   for (let i = 0; i < n; i++) g[i * n + i] -= 2;
   return { value: total / (2 * n), g };
 }
