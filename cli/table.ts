@@ -14,10 +14,12 @@ import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import {
   runMethodTable,
   TABLE_DATASETS,
+  TABLE_DEFAULT_FEATURES,
   TABLE_DEFAULT_VIEWS,
   TABLE_METHODS,
   TABLE_VIEWS,
   type TableDataset,
+  type TableFeatures,
   type TableViews,
 } from "../eval/method_table.ts";
 import { renderTableMarkdown, type TableReportMeta } from "../eval/table_report.ts";
@@ -85,7 +87,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     description:
       "what kNN and probe read from every encoder: pooled, or map (the flattened map before the pooling)",
     choices: ["pooled", "map"],
-    default: "pooled",
+    defaultText: Object.entries(TABLE_DEFAULT_FEATURES).map(([d, v]) => `${v} on ${d}`).join(", "),
   },
   {
     name: "no-baselines",
@@ -201,7 +203,7 @@ async function readEarlier(
     recipe?: RecipeName;
     widths: number[];
     views: Record<string, string>;
-    features: string;
+    features: Record<string, string>;
   },
 ): Promise<{ meta: TableReportMeta; rows: TableRow[] } | undefined> {
   let text: string;
@@ -221,7 +223,8 @@ async function readEarlier(
     ...earlier.meta,
     widths: earlier.meta.widths ?? [16, 32, 64],
     views: earlier.meta.views ?? Object.fromEntries(TABLE_DATASETS.map((d) => [d, "mnist"])),
-    features: earlier.meta.features ?? "pooled",
+    features: earlier.meta.features ??
+      Object.fromEntries(TABLE_DATASETS.map((d) => [d, "pooled"])),
   };
   const show = (v: unknown) => typeof v === "object" ? JSON.stringify(v) : String(v);
   for (
@@ -237,6 +240,8 @@ async function readEarlier(
   ) {
     const a = key === "views"
       ? Object.fromEntries(Object.keys(want.views).map((d) => [d, had.views[d] ?? "mnist"]))
+      : key === "features"
+      ? Object.fromEntries(Object.keys(want.features).map((d) => [d, had.features[d] ?? "pooled"]))
       : had[key];
     if (show(a) !== show(want[key])) {
       throw new UsageError(
@@ -260,7 +265,11 @@ async function table(o: ParsedOptions): Promise<number> {
   if (o.from !== undefined) return await merge(String(o.from).split(","), out);
   const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
-  const features = o.features as "pooled" | "map";
+  const features = Object.fromEntries(
+    (datasets ?? TABLE_DATASETS).map((
+      d,
+    ) => [d, (o.features as TableFeatures | undefined) ?? TABLE_DEFAULT_FEATURES[d]]),
+  ) as Record<TableDataset, TableFeatures>;
   const widths = String(o.widths).split(",").map((s) => Number(s.trim()));
   if (!widths.length || !widths.every((w) => Number.isInteger(w) && w >= 1)) {
     throw new UsageError(`--widths must be positive integers, received "${o.widths}"`);

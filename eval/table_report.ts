@@ -20,8 +20,11 @@ export interface TableReportMeta {
   widths?: number[];
   /** Views per dataset (a resumed run must match; absent in older reports: mnist). */
   views?: Record<string, string>;
-  /** What kNN and probe read: pooled features or the pre-pool map (absent in older reports: pooled). */
-  features?: string;
+  /**
+   * What kNN and probe read per dataset: `pooled` features or the pre-pool `map` (absent in older
+   * reports: pooled).
+   */
+  features?: Record<string, string>;
   /** Load average when the run started and ended (`uptime`). */
   load?: string;
   /** Wall seconds of the whole run. */
@@ -75,9 +78,17 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
         meta.views
           ? `, views ${Object.entries(meta.views).map(([d, v]) => `${v} on ${d}`).join(", ")}`
           : ""
-      }${meta.features === "map" ? ", features: the encoder's map before its pooling" : ""}${
-        meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""
-      }${meta.load ? `, load ${meta.load}` : ""}, ${meta.date}).`,
+      }${
+        meta.features
+          ? `, encoder features ${
+            Object.entries(meta.features).map(([d, v]) =>
+              `${v === "map" ? "the map before the pooling" : "pooled"} on ${d}`
+            ).join(", ")
+          }`
+          : ""
+      }${meta.seconds !== undefined ? `, ${(meta.seconds / 60).toFixed(1)} min in all` : ""}${
+        meta.load ? `, load ${meta.load}` : ""
+      }, ${meta.date}).`,
     "",
     "Evaluation: the full 10k test set against the full 60k training set as kNN bank (cosine, " +
       "weights exp(sim / 0.1)), and a linear probe (AdamW, standardized features) on the 60k; " +
