@@ -3,20 +3,9 @@ import { PRETRAIN_OPTIONS, pretrainMain } from "../../cli/pretrain.ts";
 import { parseOptions } from "../../cli/_args.ts";
 import { mnist } from "../../data/mod.ts";
 import { knnTop1Reference } from "../train/_knn_reference.ts";
+import { captureMain } from "./_helpers.ts";
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await pretrainMain(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = (args: string[]) => captureMain(pretrainMain, args);
 
 Deno.test("pretrain rejects unknown options with a clear message and exit code 2", async () => {
   const r = await capture(["--epocs", "3"]);

@@ -10,64 +10,12 @@ import { givenOptions, parseOptions } from "../../cli/_args.ts";
 import { importMismatches, readImports } from "../../cli/_protocol_import.ts";
 import { applyPresets } from "../../cli/_protocol_configs.ts";
 import { plan } from "../../cli/_protocol_plan.ts";
+import { captureMain, exists, tinyProtocolArgs } from "./_helpers.ts";
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await protocolMain(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = (args: string[]) => captureMain(protocolMain, args);
 
 /** One method, one labeled size, 1 epoch each: a seed takes a few seconds. */
-const TINY = [
-  "--dataset",
-  "mnist-lines",
-  "--methods",
-  "simclr",
-  "--unlabeled",
-  "32",
-  "--pretrain-batch",
-  "16",
-  "--labeled",
-  "16",
-  "--test",
-  "16",
-  "--fractions",
-  "1",
-  "--pretrain-epochs",
-  "1",
-  "--head-epochs",
-  "1",
-  "--finetune-epochs",
-  "1",
-  "--supervised-epochs",
-  "1",
-  "--widths",
-  "4,8",
-  "--head-hidden",
-  "8",
-  "--umap-points",
-  "0",
-  "--checkpoint-every",
-  "1",
-  "--quiet",
-];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const TINY = [...tinyProtocolArgs({ methods: "simclr" }), "--quiet"];
 
 const readResults = async (dir: string) =>
   JSON.parse(await Deno.readTextFile(`${dir}/results.json`)) as ProtocolResults;

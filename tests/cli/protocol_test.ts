@@ -9,61 +9,12 @@ import { camelCase, givenOptions, parseOptions } from "../../cli/_args.ts";
 import { applyPresets, CONFIGS, ourChoices, SOURCE_SETTINGS } from "../../cli/_protocol_configs.ts";
 import { type ArmRecord, reportMarkdown } from "../../cli/_protocol_report.ts";
 import { verdicts } from "../../cli/_protocol_verdict.ts";
+import { captureMain, exists, tinyProtocolArgs } from "./_helpers.ts";
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await protocolMain(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = (args: string[]) => captureMain(protocolMain, args);
 
 /** A protocol small enough for a test: 32 unlabeled lines, 16 labeled, 16 test, 1 epoch each. */
-const TINY = [
-  "--dataset",
-  "mnist-lines",
-  "--unlabeled",
-  "32",
-  "--pretrain-batch",
-  "16",
-  "--labeled",
-  "16",
-  "--test",
-  "16",
-  "--fractions",
-  "0.5,1",
-  "--pretrain-epochs",
-  "1",
-  "--head-epochs",
-  "1",
-  "--finetune-epochs",
-  "1",
-  "--supervised-epochs",
-  "1",
-  "--widths",
-  "4,8",
-  "--head-hidden",
-  "8",
-  "--umap-points",
-  "12",
-  "--checkpoint-every",
-  "1",
-];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const TINY = tinyProtocolArgs({ fractions: "0.5,1", "umap-points": "12" });
 
 async function mtimes(dir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();

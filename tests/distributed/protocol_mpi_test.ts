@@ -6,42 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { mpiAvailable, runUnderMpirun, stepRecords } from "./_mpirun.ts";
+import { tinyProtocolArgs } from "../cli/_helpers.ts";
 
 const CLI = new URL("../../cli/protocol.ts", import.meta.url).pathname;
 
 /** The smallest protocol: 32 unlabeled lines in global batches of 2 x 8, one epoch each. */
-const TINY = [
-  "--dataset",
-  "mnist-lines",
-  "--methods",
-  "simclr",
-  "--unlabeled",
-  "32",
-  "--pretrain-batch",
-  "8",
-  "--labeled",
-  "8",
-  "--test",
-  "8",
-  "--fractions",
-  "1",
-  "--pretrain-epochs",
-  "1",
-  "--head-epochs",
-  "1",
-  "--finetune-epochs",
-  "1",
-  "--supervised-epochs",
-  "1",
-  "--widths",
-  "4,8",
-  "--head-hidden",
-  "8",
-  "--umap-points",
-  "0",
-  "--checkpoint-every",
-  "1",
-];
+const TINY = tinyProtocolArgs({
+  methods: "simclr",
+  "pretrain-batch": "8",
+  labeled: "8",
+  test: "8",
+});
 
 function protocol(args: string[]): Promise<string> {
   // a rank left waiting (at a barrier rank 0 never reaches) fails the test, not hangs it
