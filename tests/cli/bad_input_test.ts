@@ -8,21 +8,10 @@ import { tableMain } from "../../cli/table.ts";
 import { webMain } from "../../web/serve.ts";
 import { lintMain } from "../../.ci/lint.ts";
 import { mutateMain } from "../../bench/mutate.ts";
+import { captureMain } from "./_helpers.ts";
 
-async function capture(
-  main: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const { log, error, warn } = console;
-  console.log = () => {};
-  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), err: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
+const capture = (main: (args: string[]) => Promise<number>, args: string[]) =>
+  captureMain(main, args, { warnings: "err" });
 
 /** One `error: ...` line matching `pattern`, exit 2, no stack trace. */
 function assertOneLine(r: { code: number; err: string }, pattern: RegExp, what: string) {

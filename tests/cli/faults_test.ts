@@ -9,22 +9,10 @@ import { protocolMain } from "../../cli/protocol.ts";
 import { pretextPreviewMain } from "../../cli/_preview_pretext.ts";
 import { badFolder } from "../data/_bad_folder.ts";
 import { type OptionSpec, runCommand } from "../../cli/_args.ts";
+import { captureMain } from "./_helpers.ts";
 
-async function capture(
-  main: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error, warn } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
+const capture = (main: (args: string[]) => Promise<number>, args: string[]) =>
+  captureMain(main, args, { warnings: "err" });
 
 const pretrain = (args: string[]) => capture(pretrainMain, args);
 

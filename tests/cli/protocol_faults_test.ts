@@ -5,19 +5,9 @@
 import assert from "node:assert/strict";
 import { protocolMain } from "../../cli/protocol.ts";
 import { badFolder } from "../data/_bad_folder.ts";
+import { captureMain } from "./_helpers.ts";
 
-async function capture(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error, warn } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await protocolMain(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
+const capture = (args: string[]) => captureMain(protocolMain, args, { warnings: "err" });
 
 /** A folder protocol of a second: 4 test, 4 labeled, 8 pretraining images, one epoch each. */
 function folderArgs(folder: string, out: string, name: string): string[] {
