@@ -1,4 +1,4 @@
-import type { TableRow } from "./method_table.ts";
+import { TABLE_METHODS, type TableRow } from "./method_table.ts";
 
 /** What a table report says about its run. */
 export interface TableReportMeta {
@@ -128,12 +128,19 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
     const ssl = rs.filter((r) => r.kind === "ssl");
     if (raw && ssl.length) {
       const below = ssl.filter((r) => meanOf(r.knn20) <= meanOf(raw.knn20)).map((r) => r.method);
+      // the table's SSL methods: every method but the pretext tasks rotation and jigsaw
+      const all = TABLE_METHODS.length - 2;
+      const partial = ssl.length < all
+        ? ` (only ${ssl.length} of the table's ${all} SSL methods in this report: ${
+          ssl.map((r) => r.method).join(", ")
+        })`
+        : "";
       out.push(
         below.length === 0
-          ? `- Every SSL method beats raw pixels at k = 20 (${pct(raw.knn20)}%).`
+          ? `- Every SSL method beats raw pixels at k = 20 (${pct(raw.knn20)}%)${partial}.`
           : `- Below raw pixels at k = 20 (${pct(raw.knn20)}%): ${below.join(", ")} (${
             ssl.length - below.length
-          } of ${ssl.length} SSL methods beat them).`,
+          } of ${ssl.length} SSL methods beat them)${partial}.`,
       );
     }
     const sup = rs.find((r) => r.method === "supervised");

@@ -4,8 +4,11 @@ import {
   prePoolEncoder,
   runMethodTable,
   TABLE_DEFAULT_VIEWS,
+  TABLE_METHODS,
   type TableDataset,
+  type TableRow,
 } from "../../eval/method_table.ts";
+import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { tableMain } from "../../cli/table.ts";
 import { type Augmentation, fashionAugment } from "../../augment/mod.ts";
 import { convNet } from "../../models/mod.ts";
@@ -112,4 +115,33 @@ Deno.test("deno task table --resume refuses another views, widths or features (e
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("table report: 'every SSL method beats raw pixels' names how many of them it holds", () => {
+  const row = (method: string, kind: TableRow["kind"], v: number): TableRow => ({
+    dataset: "fashion-mnist",
+    method,
+    kind,
+    seeds: [0],
+    knn20: [v],
+    knn200: [v],
+    linear: [v],
+    trainSeconds: [0],
+    finalLoss: [NaN],
+    zStd: [NaN],
+  });
+  const meta = { command: "", steps: 1, batchSize: 64, seeds: [0], backend: "cpu", date: "" };
+  const one = renderTableMarkdown(
+    [row("raw pixels", "baseline", 0.8), row("simclr", "ssl", 0.9)],
+    meta,
+  );
+  assert.match(
+    one,
+    /Every SSL method beats raw pixels at k = 20 \(80\.0%\) \(only 1 of the table's 9 SSL methods in this report: simclr\)\./,
+  );
+  const nine = TABLE_METHODS.filter((m) => m !== "rotation" && m !== "jigsaw").map((m) =>
+    row(m, "ssl", 0.9)
+  );
+  const all = renderTableMarkdown([row("raw pixels", "baseline", 0.8), ...nine], meta);
+  assert.match(all, /Every SSL method beats raw pixels at k = 20 \(80\.0%\)\./);
 });
