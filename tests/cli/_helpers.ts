@@ -1,9 +1,10 @@
 /**
  * Shared by the command-line tests: running a task's `main` with its console captured, the
- * smallest protocol run's arguments, and whether a path exists.
+ * smallest protocol run's arguments, whether a path exists, and the shape of a user error.
  *
  * @module
  */
+import assert from "node:assert/strict";
 
 /** What a task's `main` printed (console.log as `out`, console.error as `err`) and returned. */
 export interface Captured {
@@ -72,4 +73,17 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A user error as every task reports it: exit 2, one `error: ...` line matching `pattern`, no stack trace. */
+export function assertUserError(
+  r: { code: number; err: string },
+  pattern: RegExp,
+  what: string,
+): void {
+  assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.err}`);
+  const lines = r.err.split("\n").filter((l) => l.startsWith("error: "));
+  assert.equal(lines.length, 1, `${what}: one error line\n${r.err}`);
+  assert.match(lines[0], pattern, what);
+  assert.ok(!/^\s+at /m.test(r.err), `${what}: no stack trace\n${r.err}`);
 }

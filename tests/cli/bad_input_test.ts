@@ -8,19 +8,10 @@ import { tableMain } from "../../cli/table.ts";
 import { webMain } from "../../web/serve.ts";
 import { lintMain } from "../../.ci/lint.ts";
 import { mutateMain } from "../../bench/mutate.ts";
-import { captureMain } from "./_helpers.ts";
+import { assertUserError, captureMain } from "./_helpers.ts";
 
 const capture = (main: (args: string[]) => Promise<number>, args: string[]) =>
   captureMain(main, args, { warnings: "err" });
-
-/** One `error: ...` line matching `pattern`, exit 2, no stack trace. */
-function assertOneLine(r: { code: number; err: string }, pattern: RegExp, what: string) {
-  assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.err}`);
-  const lines = r.err.split("\n").filter((l) => l.startsWith("error: "));
-  assert.equal(lines.length, 1, `${what}: one error line\n${r.err}`);
-  assert.match(lines[0], pattern, what);
-  assert.ok(!/^\s+at /m.test(r.err), `${what}: no stack trace\n${r.err}`);
-}
 
 const NEVER = () => Promise.reject(new Error("must not run"));
 
@@ -63,7 +54,7 @@ Deno.test("every task: bad input is one error line with exit 2", async () => {
       ["mutate --onyl", (a) => mutateMain(a, NEVER), ["--onyl", "x"], /did you mean --only/],
     ];
     for (const [what, main, args, pattern] of cases) {
-      assertOneLine(await capture(main, args), pattern, what);
+      assertUserError(await capture(main, args), pattern, what);
     }
     // nothing was trained before the bad --export was refused
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name).sort(), ["afile", "bad.json"]);

@@ -9,21 +9,12 @@ import { protocolMain } from "../../cli/protocol.ts";
 import { pretextPreviewMain } from "../../cli/_preview_pretext.ts";
 import { badFolder } from "../data/_bad_folder.ts";
 import { type OptionSpec, runCommand } from "../../cli/_args.ts";
-import { captureMain } from "./_helpers.ts";
+import { assertUserError, captureMain } from "./_helpers.ts";
 
 const capture = (main: (args: string[]) => Promise<number>, args: string[]) =>
   captureMain(main, args, { warnings: "err" });
 
 const pretrain = (args: string[]) => capture(pretrainMain, args);
-
-/** One `error: ...` line, exit 2, no stack trace. */
-function assertUserError(r: { code: number; err: string }, pattern: RegExp, what: string) {
-  assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.err}`);
-  const lines = r.err.split("\n").filter((l) => l.startsWith("error: "));
-  assert.equal(lines.length, 1, `${what}: one error line\n${r.err}`);
-  assert.match(lines[0], pattern, what);
-  assert.ok(!/^\s+at /m.test(r.err), `${what}: no stack trace\n${r.err}`);
-}
 
 /** A two-step pretraining run on an image folder (convnet 4-8, batch 4): about a second. */
 function tinyArgs(folder: string, out: string, name: string): string[] {
