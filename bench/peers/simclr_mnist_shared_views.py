@@ -277,11 +277,18 @@ def summary(dirs):
                 row[cell] = 100 * r["knnTop1"]
                 row[cell + "Loss"] = sum(r["losses"][-100:]) / len(r["losses"][-100:])
         rows.append(row)
-        print(json.dumps(row))
 
     def paired(f, keys):
         return [f(r) for r in rows if all(k in r for k in keys)]
 
+    # a markdown table: kNN per cell (last-100-step mean loss in brackets), then mean +- sd
+    cell = lambda r, c: f"{r[c]:.1f}% ({r[c + 'Loss']:.4f})" if c in r else "-"
+    print("| DIR | " + " | ".join(CELLS.values()) + " |")
+    print("| --- |" + " ---: |" * len(CELLS))
+    for r in rows:
+        print(f"| {r['dir']} | " + " | ".join(cell(r, c) for c in CELLS) + " |")
+    ms = lambda v: f"{np.mean(v):.2f} +- {np.std(v, ddof=1):.2f}" if len(v) > 1 else "-"
+    print("| mean +- sd | " + " | ".join(ms(paired(lambda r, c=c: r[c], [c])) for c in CELLS) + " |")
     out = {c: mean_se(paired(lambda r, c=c: r[c], [c])) for c in CELLS}
     out["views, selfsup trainer (st - ss)"] = mean_se(paired(lambda r: r["st"] - r["ss"], ["st", "ss"]))
     out["views, twin trainer (tt - ts)"] = mean_se(paired(lambda r: r["tt"] - r["ts"], ["tt", "ts"]))
@@ -292,7 +299,9 @@ def summary(dirs):
     out["own pipelines (ss - tt)"] = mean_se(paired(lambda r: r["ss"] - r["tt"], ["ss", "tt"]))
     out["loss, views (st - ss + tt - ts) / 2"] = mean_se(paired(
         lambda r: (r["stLoss"] - r["ssLoss"] + r["ttLoss"] - r["tsLoss"]) / 2, CELLS))
-    print(json.dumps(out, indent=1))
+    for k, v in out.items():
+        if v and k not in CELLS:
+            print(f"{k}: {v['mean']:+.2f} +- {v['se'] or float('nan'):.2f} (se, {v['n']} seeds)")
 
 
 def main():
