@@ -108,6 +108,12 @@ Deno.test("relative-patch: head [2D] -> 256 (BN, ReLU) -> 8 by default; name, tr
   );
   assert.deepEqual(ids(setup.method.trainable(setup.nets)), ids(want));
   assert.equal(setup.encoder, setup.nets.encoder);
+  // the encoder is built for any size: predict (which checks shapes) takes a patch and the image
+  for (const size of [9, 28]) {
+    const y = tf.tidy(() => setup.nets.encoder.predict(tf.zeros([1, size, size, 1])) as tf.Tensor);
+    assert.deepEqual(y.shape, [1, d], `size ${size}`);
+    y.dispose();
+  }
   assert.throws(
     () =>
       relativePatch({ encoder: toySequenceEncoder([28, 28, 1]), inputShape: [28, 28, 1], seed: 0 }),
