@@ -5,6 +5,7 @@ import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
 import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { oldTableMeta } from "./_table_meta.ts";
 
 await setupBackend();
 
@@ -111,16 +112,7 @@ Deno.test("method table resumes: a killed run continues at the seed where it sto
 Deno.test("deno task table --resume refuses a report made with another budget (exit code 2)", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const meta = {
-      command: "deno task table --steps 5",
-      steps: 5,
-      batchSize: 64,
-      seeds: [0],
-      probeEpochs: 10,
-      recipe: "default",
-      backend: "cpu",
-      date: "",
-    };
+    const meta = oldTableMeta();
     await Deno.writeTextFile(`${dir}/t.json`, JSON.stringify({ meta, rows: [] }));
     assert.equal(await tableMain(["--steps", "7", "--out", `${dir}/t`, "--resume"]), 2);
     assert.equal(

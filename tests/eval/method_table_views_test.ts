@@ -15,6 +15,7 @@ import { convNet } from "../../models/mod.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
 import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { oldTableMeta } from "./_table_meta.ts";
 
 await setupBackend();
 
@@ -79,16 +80,7 @@ Deno.test("deno task table --resume refuses another views, widths or features (e
   const dir = await Deno.makeTempDir();
   try {
     // a report from before --views / --widths / --features: mnistAugment, 16-32-64, pooled
-    const meta = {
-      command: "deno task table --steps 5",
-      steps: 5,
-      batchSize: 64,
-      seeds: [0],
-      probeEpochs: 10,
-      recipe: "default",
-      backend: "cpu",
-      date: "",
-    };
+    const meta = oldTableMeta();
     await Deno.writeTextFile(`${dir}/t.json`, JSON.stringify({ meta, rows: [] }));
     // (were one accepted, the run would train one 5-step row and exit 0: the test fails)
     const base = ["--steps", "5", "--out", `${dir}/t`, "--resume", "--datasets", "mnist"];
