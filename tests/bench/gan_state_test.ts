@@ -20,7 +20,31 @@ import {
 } from "../../bench/_gan_state.ts";
 import { setupBackend } from "../_utils.ts";
 
-await setupBackend();
+const backend = await setupBackend();
+
+/**
+ * On native, a training step's batch-norm gradient takes the unfused oneDNN path the first time a
+ * graph runs and the fused batch norm + ReLU path afterwards (backend/native), so a resumed
+ * process's first step matches the uninterrupted run's to float32 rounding, not bit for bit; every
+ * other backend must match exactly.
+ */
+function maxDiff(got: number[][], want: number[][]): number {
+  let d = 0;
+  got.forEach((g, i) => g.forEach((v, j) => d = Math.max(d, Math.abs(v - want[i][j]))));
+  return d;
+}
+function assertSameRun(got: number[][], want: number[][]): void {
+  assert.equal(got.length, want.length);
+  if (backend !== "native") {
+    return got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
+  }
+  got.forEach((g, i) =>
+    g.forEach((v, j) => {
+      const tol = 1e-6 + 1e-4 * Math.abs(want[i][j]);
+      assert.ok(Math.abs(v - want[i][j]) <= tol, `tensor ${i}[${j}]: ${v} vs ${want[i][j]}`);
+    })
+  );
+}
 
 const small = {
   encoder: "convnet" as const,
@@ -107,14 +131,13 @@ Deno.test("gan checkpoint: stopped after 2 of 5 iterations and resumed, the run 
     train(resumed, ganBatchSampler(SEED, read), read.iteration, TOTAL);
 
     const want = await snapshot(whole);
-    const got = await snapshot(resumed);
-    assert.equal(got.length, want.length);
-    got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
-    // and differs from a run that resumed without the checkpoint's sampler
+    assertSameRun(await snapshot(resumed), want);
+    // and differs from a run that resumed without the checkpoint's sampler (by far more than
+    // rounding)
     const other = build(7);
     const again = await loadGanState(dir, other.nets, other.optD, other.optG);
     train(other, ganBatchSampler(SEED, { ...again, sampler: undefined }), 2, TOTAL);
-    assert.notDeepEqual(await snapshot(other), want);
+    assert.ok(maxDiff(await snapshot(other), want) > 1e-4);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

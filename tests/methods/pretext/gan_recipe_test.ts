@@ -23,7 +23,8 @@ Deno.test("gan follows DCGAN: z ~ U(-1, 1), tanh generator with BatchNorm on all
   // uniform on [-1, 1]: bounded, std 1 / sqrt(3) = 0.577 (a standard normal: unbounded, std 1)
   assert.ok(Math.min(...zs) >= -1 && Math.max(...zs) <= 1 && Math.max(...zs) > 0.99);
   assert.ok(Math.abs(std - 1 / Math.sqrt(3)) < 0.01, `z std ${std}`);
-  // generator: tanh output; every hidden Dense/transposed conv is followed by BatchNorm, the output not
+  // generator: tanh output; every hidden Dense/transposed conv is followed by BatchNorm, the output
+  // not
   const layers = setup.nets.generator.layers;
   const weighted = layers.map((l, i) => [l, i] as const).filter(([l]) =>
     ["Dense", "Conv2DTranspose"].includes(l.getClassName())
@@ -31,8 +32,11 @@ Deno.test("gan follows DCGAN: z ~ U(-1, 1), tanh generator with BatchNorm on all
   const last = weighted[weighted.length - 1];
   assert.equal((last[0].getConfig() as { activation: string }).activation, "tanh");
   assert.equal(last[1], layers.length - 1);
+  // (the projection's BatchNorm comes after its reshape to a 4 x 4 x C map: per channel, as
+  // dcgan.torch)
   for (const [, i] of weighted.slice(0, -1)) {
-    assert.equal(layers[i + 1].getClassName(), "BatchNormalization", layers[i].name);
+    const next = layers[i + 1].getClassName() === "Reshape" ? i + 2 : i + 1;
+    assert.equal(layers[next].getClassName(), "BatchNormalization", layers[i].name);
   }
   // samples come back in [0, 1] and use the range
   const s = setup.method.sample(setup.nets, 16, 0);
