@@ -262,18 +262,19 @@ export function prePoolEncoder(encoder: tfl.LayersModel): tfl.LayersModel {
   return tfl.model({ inputs: encoder.inputs, outputs: last.input as tfl.SymbolicTensor });
 }
 
+/** Features of both splits, the pre-pool model (for `map`) built once for the two. */
 async function features(
   encoder: tfl.LayersModel,
-  x: tf.Tensor4D,
+  splits: [tf.Tensor4D, tf.Tensor4D],
   kind: "pooled" | "map" = "pooled",
-): Promise<tf.Tensor2D> {
-  if (kind === "map") {
-    return await extractFeatures(prePoolEncoder(encoder), x, {
-      batchSize: 500,
-      pool: "flatten",
-    }) as tf.Tensor2D;
+): Promise<tf.Tensor2D[]> {
+  const model = kind === "map" ? prePoolEncoder(encoder) : encoder;
+  const pool = kind === "map" ? "flatten" : "mean";
+  const out: tf.Tensor2D[] = [];
+  for (const x of splits) {
+    out.push(await extractFeatures(model, x, { batchSize: 500, pool }) as tf.Tensor2D);
   }
-  return await extractFeatures(encoder, x, { batchSize: 500, pool: "mean" }) as tf.Tensor2D;
+  return out;
 }
 
 /** Trains `setup` for `steps` on the training images; returns loss, zStd and seconds. */
@@ -529,8 +530,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     const viewsAugment = () => typeof chosen === "string" ? tableAugment(chosen) : chosen.augment;
     try {
       const encode = async (encoder: tfl.LayersModel, seed: number) => {
-        const a = await features(encoder, train.images, featureKind);
-        const b = await features(encoder, test.images, featureKind);
+        const [a, b] = await features(encoder, [train.images, test.images], featureKind);
         try {
           return await score(a, b, train, test, probeEpochs, seed);
         } finally {
