@@ -34,23 +34,17 @@ import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_arg
 import { loadProtocolData } from "./_protocol_data.ts";
 import { checkRunName, formatCounts, guardFreshRun, readRunJson, resumeOptions } from "./_runs.ts";
 import { broadcastText, initWorld, launchedUnderMpi, type World } from "../distributed/mod.ts";
-import {
-  type ArmRecord,
-  type PretrainRecord,
-  type ProtocolResults,
-  reportMarkdown,
-} from "./_protocol_report.ts";
-import { writePlots } from "./_protocol_plots.ts";
+import type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
 import { PROTOCOL_OPTIONS, RUNTIME_OPTIONS, USAGE } from "./_protocol_options.ts";
-import { applyPresets, CONFIGS, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
+import { applyPresets } from "./_protocol_configs.ts";
 import { list, plan, seedDir } from "./_protocol_plan.ts";
-import { type Context, exists, writeJson } from "./_protocol_io.ts";
+import { type Context, writeJson } from "./_protocol_io.ts";
 import { armStage, initialModels, pretrainStage } from "./_protocol_stages.ts";
 import { umapStage } from "./_protocol_umap.ts";
 import { overallProgress, type StageEstimate } from "./_protocol_probe.ts";
 import { estimate } from "./_protocol_estimate.ts";
-import { decidingSize, verdicts } from "./_protocol_verdict.ts";
-import { type Imports, readImports } from "./_protocol_import.ts";
+import { readImports } from "./_protocol_import.ts";
+import { checkReportDir, publishResults, startingUmap } from "./_protocol_publish.ts";
 
 export type { ArmRecord, PretrainRecord, ProtocolResults } from "./_protocol_report.ts";
 export { PROTOCOL_OPTIONS, REFERENCE_SIZES } from "./_protocol_options.ts";
@@ -232,10 +226,6 @@ async function protocolRun(
     console.error(`${data.label}: ${formatCounts(data.images)}`);
     (config.resolved as Record<string, unknown>).images = data.images;
   }
-  if (o.estimate) {
-    world?.barrier();
-    return { name: p.name } as ProtocolResults;
-  }
   if (lead && !reportOnly) {
     await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
     if (!o.resume) await writeJson(`${p.dir}/config.json`, config);
@@ -296,86 +286,26 @@ async function protocolRun(
     }
   }
   // the UMAP: an imported report's (its plots copied here), else the first seed run here
-  let umap: ProtocolResults["umap"] = null;
-  if (imports.umap) {
-    await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
-    for (const f of imports.umap.umap.plots) {
-      await Deno.copyFile(`${imports.umap.dir}/plots/${f}`, `${p.dir}/plots/${f}`);
-    }
-    umap = imports.umap.umap;
-  } else if (reportOnly) {
-    // --report runs no UMAP: it keeps the one the run wrote, if its plots are still there
-    const before = await readRunJson<ProtocolResults>(`${p.dir}/results.json`).catch(() => null);
-    const kept = before?.umap;
-    if (
-      kept &&
-      (await Promise.all(kept.plots.map((f) => exists(`${p.dir}/plots/${f}`)))).every(Boolean)
-    ) {
-      umap = kept;
-    }
-  }
-  // results.json, report.md and plots of the seeds finished so far: after every seed, so a lost
-  // machine loses at most the seed under way (`--import` takes the finished ones back)
-  const publish = async (pending: number[]): Promise<ProtocolResults> => {
-    await Deno.mkdir(`${p.dir}/plots`, { recursive: true });
-    const order = (seed: number | undefined) => p.seeds.indexOf(seed ?? 0);
-    const pre = [...pretraining].sort((a, b) => order(a.seed) - order(b.seed));
-    const byArm = [...arms].sort((a, b) => order(a.seed) - order(b.seed));
-    // a partial report also plots the losses of a pretraining still under way
-    const plots = await writePlots(`${p.dir}/plots`, {
-      pretraining: [...pre, ...partialPretraining],
-      arms: byArm,
-      task: data.task,
-    });
-    const featureDim = inits[0]?.featureDim;
-    const inProgress = [
-      ...notes,
-      ...(pending.length > 0 ? [`seed(s) ${pending.join(", ")} still to run`] : []),
-    ];
-    const results: ProtocolResults = {
-      name: p.name,
-      dataset: p.dataset,
-      task: data.task,
-      backend,
-      encoder: inits.length === 0 && imports.encoder
-        ? imports.encoder
-        : `${p.encoder}${p.widths ? ` (widths ${p.widths.join(",")})` : ""}${
-          featureDim ? `, feature dim ${featureDim}` : ""
-        }`,
-      config: String(o.config ?? "source"),
-      seeds: p.seeds,
-      sizes: { ...p.sizes, labeledSizes: p.labeledSizes },
-      split: data.split,
-      options: o,
-      pretraining: pre,
-      arms: byArm,
-      verdicts: verdicts(byArm),
-      decidingSize: decidingSize(byArm),
-      umap,
-      plots,
-      seconds: (performance.now() - t0) / 1000,
-      sourceDifferences: sourceDifferences(o, p.sizes),
-      configReasons: Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
-        .filter(([key, c]) => o[key] === c.value)
-        .map(([key, c]) =>
-          `${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${c.value}: ${c.why}`
-        ),
-      ourChoices: ourChoices(o, {
-        encoder: p.encoder,
-        widths: p.widths ?? null,
-        test: p.sizes.test,
-        seeds: p.seeds,
-      }),
-      ...(imports.lines.length > 0 ? { imported: imports.lines } : {}),
-      ...(inProgress.length > 0 ? { inProgress } : {}),
-      complete: pre.length === p.seeds.length * p.methods.length &&
-        arms.length === p.seeds.length * p.labeledSizes.length * (2 * p.methods.length + 1),
-    };
-    await writeJson(`${p.dir}/results.json`, results);
-    await Deno.writeTextFile(`${p.dir}/report.md`, reportMarkdown(results));
-    if (o.reportDir !== undefined) await copyReport(p.dir, String(o.reportDir));
-    return results;
-  };
+  let umap = await startingUmap(imports, p.dir, reportOnly);
+  // results.json, report.md and plots of the seeds finished so far: after every seed
+  const publish = (pending: number[]) =>
+    publishResults(
+      {
+        p,
+        o,
+        data,
+        backend,
+        imports,
+        inits,
+        notes,
+        pretraining,
+        arms,
+        partialPretraining,
+        umap,
+        t0,
+      },
+      pending,
+    );
   // the imported seeds first: every report written from here on holds them
   for (const s of p.seeds) {
     const imported = imports.seeds.get(s);
@@ -416,46 +346,6 @@ async function protocolRun(
     );
   }
   return results;
-}
-
-/**
- * Refuses a `--report-dir` that is a folder `--import` reads when this run's seeds leave out seeds
- * finished there: the copy would overwrite that report without them.
- */
-async function checkReportDir(dir: string, imports: Imports, seeds: number[]): Promise<void> {
-  const target = await Deno.realPath(dir).catch(() => null);
-  if (target === null) return;
-  for (const [from, finished] of imports.finished) {
-    const lost = finished.filter((s) => !seeds.includes(s));
-    if (lost.length > 0 && (await Deno.realPath(from).catch(() => null)) === target) {
-      throw new UsageError(
-        `--report-dir ${dir} is the report --import reads, and this run's --seeds ${
-          seeds.join(",")
-        } leave out its finished seed(s) ${lost.join(", ")}: writing there would drop them; ` +
-          `add them to --seeds or choose another --report-dir`,
-      );
-    }
-  }
-}
-
-/**
- * Copies a run's report (results.json, report.md, config.json, plots/) to `to`; files there that
- * the run does not write (PNG copies of the plots) are left.
- */
-async function copyReport(from: string, to: string): Promise<void> {
-  if ((await Deno.realPath(from)) === (await Deno.realPath(to).catch(() => null))) return;
-  await Deno.mkdir(`${to}/plots`, { recursive: true });
-  for (const f of ["results.json", "report.md", "config.json"]) {
-    try {
-      await Deno.copyFile(`${from}/${f}`, `${to}/${f}.tmp`);
-      await Deno.rename(`${to}/${f}.tmp`, `${to}/${f}`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  for await (const e of Deno.readDir(`${from}/plots`)) {
-    if (e.isFile) await Deno.copyFile(`${from}/plots/${e.name}`, `${to}/plots/${e.name}`);
-  }
 }
 
 if (import.meta.main) {
