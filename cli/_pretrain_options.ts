@@ -89,7 +89,8 @@ export const PRETRAIN_OPTIONS: readonly OptionSpec[] = [
   {
     name: "recipe",
     type: "string",
-    description: "training recipe: the method's paper (lr x batch/256), the source's, or tuned",
+    description:
+      "training recipe: the method's paper (lr x batch/256), the source's, tuned, or solo-learn's CIFAR (LARS trust 0.02, clipped)",
     choices: RECIPE_NAMES,
     defaultText: "tuned for simclr, paper for methods with one, else tuned",
   },

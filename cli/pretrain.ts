@@ -114,6 +114,8 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     weightDecay: recipe.weightDecay,
     momentum: recipe.momentum,
     nesterov: recipe.nesterov,
+    ...(recipe.larsEta !== undefined ? { larsEta: recipe.larsEta } : {}),
+    ...(recipe.larsClip !== undefined ? { larsClip: recipe.larsClip } : {}),
     ...(recipe.beta1 !== undefined ? { adamBetas: [recipe.beta1, recipe.beta2 ?? 0.999] } : {}),
     lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
     seed: o.seed as number,

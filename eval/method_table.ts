@@ -300,6 +300,8 @@ async function pretrain(
       weightDecay: recipe.weightDecay,
       momentum: recipe.momentum,
       nesterov: recipe.nesterov,
+      ...(recipe.larsEta !== undefined ? { larsEta: recipe.larsEta } : {}),
+      ...(recipe.larsClip !== undefined ? { larsClip: recipe.larsClip } : {}),
       lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
       seed,
       progress: false,

@@ -1,10 +1,12 @@
 /** The recipe families {@linkcode resolveRecipe} knows, as `--recipe` spells them. */
-export const RECIPE_NAMES = ["paper", "source", "tuned"] as const;
+export const RECIPE_NAMES = ["paper", "source", "tuned", "solo-cifar"] as const;
 
 /**
  * `paper`: the method's paper (official code) adapted to small batches as solo-learn and lightly
  * do; `source`: the source protocol's stage-1 settings (SGD momentum 0.8, lr 3e-4, constant);
- * `tuned`: the library's MNIST recipe (SGD lr 0.06, momentum 0.8, wd 5e-4, cosine, 5% warm-up).
+ * `tuned`: the library's MNIST recipe (SGD lr 0.06, momentum 0.8, wd 5e-4, cosine, 5% warm-up);
+ * `solo-cifar`: solo-learn's CIFAR-10 optimizer settings (scripts/pretrain/cifar/*.yaml: LARS with
+ * trust coefficient 0.02 and a clipped local rate, its lr and weight decay per method).
  */
 export type RecipeName = typeof RECIPE_NAMES[number];
 
@@ -46,6 +48,13 @@ export interface RecipeSpec {
   beta2?: number;
   /** Nesterov momentum (sgd). */
   nesterov: boolean;
+  /** LARS trust coefficient η (lars only). Absent: the optimizer's default 0.001. */
+  larsEta?: number;
+  /**
+   * LARS: the local rate is `min(η ||w|| / ||g||, lr)` (solo-learn's `clip_lr`) instead of
+   * `η ||w|| / ||g|| * lr`. Absent: false.
+   */
+  larsClip?: boolean;
   /** Weight decay (never on biases or BatchNorm; LARS also skips their adaptation). */
   weightDecay: number;
   /** Learning-rate schedule. */
@@ -277,6 +286,146 @@ export const PAPER_RECIPES: Readonly<Record<string, RecipeSpec>> = {
   },
 };
 
+const SOLO = "solo-learn's CIFAR-10 recipe, da Costa et al. 2022, JMLR 23(56) (vturrisi/solo-learn";
+
+/**
+ * solo-learn's CIFAR-10 optimizer settings (vturrisi/solo-learn at 9187ea3,
+ * scripts/pretrain/cifar/<method>.yaml): lr per 256 images scaled linearly
+ * (solo/args/pretrain.py), momentum 0.9 (its default for sgd and lars), `warmup_cosine` with 10
+ * warm-up epochs of 1000 (solo/methods/base.py's default `warmup_epochs`) down to 0, and for LARS
+ * `eta: 0.02`, `clip_lr: True`, `exclude_bias_n_norm: True` (solo/utils/lars.py: biases and
+ * norms get neither adaptation nor decay, as `lars` does). The trust coefficient is 20x the
+ * papers' 0.001 and the clipped local rate `min(0.02 ||w|| / ||g||, lr)` does not shrink with the
+ * batch: at batch 64 a step may move a layer by up to 2% of its norm. Momentum encoders take
+ * solo-learn's `base_tau` with its cosine to `final_tau` 1.0. Views are the paper recipe's (this
+ * recipe is about the optimizer). No entry for MoCo v1 (solo-learn has none) or MoCo v2
+ * (mocov2plus.yaml's momentum ends at 0.999, a schedule `resolveRecipe` cannot express).
+ */
+export const SOLO_CIFAR_RECIPES: Readonly<Record<string, RecipeSpec>> = {
+  // simclr.yaml: lars lr 0.4, wd 1e-4, eta 0.02, clip_lr.
+  simclr: {
+    cite: `${SOLO}, scripts/pretrain/cifar/simclr.yaml)`,
+    optimizer: "lars",
+    baseLr: 0.4,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-4,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    augment: "simclr",
+  },
+  // mocov3.yaml: lars lr 0.3, wd 1e-6, eta 0.02, clip_lr; base_tau 0.99, final_tau 1.0.
+  "moco-v3": {
+    cite: `${SOLO}, scripts/pretrain/cifar/mocov3.yaml)`,
+    optimizer: "lars",
+    baseLr: 0.3,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    emaMomentum: 0.99,
+    emaSchedule: "cosine",
+    augment: "byol",
+  },
+  // swav.yaml: lars lr 0.6, wd 1e-6, eta 0.02, clip_lr.
+  swav: {
+    cite: `${SOLO}, scripts/pretrain/cifar/swav.yaml)`,
+    optimizer: "lars",
+    baseLr: 0.6,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-6,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    augment: "swav",
+  },
+  // simsiam.yaml: sgd lr 0.5, wd 1e-5; the predictor at a static lr (solo/methods/simsiam.py).
+  simsiam: {
+    cite: `${SOLO}, scripts/pretrain/cifar/simsiam.yaml)`,
+    optimizer: "sgd",
+    baseLr: 0.5,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 1e-5,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    constantPredictorLr: true,
+    augment: "moco-v2",
+  },
+  // byol.yaml: lars lr 1.0, wd 1e-5, eta 0.02, clip_lr; base_tau 0.99, final_tau 1.0.
+  byol: {
+    cite: `${SOLO}, scripts/pretrain/cifar/byol.yaml)`,
+    optimizer: "lars",
+    baseLr: 1.0,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-5,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    emaMomentum: 0.99,
+    emaSchedule: "cosine",
+    augment: "byol",
+  },
+  // barlow.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr; one lr for every parameter.
+  "barlow-twins": {
+    cite: `${SOLO}, scripts/pretrain/cifar/barlow.yaml)`,
+    optimizer: "lars",
+    baseLr: 0.3,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-4,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    augment: "byol",
+  },
+  // vicreg.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr.
+  vicreg: {
+    cite: `${SOLO}, scripts/pretrain/cifar/vicreg.yaml)`,
+    optimizer: "lars",
+    baseLr: 0.3,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    larsEta: 0.02,
+    larsClip: true,
+    weightDecay: 1e-4,
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    augment: "byol",
+  },
+};
+
 /** The library's tuned small-data recipe (the default `deno task pretrain` run). */
 export const TUNED_RECIPE: Readonly<RecipeSpec> = {
   cite: "selfsup's MNIST recipe (SGD lr 0.06, momentum 0.8, wd 5e-4, cosine, 5% warm-up)",
@@ -308,6 +457,9 @@ export const SOURCE_RECIPE: Readonly<RecipeSpec> = {
   minLrFraction: 0,
   augment: "data",
 };
+
+/** LARS's trust coefficient when a recipe names none (`train/lars.ts`'s default). */
+const LARS_ETA = 0.001;
 
 /** Adam's betas when a recipe names none (`train/adamw.ts`'s defaults, PyTorch's). */
 const ADAM_BETAS = [0.9, 0.999] as const;
@@ -373,15 +525,18 @@ export function defaultRecipeName(method: string): RecipeName {
 function spec(method: string, recipe: RecipeName): RecipeSpec {
   if (recipe === "source") return SOURCE_RECIPE;
   if (recipe === "tuned") return TUNED_RECIPE;
-  const paper = PAPER_RECIPES[method];
-  if (!paper) {
+  const [family, table] = recipe === "solo-cifar"
+    ? ["solo-cifar", SOLO_CIFAR_RECIPES]
+    : ["paper", PAPER_RECIPES];
+  const found = table[method];
+  if (!found) {
     throw new RangeError(
-      `Cannot resolve a paper recipe: expected one of ${
-        Object.keys(PAPER_RECIPES).join(", ")
+      `Cannot resolve a ${family} recipe: expected one of ${
+        Object.keys(table).join(", ")
       }, received "${method}" (use recipe "tuned" or "source")`,
     );
   }
-  return paper;
+  return found;
 }
 
 /**
@@ -426,9 +581,9 @@ export function resolveRecipe(method: string, options: ResolveRecipeOptions): Re
     );
   }
   const s = { ...spec(method, recipe) };
-  // Momentum encoders keep their paper's schedule under every recipe family.
+  // Momentum encoders keep their paper's schedule under a recipe family without its own.
   const paper = PAPER_RECIPES[method];
-  if (recipe !== "paper" && paper?.emaMomentum !== undefined) {
+  if (s.emaMomentum === undefined && paper?.emaMomentum !== undefined) {
     s.emaMomentum = paper.emaMomentum;
     s.emaSchedule = paper.emaSchedule;
   }
@@ -445,9 +600,12 @@ export function resolveRecipe(method: string, options: ResolveRecipeOptions): Re
     lr = d.lr;
     s.weightDecay = d.weightDecay;
     s.momentum = options.optimizer === "sgd" ? 0.8 : 0.9;
-    // the recipe's Adam betas belong to its Adam; another optimizer's defaults replace them
+    // the recipe's Adam betas and LARS trust settings belong to its optimizer; another
+    // optimizer's defaults replace them
     delete s.beta1;
     delete s.beta2;
+    delete s.larsEta;
+    delete s.larsClip;
     overridden.push("optimizer");
   }
   if (options.lr !== undefined) {
@@ -507,6 +665,9 @@ export function formatRecipe(r: Recipe): string {
     r.optimizer === "adamw"
       ? `betas (${g(r.beta1 ?? ADAM_BETAS[0])}, ${g(r.beta2 ?? ADAM_BETAS[1])})`
       : `momentum ${g(r.momentum)}`,
+    r.larsEta !== undefined || r.larsClip
+      ? `trust ${g(r.larsEta ?? LARS_ETA)}${r.larsClip ? " clipped at lr" : ""}`
+      : "",
     `wd ${g(r.weightDecay)}`,
     `${r.schedule}${r.minLr > 0 ? ` to ${g(r.minLr)}` : ""}`,
     `warm-up ${r.warmupSteps} steps`,

@@ -112,6 +112,17 @@ export interface TrainOptions<Nets = unknown> {
    */
   nesterov?: boolean;
   /**
+   * LARS trust coefficient η (lars only; solo-learn's CIFAR recipes use 0.02).
+   * @default 0.001
+   */
+  larsEta?: number;
+  /**
+   * LARS: cap the local rate `η ||w|| / ||g||` at the scheduled lr instead of multiplying the two
+   * (lars only; solo-learn's `clip_lr`).
+   * @default false
+   */
+  larsClip?: boolean;
+  /**
    * Clip gradients to this global L2 norm; omitted: no clipping (the norm is still logged).
    */
   clipNorm?: number;
@@ -221,6 +232,8 @@ const TRAIN_OPTION_KEYS = [
   "weightDecay",
   "momentum",
   "nesterov",
+  "larsEta",
+  "larsClip",
   "adamBetas",
   "clipNorm",
   "lrGroups",
@@ -293,6 +306,8 @@ function buildOptimizer(
     momentum?: number;
     nesterov?: boolean;
     adamBetas?: [number, number];
+    larsEta?: number;
+    larsClip?: boolean;
   },
 ): Optimizer {
   switch (name) {
@@ -308,7 +323,12 @@ function buildOptimizer(
         ...(o.adamBetas ? { beta1: o.adamBetas[0], beta2: o.adamBetas[1] } : {}),
       });
     case "lars":
-      return lars(variables, { momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 1e-6 });
+      return lars(variables, {
+        momentum: o.momentum ?? 0.9,
+        weightDecay: o.weightDecay ?? 1e-6,
+        ...(o.larsEta !== undefined ? { eta: o.larsEta } : {}),
+        ...(o.larsClip !== undefined ? { clip: o.larsClip } : {}),
+      });
   }
 }
 
@@ -552,6 +572,8 @@ export async function train<Nets, State>(
           weightDecay: options.weightDecay ?? null,
           momentum: options.momentum ?? null,
           nesterov: options.nesterov ?? null,
+          ...(options.larsEta !== undefined ? { larsEta: options.larsEta } : {}),
+          ...(options.larsClip !== undefined ? { larsClip: options.larsClip } : {}),
           clipNorm: clipNorm ?? null,
           seed,
         },

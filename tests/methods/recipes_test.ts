@@ -7,6 +7,7 @@ import {
   PAPER_RECIPES,
   recipeLrGroups,
   resolveRecipe,
+  SOLO_CIFAR_RECIPES,
 } from "../../methods/mod.ts";
 import { setupBackend } from "../_utils.ts";
 
@@ -238,6 +239,137 @@ for (const p of PAPERS) {
 
 Deno.test("recipe: every paper recipe is covered by the table above", () => {
   assert.deepEqual(Object.keys(PAPER_RECIPES).sort(), PAPERS.map((p) => p.method).sort());
+});
+
+/**
+ * solo-learn's CIFAR-10 recipes, written from vturrisi/solo-learn at 9187ea3 (not from
+ * recipes.ts): scripts/pretrain/cifar/<file>.yaml's `optimizer` block (lr per 256 images,
+ * weight_decay, `eta`, `clip_lr`), momentum 0.9 (solo/args/pretrain.py's default), 10 warm-up
+ * epochs of `max_epochs: 1000` (solo/methods/base.py), `min_lr` 0, `momentum.base_tau`, and
+ * SimSiam's `static_lr` predictor (solo/methods/simsiam.py).
+ */
+const SOLO: {
+  method: string;
+  file: string;
+  optimizer: string;
+  baseLr: number;
+  weightDecay: number;
+  eta?: number;
+  ema?: number;
+  constantPredictorLr?: boolean;
+}[] = [
+  {
+    method: "simclr",
+    file: "simclr.yaml",
+    optimizer: "lars",
+    baseLr: 0.4,
+    weightDecay: 1e-4,
+    eta: 0.02,
+  },
+  {
+    method: "moco-v3",
+    file: "mocov3.yaml",
+    optimizer: "lars",
+    baseLr: 0.3,
+    weightDecay: 1e-6,
+    eta: 0.02,
+    ema: 0.99,
+  },
+  {
+    method: "swav",
+    file: "swav.yaml",
+    optimizer: "lars",
+    baseLr: 0.6,
+    weightDecay: 1e-6,
+    eta: 0.02,
+  },
+  {
+    method: "simsiam",
+    file: "simsiam.yaml",
+    optimizer: "sgd",
+    baseLr: 0.5,
+    weightDecay: 1e-5,
+    constantPredictorLr: true,
+  },
+  {
+    method: "byol",
+    file: "byol.yaml",
+    optimizer: "lars",
+    baseLr: 1.0,
+    weightDecay: 1e-5,
+    eta: 0.02,
+    ema: 0.99,
+  },
+  {
+    method: "barlow-twins",
+    file: "barlow.yaml",
+    optimizer: "lars",
+    baseLr: 0.3,
+    weightDecay: 1e-4,
+    eta: 0.02,
+  },
+  {
+    method: "vicreg",
+    file: "vicreg.yaml",
+    optimizer: "lars",
+    baseLr: 0.3,
+    weightDecay: 1e-4,
+    eta: 0.02,
+  },
+];
+
+for (const p of SOLO) {
+  Deno.test(`recipe: ${p.method}'s solo-cifar recipe at batch 64, 1000 steps (solo-learn ${p.file})`, () => {
+    const r = resolveRecipe(p.method, { batchSize: 64, steps: 1000, recipe: "solo-cifar" });
+    assert.equal(r.recipe, "solo-cifar");
+    assert.ok(r.cite.includes(`scripts/pretrain/cifar/${p.file}`), r.cite);
+    assert.equal(r.optimizer, p.optimizer);
+    close(r.lr, p.baseLr * 64 / 256, `${p.method} lr`);
+    close(r.momentum, 0.9, `${p.method} momentum`);
+    assert.equal(r.nesterov, false);
+    close(r.weightDecay, p.weightDecay, `${p.method} weight decay`);
+    assert.equal(r.larsEta, p.eta);
+    assert.equal(r.larsClip, p.eta === undefined ? undefined : true);
+    assert.equal(r.schedule, "cosine");
+    assert.equal(r.warmupSteps, Math.round(1000 * 10 / 1000));
+    assert.equal(r.minLr, 0);
+    assert.equal(r.emaMomentum, p.ema);
+    assert.equal(r.emaSchedule, p.ema === undefined ? undefined : "cosine");
+    assert.equal(r.constantPredictorLr ?? false, p.constantPredictorLr ?? false);
+    assert.equal(r.biasLrScale, undefined);
+    // the views stay the paper recipe's
+    assert.equal(r.augment, PAPER_RECIPES[p.method].augment);
+    assert.deepEqual(r.overridden, []);
+  });
+}
+
+Deno.test("recipe: solo-cifar: every entry covered above; printed with its trust; no entry is an error; another optimizer drops the LARS settings", () => {
+  assert.deepEqual(Object.keys(SOLO_CIFAR_RECIPES).sort(), SOLO.map((p) => p.method).sort());
+  const r = resolveRecipe("moco-v3", { batchSize: 64, steps: 1000, recipe: "solo-cifar" });
+  assert.match(
+    formatRecipe(r),
+    /^recipe solo-cifar \(solo-learn.*mocov3\.yaml\)\): lars lr 0\.075 \(0\.3 x 64\/256\), momentum 0\.9, trust 0\.02 clipped at lr, wd 0\.000001, cosine, warm-up 10 steps, EMA 0\.99 cosine/,
+  );
+  // the paper recipes print no trust (train's default 0.001, unclipped)
+  assert.doesNotMatch(
+    formatRecipe(resolveRecipe("moco-v3", { batchSize: 64, steps: 1000 })),
+    /trust/,
+  );
+  assert.throws(
+    () => resolveRecipe("moco-v2", { batchSize: 64, steps: 10, recipe: "solo-cifar" }),
+    {
+      name: "RangeError",
+      message: /^Cannot resolve a solo-cifar recipe: expected one of .*received "moco-v2"/,
+    },
+  );
+  const s = resolveRecipe("byol", {
+    batchSize: 64,
+    steps: 10,
+    recipe: "solo-cifar",
+    optimizer: "sgd",
+  });
+  assert.deepEqual([s.optimizer, s.larsEta, s.larsClip], ["sgd", undefined, undefined]);
+  assert.doesNotMatch(formatRecipe(s), /trust/);
 });
 
 Deno.test("recipe: defaults: simclr keeps the tuned recipe of the default run; pretext tasks without a paper recipe too", () => {

@@ -147,6 +147,38 @@ Deno.test("lars: the trust ratio is 1 when ||w|| or ||g + wd w|| is zero; wd 0 l
   tf.dispose([w, g, w2, g2, w3, g3]);
 });
 
+Deno.test("lars clip: the local rate is min(eta ||w|| / ||g||, lr), lr itself when a norm is zero", () => {
+  // ||w|| = 5, ||g|| = 10, eta 0.1: eta ||w|| / ||g|| = 0.05
+  const step = (lr: number, clip: boolean) => {
+    const w = tf.variable(tf.tensor2d([[3, 4]]), true, "clip/dense/kernel");
+    const opt = lars([w], { momentum: 0, weightDecay: 0, eta: 0.1, clip });
+    const g = tf.tensor2d([[0, 10]]);
+    opt.apply([g], lr);
+    const out = Array.from(w.dataSync());
+    opt.dispose();
+    tf.dispose([w, g]);
+    return out[1];
+  };
+  // below the trust bound the clipped rate is lr (4 - 0.02 * 10); unclipped 0.05 * 0.02
+  assert.ok(Math.abs(step(0.02, true) - 3.8) < 1e-5, `clipped at lr 0.02: ${step(0.02, true)}`);
+  assert.ok(Math.abs(step(0.02, false) - 3.99) < 1e-5);
+  // above it the rate is the bound 0.05 (4 - 0.5), not 0.05 * 2
+  assert.ok(Math.abs(step(2, true) - 3.5) < 1e-5, `clipped at lr 2: ${step(2, true)}`);
+  assert.ok(Math.abs(step(2, false) - 3) < 1e-5);
+  // w = 0: the step is lr * g, as without clipping
+  const w = tf.variable(tf.zeros([1, 2]), true, "clipzero/dense/kernel");
+  const opt = lars([w], { momentum: 0, weightDecay: 0.1, eta: 0.001, clip: true });
+  const g = tf.tensor2d([[1, -2]]);
+  opt.apply([g], 1.5);
+  assertTensorClose(w, [[-1.5, 3]], TOL);
+  opt.dispose();
+  tf.dispose([w, g]);
+  assert.throws(
+    () => lars([], { clip: "yes" as unknown as boolean }),
+    type("Cannot create lars: clip must be a boolean, received yes"),
+  );
+});
+
 Deno.test("optimizer base: a null gradient skips its variable, lr 0 is allowed, iterations count every apply", () => {
   for (const make of [adamw, lars, sgd]) {
     const a = tf.variable(tf.tensor2d([[1, 2]]), true, "base/a/kernel");

@@ -255,6 +255,50 @@ Deno.test("train defaults: SGD with momentum 0.8, lr 0.05, a cosine schedule wit
   assert.deepEqual((await adam({})).w, (await adam({ weightDecay: 0.01 })).w);
 });
 
+Deno.test("train: larsEta and larsClip reach LARS (default trust 0.001, unclipped)", async () => {
+  // one step on 0.5 ||w||^2 from w = [[3, 4]] (a kernel: adapted): g = w, ||w|| / ||g|| = 1, so
+  // the local rate is eta * lr, or min(eta, lr) clipped; w becomes (1 - rate) w
+  const oneStep = async (o: Partial<TrainOptions<unknown>>) => {
+    const w = tf.variable(tf.tensor2d([[3, 4]]), true, "lars_train/dense/kernel");
+    const setup = {
+      method: {
+        name: "toy",
+        views: (images: tf.Tensor4D) => [tf.clone(images)],
+        step: (nets: { w: tf.Variable }, _v: tf.Tensor4D[], state: Record<string, never>) => ({
+          loss: tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(nets.w))) as tf.Scalar),
+          metrics: {},
+          state,
+        }),
+        trainable: (nets: { w: tf.Variable }) => [nets.w],
+      },
+      nets: { w },
+      state: {},
+    } as unknown as TrainSetup<unknown, Record<string, never>>;
+    await train(setup, bytes(1), {
+      steps: 1,
+      optimizer: "lars",
+      lr: 0.5,
+      momentum: 0,
+      weightDecay: 0,
+      schedule: "constant",
+      progress: false,
+      ...o,
+    });
+    const out = Array.from(w.dataSync());
+    w.dispose();
+    return out;
+  };
+  const expect = async (o: Partial<TrainOptions<unknown>>, rate: number) => {
+    const got = await oneStep(o);
+    const want = [3 * (1 - rate), 4 * (1 - rate)];
+    assert.ok(got.every((x, i) => Math.abs(x - want[i]) < 1e-6), `${JSON.stringify(o)}: ${got}`);
+  };
+  await expect({}, 0.001 * 0.5);
+  await expect({ larsEta: 0.02 }, 0.02 * 0.5);
+  await expect({ larsEta: 0.02, larsClip: true }, 0.02);
+  await expect({ larsEta: 0.02, larsClip: true, lr: 0.01 }, 0.01);
+});
+
 Deno.test("train: views get bytes / 255 or a copy of the tensor batch; step gets progress, step and epoch; seeds differ per step", async () => {
   const { out } = await withSetup(async (setup, seen) => {
     const r = await train(setup, bytes(), { steps: 6, stepsPerEpoch: 4, progress: false });
