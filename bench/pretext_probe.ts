@@ -22,7 +22,7 @@ import { type OptionSpec, runCommand } from "../cli/_args.ts";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
 import { withSeed } from "../backend/with_seed.ts";
-import { fashionMnist, mnist } from "../data/mod.ts";
+import { fashionMnist, imagesOf, mnist } from "../data/mod.ts";
 import { extractFeatures, linearProbe, loadEncoder } from "../eval/mod.ts";
 import { createMethod, gan, type MethodName } from "../methods/mod.ts";
 import { loadCheckpoint } from "../train/mod.ts";
@@ -93,17 +93,8 @@ async function probeAll(args: {
   await useBackend(args.backend as "wasm", { quiet: true });
   const load = args.dataset === "fashion-mnist" ? fashionMnist : mnist;
   const [trainSet, testSet] = await Promise.all([load("train"), load("test")]);
-  const take = (ds: typeof trainSet, n: number) => ({
-    images: tf.tensor4d(Float32Array.from(ds.images.subarray(0, n * 784), (v) => v / 255), [
-      n,
-      28,
-      28,
-      1,
-    ]),
-    labels: Array.from(ds.labels.subarray(0, n)),
-  });
-  const train = take(trainSet, Number(args.train));
-  const test = take(testSet, Number(args.test));
+  const train = imagesOf(trainSet, Number(args.train));
+  const test = imagesOf(testSet, Number(args.test));
 
   /** Standardizes both with the training features' statistics, then probes. */
   async function probe(ftr: tf.Tensor2D, fte: tf.Tensor2D): Promise<number> {

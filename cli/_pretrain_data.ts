@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { tf } from "../backend/tf.ts";
 import {
   type Dataset,
   fashionMnist,
@@ -81,22 +80,5 @@ function subset<T extends Dataset>(ds: T, n: number): T {
   return { ...ds, name: `${ds.name}[:${n}]`, length: n, get: (i: number) => ds.get(i) };
 }
 
-/**
- * The first `n` images of a labeled set as a `[n, h, w, c]` tensor in [0, 1], with their labels.
- *
- * @param ds the labeled images
- * @param n how many (at most all)
- * @returns the images and labels
- */
-export function imagesOf(
-  ds: InMemoryDataset,
-  n: number,
-): { images: tf.Tensor4D; labels: Uint8Array } {
-  const count = Math.min(n, ds.length);
-  const [h, w, c] = ds.shape;
-  const bytes = ds.images.subarray(0, count * h * w * c);
-  return {
-    images: tf.tensor4d(Float32Array.from(bytes, (b) => b / 255), [count, h, w, c]),
-    labels: ds.labels.slice(0, count),
-  };
-}
+// the kNN monitor's bank and queries (the library's `imagesOf`, re-exported for the CLI)
+export { imagesOf } from "../data/images_of.ts";

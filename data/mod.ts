@@ -13,6 +13,7 @@ export { mnist, type MnistOptions } from "./mnist.ts";
 export { FASHION_MNIST_CLASSES, fashionMnist, type FashionMnistOptions } from "./fashion_mnist.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderPosition } from "./loader.ts";
 export { batchToTensor } from "./batch_to_tensor.ts";
+export { imagesOf } from "./images_of.ts";
 export { CHARSETS } from "./charsets.ts";
 export {
   type FontSpec,

@@ -23,7 +23,7 @@ import { useBackend } from "../../backend/use_backend.ts";
 import { withSeed } from "../../backend/with_seed.ts";
 import { createMethod } from "../../methods/mod.ts";
 import type { SimclrNets } from "../../methods/simclr.ts";
-import { Loader, mnist, saveImageGrid } from "../../data/mod.ts";
+import { imagesOf, Loader, mnist, saveImageGrid } from "../../data/mod.ts";
 import { mnistAugment } from "../../augment/mod.ts";
 import { knnMonitor, train, type TrainOptions } from "../../train/mod.ts";
 import { knnAccuracy } from "../../eval/mod.ts";
@@ -57,17 +57,6 @@ const backend = await useBackend(undefined, { quiet: true });
 const [train60k, test10k] = await Promise.all([mnist("train"), mnist("test")]);
 const augment = mnistAugment();
 
-function imagesOf(ds: typeof train60k, n: number) {
-  return {
-    images: tf.tensor4d(Float32Array.from(ds.images.subarray(0, n * 784), (b) => b / 255), [
-      n,
-      28,
-      28,
-      1,
-    ]),
-    labels: ds.labels.slice(0, n),
-  };
-}
 const bank = imagesOf(train60k, 2000), queries = imagesOf(test10k, 1000);
 
 if (a["save-views"]) {

@@ -38,14 +38,13 @@
  * @module
  */
 import { tf } from "../../backend/tf.ts";
-import { Loader } from "../../data/mod.ts";
+import { imagesOf, Loader } from "../../data/mod.ts";
 import { recipeLrGroups } from "../../methods/mod.ts";
 import type { Method } from "../../methods/types.ts";
 import { knnMonitor, train, type TrainOptions } from "../../train/mod.ts";
 import { givenOptions, parseOptions } from "../../cli/_args.ts";
 import { PRETRAIN_OPTIONS } from "../../cli/_pretrain_options.ts";
 import { preparePretrain } from "../../cli/_pretrain_setup.ts";
-import { imagesOf } from "../../cli/_pretrain_data.ts";
 
 // this script's own flags, taken out before the pretrain flags are parsed
 const own: Record<string, string | undefined> = {};

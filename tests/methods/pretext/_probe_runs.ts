@@ -7,7 +7,7 @@
  */
 import { tf } from "../../../backend/tf.ts";
 import { useBackend } from "../../../backend/use_backend.ts";
-import { mnist } from "../../../data/mod.ts";
+import { imagesOf, mnist } from "../../../data/mod.ts";
 import { mnistAugment } from "../../../augment/mod.ts";
 import { createMethod } from "../../../methods/mod.ts";
 import { extractFeatures, knnAccuracy, linearProbe } from "../../../eval/mod.ts";
@@ -16,17 +16,8 @@ import { loadCheckpoint } from "../../../train/mod.ts";
 await useBackend("wasm", { quiet: true });
 const [runs, ...methods] = Deno.args;
 const [train, test] = await Promise.all([mnist("train"), mnist("test")]);
-const take = (ds: typeof train, n: number) => ({
-  images: tf.tensor4d(Float32Array.from(ds.images.subarray(0, n * 784), (v) => v / 255), [
-    n,
-    28,
-    28,
-    1,
-  ]),
-  labels: Array.from(ds.labels.subarray(0, n)),
-});
-const bank = take(train, 2000);
-const queries = take(test, 1000);
+const bank = imagesOf(train, 2000);
+const queries = imagesOf(test, 1000);
 
 async function score(encoder: Parameters<typeof extractFeatures>[0]) {
   const ftr = await extractFeatures(encoder, bank.images, { batchSize: 250 }) as tf.Tensor2D;
