@@ -122,6 +122,41 @@ Deno.test("pretrain end to end: writes config, metrics, checkpoint and results; 
   await Deno.remove(out, { recursive: true });
 });
 
+Deno.test("--recipe solo-cifar: moco-v3 trains with LARS trust 0.02 clipped at lr, printed, and train() gets it", async () => {
+  const out = await Deno.makeTempDir();
+  const run = async (name: string, extra: string[]) => {
+    const r = await capture([
+      ...["--method", "moco-v3", "--dataset", "mnist", "--train-size", "32", "--batch-size", "16"],
+      ...["--widths", "4,8", "--steps", "2", "--knn-bank", "0", "--backend", "cpu"],
+      ...["--out", out, "--run-name", name, ...extra],
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const metrics = (await Deno.readTextFile(`${out}/${name}/metrics.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l)).filter((l) => l.kind === "step");
+    return { err: r.err, losses: metrics.map((l) => l.loss as number) };
+  };
+  const solo = await run("solo", ["--recipe", "solo-cifar"]);
+  assert.match(
+    solo.err,
+    /recipe solo-cifar \(solo-learn.*mocov3\.yaml\)\): lars lr 0\.01875 \(0\.3 x 16\/256\), momentum 0\.9, trust 0\.02 clipped at lr/,
+  );
+  const config = JSON.parse(await Deno.readTextFile(`${out}/solo/config.json`));
+  assert.deepEqual(
+    [
+      config.resolved.recipe.recipe,
+      config.resolved.recipe.larsEta,
+      config.resolved.recipe.larsClip,
+    ],
+    ["solo-cifar", 0.02, true],
+  );
+  // the paper recipe at the same lr, wd, warm-up (0 of 2 steps) and EMA differs only in LARS's
+  // trust: the same first loss, another after one update
+  const paper = await run("paper", ["--recipe", "paper", "--lr", "0.01875"]);
+  assert.equal(solo.losses[0], paper.losses[0]);
+  assert.notEqual(solo.losses[1], paper.losses[1]);
+  await Deno.remove(out, { recursive: true });
+});
+
 function spawnPretrain(args: string[]): Deno.ChildProcess {
   // the flags of `deno task pretrain`
   return new Deno.Command(Deno.execPath(), {
