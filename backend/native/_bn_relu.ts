@@ -5,26 +5,31 @@
  * takes the ReLU output's gradient with that workspace, so neither the ReLU nor its gradient is a
  * pass of its own.
  *
- * tfjs runs `FusedBatchNorm` before it knows what reads its output, so each batch-norm site
- * (keyed by its scale tensor, a variable and the same object every step) learns it: a site whose
- * output was read by a ReLU runs fused from then on, its batch-norm output lazy (computed from the
- * statistics only if something else reads it, which stops fusing at that site). The ReLU's
- * gradient of a fused output is lazy too, and the batch-norm gradient that receives it runs the
- * fused backward on the gradient before the ReLU.
+ * tfjs runs `FusedBatchNorm` before it knows what reads its output, so every batch-norm site
+ * (keyed by its scale tensor, a variable and the same object every step) runs fused, its
+ * batch-norm output lazy, until something besides a ReLU reads that output: then the output is
+ * computed from the statistics by the primitive the unfused path runs, and the site runs unfused
+ * from then on. The ReLU's gradient of a fused output is lazy too, and the batch-norm gradient that
+ * receives it runs the fused backward on the gradient before the ReLU, unless the site stopped
+ * fusing in the meantime (then it takes the unfused gradient, as the site's later steps will).
+ *
+ * A site therefore takes the same path on its first step as on every later one (fused when only a
+ * ReLU reads its output), so a step's results do not depend on whether the graph ran before: a
+ * site that learned it feeds a ReLU only on its first step took the unfused backward then (the
+ * float64 JS gradient below 2^19 elements, `_batch_norm.ts`) and the fused oneDNN one later, and a
+ * resumed run differed from an uninterrupted one by float32 rounding.
  *
  * @module
  */
 import type { tf } from "../tf.ts";
 import type { Dnnl } from "./_dnnl.ts";
-import { dnnlBatchNormForward, dnnlBatchNormTraining } from "./_dnnl_batch_norm.ts";
+import { dnnlBatchNormNormalize, dnnlBatchNormTraining } from "./_dnnl_batch_norm.ts";
 import { type Backend, isPendingLazy, lazyTensor, resolveLazy, valuesOf } from "./_lineage.ts";
 import type { CpuLikeBackend, KernelFn } from "./_util.ts";
 import { allocF32 } from "./_buffers.ts";
 
-/** Per batch-norm site (its scale input object): whether its output feeds a ReLU. */
-const feedsRelu = new WeakMap<object, boolean>();
-/** Batch-norm outputs computed unfused, by dataId: their site, while it is still unknown. */
-const unfusedOutputs = new WeakMap<object, object>();
+/** Batch-norm sites (their scale input objects) whose output something besides a ReLU read. */
+const unfusedSites = new WeakSet<object>();
 
 interface Fused {
   /** `max(y, 0)`, for the ReLU that reads `y`. */
@@ -33,6 +38,8 @@ interface Fused {
   workspace: Uint8Array<ArrayBuffer>;
   /** The batch norm's input `x` (dataId). */
   x: object;
+  /** The batch-norm site. */
+  site: object;
   claimed: boolean;
 }
 /** Fused batch-norm outputs (lazy `y`), by dataId. */
@@ -53,7 +60,7 @@ function allFinite(...arrays: (Float32Array | undefined)[]): boolean {
 
 /**
  * Training-mode batch norm of `x` whose pending moments `mean`, `variance` the primitive computes
- * (and hands over): fused with the ReLU at a site known to feed one, else unfused.
+ * (and hands over): fused with the ReLU unless the site's output was read besides a ReLU.
  */
 export function batchNormTraining(
   d: Dnnl,
@@ -71,7 +78,7 @@ export function batchNormTraining(
   const { x, mean, variance, scale, offset } = inputs;
   const site = scale as object | undefined;
   const shape = x.shape.slice();
-  if (site && feedsRelu.get(site) === true) {
+  if (site && !unfusedSites.has(site)) {
     const r = dnnlBatchNormTraining(d, values.x, shape, eps, values.scale, values.offset, true);
     // Non-finite statistics or parameters: tfjs's ReLU keeps NaN where oneDNN's may not.
     if (allFinite(r.mean, r.variance, values.scale, values.offset)) {
@@ -82,9 +89,9 @@ export function batchNormTraining(
         t!.dataId as object
       );
       const y = lazyTensor(b, shape, ids, () => {
-        feedsRelu.set(site, false); // something besides the ReLU reads y: stop fusing here
+        unfusedSites.add(site); // something besides the ReLU reads y: stop fusing here
         const v = (t?: tf.TensorInfo) => (t ? valuesOf(b, t.dataId as object) : undefined);
-        return dnnlBatchNormForward(
+        return dnnlBatchNormNormalize(
           d,
           v(x)!,
           shape,
@@ -93,12 +100,13 @@ export function batchNormTraining(
           eps,
           v(scale),
           v(offset),
-        );
+        ).y;
       });
       fused.set(y.dataId as object, {
         relu: r.y,
         workspace: r.workspace!,
         x: x.dataId as object,
+        site,
         claimed: false,
       });
       return y;
@@ -107,14 +115,12 @@ export function batchNormTraining(
   const r = dnnlBatchNormTraining(d, values.x, shape, eps, values.scale, values.offset);
   resolveLazy(mean.dataId as object, r.mean);
   resolveLazy(variance.dataId as object, r.variance);
-  const y = backend.makeTensorInfo(shape, "float32", r.y);
-  if (site && !feedsRelu.has(site)) unfusedOutputs.set(y.dataId as object, site);
-  return y;
+  return backend.makeTensorInfo(shape, "float32", r.y);
 }
 
 /**
  * The ReLU of a batch-norm output: the fused output's ReLU values (computed with it), or
- * `undefined` for the ReLU kernel to run (learning that this site feeds a ReLU).
+ * `undefined` for the ReLU kernel to run.
  */
 export function reluOfBatchNorm(backend: CpuLikeBackend, x: tf.TensorInfo) {
   const f = fused.get(x.dataId as object);
@@ -122,8 +128,6 @@ export function reluOfBatchNorm(backend: CpuLikeBackend, x: tf.TensorInfo) {
     f.claimed = true;
     return backend.makeTensorInfo(x.shape.slice(), "float32", f.relu);
   }
-  const site = unfusedOutputs.get(x.dataId as object);
-  if (site && !feedsRelu.has(site)) feedsRelu.set(site, true);
   return undefined;
 }
 
@@ -156,7 +160,9 @@ export const bnReluGrad: KernelFn = (args) => {
 
 /**
  * For the batch-norm gradient: when `dy` is the pending ReLU gradient of this batch norm's fused
- * output, the gradient before the ReLU and the workspace for the fused backward.
+ * output, the gradient before the ReLU and the workspace for the fused backward; `undefined` when
+ * the site stopped fusing since (its output was read besides the ReLU: the unfused gradient, as on
+ * the site's later steps).
  */
 export function fusedReluGradient(
   backend: CpuLikeBackend,
@@ -167,6 +173,6 @@ export function fusedReluGradient(
   const r = reluGrads.get(id);
   if (!r || !isPendingLazy(id)) return undefined;
   const f = fused.get(r.y);
-  if (!f || f.x !== x.dataId) return undefined;
+  if (!f || f.x !== x.dataId || unfusedSites.has(f.site)) return undefined;
   return { dy: valuesOf(backend as unknown as Backend, r.dy), workspace: f.workspace };
 }

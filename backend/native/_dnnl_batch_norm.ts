@@ -126,8 +126,8 @@ export function batchMoments(
 /**
  * Training-mode batch norm: the batch mean and (biased) variance of `x` per channel
  * ({@linkcode batchMoments}, float64 sums) and `y = (x - mean) / sqrt(variance + eps) * scale +
- * offset` from one primitive given those statistics. With `relu`, `y` is `max(y, 0)` and
- * `workspace` holds what the fused backward needs (where `y > 0`).
+ * offset` from one primitive given those statistics ({@linkcode dnnlBatchNormNormalize}). With
+ * `relu`, `y` is `max(y, 0)` and `workspace` holds what the fused backward needs (where `y > 0`).
  */
 export function dnnlBatchNormTraining(
   d: Dnnl,
@@ -143,8 +143,33 @@ export function dnnlBatchNormTraining(
   variance: Float32Array;
   workspace?: Uint8Array<ArrayBuffer>;
 } {
+  const { mean, variance } = batchMoments(x, shape[shape.length - 1]);
+  return {
+    mean,
+    variance,
+    ...dnnlBatchNormNormalize(d, x, shape, mean, variance, eps, scale, offset, relu),
+  };
+}
+
+/**
+ * The normalization step of training-mode batch norm, given the batch statistics: the
+ * forward-training primitive that {@linkcode dnnlBatchNormTraining} runs (so a batch-norm output
+ * computed later from saved statistics, e.g. at a fused site whose output turns out to be read,
+ * has the same bits as one computed unfused). With `relu`, `y` is `max(y, 0)` and `workspace`
+ * holds where `y > 0`.
+ */
+export function dnnlBatchNormNormalize(
+  d: Dnnl,
+  x: Float32Array,
+  shape: readonly number[],
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  scale?: Float32Array,
+  offset?: Float32Array,
+  relu = false,
+): { y: Float32Array; workspace?: Uint8Array<ArrayBuffer> } {
   const c = shape[shape.length - 1];
-  const { mean, variance } = batchMoments(x, c);
   const p = forwardPrimitive(
     d,
     shape,
@@ -164,7 +189,7 @@ export function dnnlBatchNormTraining(
     [ARG.variance]: variance,
     [ARG.workspace]: workspace,
   });
-  return { y, mean, variance, workspace };
+  return { y, workspace };
 }
 
 /**

@@ -20,30 +20,17 @@ import {
 } from "../../bench/_gan_state.ts";
 import { setupBackend } from "../_utils.ts";
 
-const backend = await setupBackend();
+await setupBackend();
 
-/**
- * On native, a training step's batch-norm gradient takes the unfused oneDNN path the first time a
- * graph runs and the fused batch norm + ReLU path afterwards (backend/native), so a resumed
- * process's first step matches the uninterrupted run's to float32 rounding, not bit for bit; every
- * other backend must match exactly.
- */
 function maxDiff(got: number[][], want: number[][]): number {
   let d = 0;
   got.forEach((g, i) => g.forEach((v, j) => d = Math.max(d, Math.abs(v - want[i][j]))));
   return d;
 }
+/** Bit for bit on every backend (native included: its first step fuses as later ones do). */
 function assertSameRun(got: number[][], want: number[][]): void {
   assert.equal(got.length, want.length);
-  if (backend !== "native") {
-    return got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
-  }
-  got.forEach((g, i) =>
-    g.forEach((v, j) => {
-      const tol = 1e-6 + 1e-4 * Math.abs(want[i][j]);
-      assert.ok(Math.abs(v - want[i][j]) <= tol, `tensor ${i}[${j}]: ${v} vs ${want[i][j]}`);
-    })
-  );
+  got.forEach((g, i) => assert.deepEqual(g, want[i], `tensor ${i}`));
 }
 
 const small = {
