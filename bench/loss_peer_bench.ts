@@ -10,8 +10,8 @@
  * Environment: `SELFSUP_THREADS` (native's OpenMP threads and PyTorch's `set_num_threads`;
  * default: one per core), `SELFSUP_BENCH_BACKENDS` (default `native,wasm`), `SELFSUP_BENCH_SIZES`
  * (default `256,1024,4096`), `SELFSUP_BENCH_LOSSES` (default `ntXent,infoNce,mocoInfoNce`),
- * `SELFSUP_BENCH_ROUNDS` (default 3; `native-lse` in the backends is native with InfoNCE on the
- * log-sum-exp path instead of oneDNN's softmax, for an A/B in one run), `SELFSUP_PYTHON` (default `/usr/bin/python3`, then
+ * `SELFSUP_BENCH_ROUNDS` (default 3; `native-lse` in the backends is native with InfoNCE and
+ * NT-Xent on the log-sum-exp path instead of oneDNN's softmax, for an A/B in one run), `SELFSUP_PYTHON` (default `/usr/bin/python3`, then
  * `python3`; without PyTorch the peer column is left out), `SELFSUP_PEER_MALLOC` (`keep`, the
  * default, or `default`: bench/peers/_malloc_env.ts). d = 128; MoCo uses a queue of K = 4096
  * keys and n queries, with the gradient to the queries only, as in MoCo.
@@ -28,7 +28,7 @@ import { tf } from "../backend/tf.ts";
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
 import { infoNce, mocoInfoNce, ntXent } from "../losses/mod.ts";
 import { peerAllocatorEnv, peerMallocMode } from "./peers/_malloc_env.ts";
-import { setInfoNceSoftmax } from "../backend/native/_dnnl_softmax.ts";
+import { setInfoNceSoftmax, setNtXentSoftmax } from "../backend/native/_dnnl_softmax.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -65,6 +65,7 @@ async function timeSelfsup(
   const backend = (contender === "native-lse" ? "native" : contender) as BackendName;
   await useBackend(backend, { quiet: true });
   setInfoNceSoftmax(contender !== "native-lse");
+  setNtXentSoftmax(contender !== "native-lse");
   const x1 = tf.randomNormal([n, D], 0, 1, "float32", 1) as tf.Tensor2D;
   const x2 = tf.randomNormal([n, D], 0, 1, "float32", 2) as tf.Tensor2D;
   const queue = tf.randomNormal([K, D], 0, 1, "float32", 3) as tf.Tensor2D;

@@ -144,6 +144,16 @@ export function noteDispose(values: unknown): void {
   pooledBytes += whole.byteLength;
 }
 
+/**
+ * Hands back a kernel's temporary from {@linkcode allocF32} that no backend entry references (it
+ * must not be used afterwards), so the next call of that size reuses it instead of faulting in
+ * fresh pages.
+ */
+export function freeF32(values: Float32Array): void {
+  noteWrite(values);
+  noteDispose(values);
+}
+
 /** Bytes of pooled-size buffers that backend entries reference now, and the most at once. */
 export function liveByteCount(): { live: number; peak: number } {
   return { live: liveBytes, peak: peakLiveBytes };

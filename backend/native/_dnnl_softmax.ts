@@ -17,7 +17,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { allocF32 } from "./_buffers.ts";
+import { allocF32, freeF32 } from "./_buffers.ts";
 import { type Blas, loadBlas } from "./_blas.ts";
 import { ALG, ARG, type Dnnl, dnnlOrUndefined, type Primitive, PROP, TAG } from "./_dnnl.ts";
 import { type CpuLikeBackend, f32, type KernelFn, scratch } from "./_util.ts";
@@ -376,39 +376,43 @@ export function setInfoNceSoftmax(on: boolean): boolean {
 }
 
 /**
- * Cached primitives for InfoNCE's `[n, n]` logits: row softmax in place, transpose, and the
- * transpose added into its destination (a reorder with a sum post-op).
+ * Cached primitives for `[n, n]` logits (InfoNCE's, and NT-Xent's at n = 2·batch): row softmax in
+ * place, transpose, and the transpose added into its destination (a reorder with a sum post-op).
+ * Each is built on first use.
  */
-function infoNcePrimitives(d: Dnnl, n: number): {
-  softmax: Primitive;
-  transpose: Primitive;
-  addTransposed: Primitive;
+function squarePrimitives(d: Dnnl, n: number): {
+  softmax(): Primitive;
+  transpose(): Primitive;
+  addTransposed(): Primitive;
 } {
   const md = () => d.memoryDesc([n, n], TAG.ab);
   return {
-    softmax: d.cached(`selfsup softmax fwd ${n}x${n}`, () => {
-      const op = d.opDesc();
-      d.check(
-        d.symbols.dnnl_softmax_forward_desc_init(op, PROP.forwardInference, md(), 1) as number,
-        "dnnl_softmax_forward_desc_init",
-        `[${n}, ${n}]`,
-      );
-      return d.primitive(op, { what: `softmax [${n}, ${n}]` });
-    }),
+    softmax: () =>
+      d.cached(`selfsup softmax fwd ${n}x${n}`, () => {
+        const op = d.opDesc();
+        d.check(
+          d.symbols.dnnl_softmax_forward_desc_init(op, PROP.forwardInference, md(), 1) as number,
+          "dnnl_softmax_forward_desc_init",
+          `[${n}, ${n}]`,
+        );
+        return d.primitive(op, { what: `softmax [${n}, ${n}]` });
+      }),
     // Element (i, j) of a dense [n, n] written at j·n + i.
-    transpose: d.cached(
-      `selfsup transpose ${n}x${n}`,
-      () => d.reorder(md(), d.memoryDescStrides([n, n], [1, n])),
-    ),
+    transpose: () =>
+      d.cached(
+        `selfsup transpose ${n}x${n}`,
+        () => d.reorder(md(), d.memoryDescStrides([n, n], [1, n])),
+      ),
     // dst(i, j) += src(j, i): the source read as its own transpose.
-    addTransposed: d.cached(`selfsup add transposed ${n}x${n}`, () => {
-      const attr = d.postOpsAttr([], 1);
-      try {
-        return d.reorder(d.memoryDescStrides([n, n], [1, n]), md(), attr);
-      } finally {
-        d.symbols.dnnl_primitive_attr_destroy(attr);
-      }
-    }),
+    addTransposed: () =>
+      d.cached(`selfsup add transposed ${n}x${n}`, () => {
+        const attr = d.postOpsAttr([], 1);
+        try {
+          return d.reorder(d.memoryDescStrides([n, n], [1, n]), md(), attr);
+        } finally {
+          d.symbols.dnnl_primitive_attr_destroy(attr);
+        }
+      }),
   };
 }
 
@@ -437,23 +441,80 @@ function infoNceSoftmax(
     return { value: 0, g };
   }
   blas.sgemm(false, true, n, n, dim, scale, ux, dim, uy, dim, 0, g, n);
-  const p = infoNcePrimitives(d, n);
+  const p = squarePrimitives(d, n);
   const t = scratch("selfsup infonce t", n * n); // Sᵀ, then Qᵀ
-  p.transpose.execute({ [ARG.src]: g, [ARG.dst]: t });
-  p.softmax.execute({ [ARG.src]: g, [ARG.dst]: g });
-  p.softmax.execute({ [ARG.src]: t, [ARG.dst]: t });
+  p.transpose().execute({ [ARG.src]: g, [ARG.dst]: t });
+  p.softmax().execute({ [ARG.src]: g, [ARG.dst]: g });
+  p.softmax().execute({ [ARG.src]: t, [ARG.dst]: t });
   let total = 0;
   for (let i = 0; i < n; i++) total -= Math.log(g[i * n + i]) + Math.log(t[i * n + i]);
-  p.addTransposed.execute({ [ARG.src]: t, [ARG.dst]: g }); // G = P + Q
+  p.addTransposed().execute({ [ARG.src]: t, [ARG.dst]: g }); // G = P + Q
   for (let i = 0; i < n; i++) g[i * n + i] -= 2;
   return { value: total / (2 * n), g };
+}
+
+let ntXentSoftmaxOn = true;
+
+/**
+ * Turns {@linkcode ntXentSoftmax}'s path on or off (benchmarks and tests compare it with the
+ * log-sum-exp path); returns the previous setting. The backward kernel follows whichever path its
+ * forward pass took.
+ */
+export function setNtXentSoftmax(on: boolean): boolean {
+  const was = ntXentSoftmaxOn;
+  ntXentSoftmaxOn = on;
+  return was;
+}
+
+/**
+ * Largest batch n (rows per view) for which NT-Xent takes {@linkcode ntXentSoftmax}'s path, which
+ * holds two `[2n, 2n]` matrices at once where the log-sum-exp path holds one (at n = 4096 that
+ * would be 268 MB more).
+ */
+export const NTXENT_SOFTMAX_MAX_N = 2048;
+
+/**
+ * NT-Xent's log-partitions on the 2n unit rows `u` `[2n, d]` (both views) through oneDNN's
+ * softmax, when `scale` <= {@linkcode INFONCE_SOFTMAX_MAX_SCALE} (the same bound on how small a
+ * softmax entry can get, here `exp(-2·scale) / (2n - 1)`): `S = scale·u·uᵀ` (one sgemm), its
+ * diagonal at -Infinity, and P its row softmax (one primitive, in place, for a max, an exp and a
+ * sum). Row i's positive is column `p(i) = (i + n) mod 2n`, so the value is
+ * `Σᵢ -log P_i,p(i) / (2n)` and the gradient with respect to S is `(P - T) / (2n)`, T the
+ * positives' indicator (symmetric). S is symmetric, so the gradient with respect to u is
+ * `scale·(P + Pᵀ - 2T)·u / (2n)`: H = `P + Pᵀ - 2T` is made here (a copy and one reorder adding
+ * the transpose) and returned for the backward pass, which is then one sgemm `[2n, 2n]·[2n, d]`
+ * where the log-sum-exp path runs two sgemms, two row scalings and the positives' passes.
+ */
+function ntXentSoftmax(
+  d: Dnnl,
+  blas: Blas,
+  u: Float32Array,
+  n: number,
+  dim: number,
+  scale: number,
+): { value: number; h: Float32Array } {
+  const m = 2 * n;
+  const s = allocF32(m * m); // S, then P
+  blas.sgemm(false, true, m, m, dim, scale, u, dim, u, dim, 0, s, m);
+  for (let i = 0; i < m; i++) s[i * m + i] = -Infinity;
+  const p = squarePrimitives(d, m);
+  p.softmax().execute({ [ARG.src]: s, [ARG.dst]: s });
+  let total = 0;
+  for (let i = 0; i < m; i++) total -= Math.log(s[i * m + ((i + n) % m)]);
+  const h = allocF32(m * m);
+  h.set(s);
+  p.addTransposed().execute({ [ARG.src]: s, [ARG.dst]: h }); // H = P + Pᵀ
+  for (let i = 0; i < m; i++) h[i * m + ((i + n) % m)] -= 2;
+  freeF32(s);
+  return { value: total / m, h };
 }
 
 /**
  * The whole of NT-Xent, InfoNCE or MoCo's InfoNCE from the raw embeddings: normalization and
  * positives in one JavaScript pass over `[n, d]`, then {@linkcode lseArrays}. State:
  * `[units [m, d], inv [m], E, 1/s, Eᵀ, 1/sᵀ]` (m = 2n, or n for MoCo); InfoNCE through
- * {@linkcode infoNceSoftmax}: `[units, inv, G]`.
+ * {@linkcode infoNceSoftmax}: `[units, inv, G]`; NT-Xent through {@linkcode ntXentSoftmax}:
+ * `[units, inv, H]`.
  */
 function cosineForward(d: Dnnl, blas: Blas): KernelFn {
   return ({ inputs, backend: b, attrs }) => {
@@ -489,6 +550,18 @@ function cosineForward(d: Dnnl, blas: Blas): KernelFn {
         backend.makeTensorInfo([m, dim], "float32", units),
         backend.makeTensorInfo([m], "float32", inv),
         backend.makeTensorInfo([n, n], "float32", g),
+      ];
+    }
+    if (
+      loss === "ntXent" && ntXentSoftmaxOn && scale <= INFONCE_SOFTMAX_MAX_SCALE &&
+      n <= NTXENT_SOFTMAX_MAX_N
+    ) {
+      const { value, h } = ntXentSoftmax(d, blas, units, n, dim, scale);
+      return [
+        backend.makeTensorInfo([], "float32", new Float32Array([value])),
+        backend.makeTensorInfo([m, dim], "float32", units),
+        backend.makeTensorInfo([m], "float32", inv),
+        backend.makeTensorInfo([m, m], "float32", h),
       ];
     }
     // Positives: x̂_i·ŷ_i / τ (MoCo: the keys y arrive normalized).
@@ -535,6 +608,13 @@ function cosineBackward(blas: Blas): KernelFn {
     const g = f32(backend, dy)![0];
     const [n, dim] = y!.shape;
     const scale = 1 / temperature;
+    if (loss === "ntXent" && inputs.state3 === undefined) {
+      // ntXentSoftmax's state: du = scale·g·H·u/(2n), one sgemm.
+      const m = 2 * n;
+      const grad = scratch("selfsup cosine grad", m * dim);
+      blas.sgemm(false, false, m, dim, m, (scale * g) / m, e, m, units, dim, 0, grad, dim);
+      return normalizedGradients(backend, units, inv, grad, n, dim);
+    }
     if (loss === "infoNce" && inputs.state3 === undefined) {
       // infoNceSoftmax's state: dvalue/dS = g·G/(2n), da = scale·g·G·ŷ/(2n), db likewise Gᵀ·x̂.
       const half = n * dim;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   allocF32,
+  freeF32,
   freshAllocations,
   liveByteCount,
   MIN_POOL_CAP,
@@ -58,4 +59,20 @@ Deno.test("native buffer pool: live bytes, their peak, and reuse after disposal"
   assert.equal(pooledByteCount(), pooled);
   assert.equal(allocF32(n).buffer === again[0].buffer, false);
   assert.equal(freshAllocations().count, fresh + 1);
+});
+
+Deno.test("native buffer pool: a kernel's temporary handed back with freeF32 is reused, live bytes unchanged", () => {
+  const n = (1 << 16) + 3; // a pooled size no other test uses
+  const base = liveByteCount().live;
+  const pooled = pooledByteCount();
+  const t = allocF32(n);
+  freeF32(t);
+  assert.equal(liveByteCount().live, base);
+  assert.equal(pooledByteCount(), pooled + 4 * n);
+  assert.equal(allocF32(n).buffer, t.buffer, "the next allocation of that size gets it back");
+  assert.equal(pooledByteCount(), pooled);
+  // a temporary below the pooled size is simply dropped
+  const small = allocF32(16);
+  freeF32(small);
+  assert.notEqual(allocF32(16).buffer, small.buffer);
 });
