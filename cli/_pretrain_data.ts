@@ -79,6 +79,3 @@ export async function loadData(name: string, o: ParsedOptions): Promise<Data> {
 function subset<T extends Dataset>(ds: T, n: number): T {
   return { ...ds, name: `${ds.name}[:${n}]`, length: n, get: (i: number) => ds.get(i) };
 }
-
-// the kNN monitor's bank and queries (the library's `imagesOf`, re-exported for the CLI)
-export { imagesOf } from "../data/images_of.ts";

@@ -12,13 +12,19 @@
  * @module
  */
 import { tf } from "../backend/tf.ts";
-import { formatRecipe, recipeLrGroups } from "../methods/mod.ts";
-import { Loader } from "../data/mod.ts";
-import { knnMonitor, knnRawPixels, train, type TrainOptions, treeTensors } from "../train/mod.ts";
+import { formatRecipe } from "../methods/mod.ts";
+import { imagesOf, Loader } from "../data/mod.ts";
+import {
+  knnMonitor,
+  knnRawPixels,
+  recipeTrainOptions,
+  train,
+  type TrainOptions,
+  treeTensors,
+} from "../train/mod.ts";
 import { dataParallel } from "../distributed/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand } from "./_args.ts";
 import { PRETRAIN_OPTIONS, PRETRAIN_USAGE, SIMCLR_TUNED } from "./_pretrain_options.ts";
-import { imagesOf } from "./_pretrain_data.ts";
 import { preparePretrain } from "./_pretrain_setup.ts";
 import { type PretrainResults, reportPretrain } from "./_pretrain_report.ts";
 
@@ -78,7 +84,6 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
     simclrTuned,
   } = run;
   const [h, w, c] = data.train.shape;
-  const { optimizer, lr, warmupSteps: warmup } = recipe;
 
   const heldOut = data.labeled && data.test && (o.knnBank as number) > 0
     ? {
@@ -104,20 +109,8 @@ async function pretrain(cli: ParsedOptions, given: ReadonlySet<string>): Promise
 
   const loaderSeed = o.seed as number;
   const trainOptions: TrainOptions<unknown> = {
-    steps,
+    ...recipeTrainOptions(recipe, setup.nets, setup.method.trainable(setup.nets)),
     stepsPerEpoch,
-    optimizer,
-    lr,
-    schedule: recipe.schedule,
-    warmupSteps: warmup,
-    minLr: recipe.minLr,
-    weightDecay: recipe.weightDecay,
-    momentum: recipe.momentum,
-    nesterov: recipe.nesterov,
-    ...(recipe.larsEta !== undefined ? { larsEta: recipe.larsEta } : {}),
-    ...(recipe.larsClip !== undefined ? { larsClip: recipe.larsClip } : {}),
-    ...(recipe.beta1 !== undefined ? { adamBetas: [recipe.beta1, recipe.beta2 ?? 0.999] } : {}),
-    lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
     seed: o.seed as number,
     outDir: runDir,
     checkpointEvery: o.checkpointEvery as number,

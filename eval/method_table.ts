@@ -9,14 +9,13 @@ import {
   formatRecipe,
   type MethodSetup,
   type Recipe,
-  recipeLrGroups,
   type RecipeName,
   resolveRecipe,
   type ResolveRecipeOptions,
 } from "../methods/mod.ts";
 import { convNet, mlpHead } from "../models/mod.ts";
 import { withSeed } from "../backend/with_seed.ts";
-import { type BatchSource, train, treeTensors } from "../train/mod.ts";
+import { type BatchSource, recipeTrainOptions, train, treeTensors } from "../train/mod.ts";
 import { extractFeatures } from "./extract_features.ts";
 import { knnAccuracies } from "./knn_accuracies.ts";
 import { linearProbe } from "./linear_probe.ts";
@@ -290,19 +289,8 @@ async function pretrain(
     setup as never,
     source,
     {
-      steps: recipe.steps,
+      ...recipeTrainOptions(recipe, setup.nets, setup.method.trainable(setup.nets)),
       stepsPerEpoch: Math.floor(data.length / recipe.batchSize),
-      optimizer: recipe.optimizer,
-      lr: recipe.lr,
-      schedule: recipe.schedule,
-      warmupSteps: recipe.warmupSteps,
-      minLr: recipe.minLr,
-      weightDecay: recipe.weightDecay,
-      momentum: recipe.momentum,
-      nesterov: recipe.nesterov,
-      ...(recipe.larsEta !== undefined ? { larsEta: recipe.larsEta } : {}),
-      ...(recipe.larsClip !== undefined ? { larsClip: recipe.larsClip } : {}),
-      lrGroups: recipeLrGroups(recipe, setup.nets, setup.method.trainable(setup.nets)),
       seed,
       progress: false,
     },

@@ -24,6 +24,7 @@ export { adamw, type AdamWOptions } from "./adamw.ts";
 export { lars, type LarsOptions } from "./lars.ts";
 export { lrSchedule, SCHEDULE_NAMES, type ScheduleName, type ScheduleOptions } from "./schedule.ts";
 export { clipByGlobalNorm } from "./clip.ts";
+export { type RecipeTrainOptions, recipeTrainOptions } from "./recipe_options.ts";
 export {
   isModelLike,
   type ModelLike,

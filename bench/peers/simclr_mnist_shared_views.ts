@@ -39,9 +39,8 @@
  */
 import { tf } from "../../backend/tf.ts";
 import { imagesOf, Loader } from "../../data/mod.ts";
-import { recipeLrGroups } from "../../methods/mod.ts";
 import type { Method } from "../../methods/types.ts";
-import { knnMonitor, train, type TrainOptions } from "../../train/mod.ts";
+import { knnMonitor, recipeTrainOptions, train, type TrainOptions } from "../../train/mod.ts";
 import { givenOptions, parseOptions } from "../../cli/_args.ts";
 import { PRETRAIN_OPTIONS } from "../../cli/_pretrain_options.ts";
 import { preparePretrain } from "../../cli/_pretrain_setup.ts";
@@ -171,17 +170,8 @@ const monitor = knnMonitor(setup.encoder!, {
   testLabels: queries.labels,
 }, { k: o.knnK as number });
 const options: TrainOptions<unknown> = {
-  steps,
+  ...recipeTrainOptions(recipe, setup.nets, variables),
   stepsPerEpoch,
-  optimizer: recipe.optimizer,
-  lr: recipe.lr,
-  schedule: recipe.schedule,
-  warmupSteps: recipe.warmupSteps,
-  minLr: recipe.minLr,
-  weightDecay: recipe.weightDecay,
-  momentum: recipe.momentum,
-  nesterov: recipe.nesterov,
-  lrGroups: recipeLrGroups(recipe, setup.nets, variables),
   seed: o.seed as number,
   progress: false,
   evaluateAtStart: true,
