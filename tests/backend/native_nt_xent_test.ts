@@ -12,11 +12,11 @@ import { COSINE_XENT_KERNEL } from "../../losses/_ops.ts";
 import { assertTensorClose, checkGradient, pcg32, type Prng, randomNormal } from "../_utils.ts";
 import { requireOrSkip } from "../_ci.ts";
 
-// NT-Xent on native through oneDNN's softmax (`ntXentSoftmax` in _dnnl_softmax.ts: one sgemm for
-// the [2n, 2n] logits, the diagonal masked, one row softmax P, H = P + Pᵀ - 2T kept for one
-// backward sgemm), and the log-sum-exp path it replaces for 1/τ <= 30 and n <= 2048, both against
-// a float64 reference written from the definition, with the reference's gradient by float64
-// central differences (no formula shared).
+// NT-Xent on native through its softmax (`ntXentSoftmax` in _dnnl_softmax.ts: one sgemm for the
+// [2n, 2n] logits S, E = exp(S) with the diagonal zeroed, its row sums z, H = P + Pᵀ - 2T from
+// E_ij·(1/zᵢ + 1/zⱼ) kept for one backward sgemm), and the log-sum-exp path it replaces for
+// 1/τ <= 30 and n <= 2048, both against a float64 reference written from the definition, with the
+// reference's gradient by float64 central differences (no formula shared).
 
 const { kernels } = await registerNativeBackend();
 const haveDnnl = requireOrSkip(dnnlOrUndefined() !== undefined, "oneDNN 2.x (libdnnl2)");
