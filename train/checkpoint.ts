@@ -158,7 +158,11 @@ export async function saveCheckpoint(
       "tensors.bin": { bytes: bin.length, sha256: await sha256(bin) },
     },
   };
+  // every sibling is named from parent/base, as removeStaleTemporaries and history list them: a
+  // bare relative `dir` ("ckpt") once removed its own temporary as stale, and one ending in "/"
+  // put the temporary inside itself
   const [parent, base] = parentOf(dir);
+  dir = `${parent}/${base}`;
   const tmp = `${dir}.tmp-${Deno.pid}-${Date.now()}`;
   await Deno.mkdir(tmp, { recursive: true });
   try {

@@ -1,0 +1,300 @@
+/**
+ * Edges of `saveCheckpoint`/`readCheckpoint` that the round-trip tests do not reach (issue 17's
+ * fifth mutation pass): the overflow bound of the finite check, `keep`'s message, stale
+ * temporaries, checkpoints without a step, a directory already named like the one moved aside,
+ * checkpoints of earlier versions (no manifest: read unchecked, but their format and tensor index
+ * still checked), a damaged manifest, bool tensors, and relative paths.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../backend/tf.ts";
+import {
+  CheckpointError,
+  hasCheckpoint,
+  loadCheckpoint,
+  NonFiniteStateError,
+  readCheckpoint,
+  saveCheckpoint,
+} from "../../train/mod.ts";
+import { setupBackend } from "../_utils.ts";
+
+await setupBackend();
+
+const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+
+/** Reads `dir` collecting the fallback notes. */
+async function readNoting(dir: string) {
+  const notes: string[] = [];
+  const got = await readCheckpoint(dir, undefined, { onFallback: (m) => notes.push(m) });
+  return { got, notes };
+}
+
+Deno.test("checkpoint finite check: a float at or past 1.8e19 is refused (its square overflows), the first bad value named; int32 tensors are not checked", async () => {
+  const dir = await Deno.makeTempDir();
+  const ok = tf.tensor1d([1e19, -1e19]);
+  const ids = tf.tensor1d([2147483647, -2147483648], "int32");
+  await saveCheckpoint(`${dir}/c`, { step: 1, ok, ids });
+  const big = tf.tensor1d([1, 2e19, NaN, -Infinity]);
+  await assert.rejects(
+    () => saveCheckpoint(`${dir}/c`, { step: 2, a: ok, b: big }),
+    (e: Error) =>
+      e instanceof NonFiniteStateError && e.count === 3 && e.where === "b" &&
+      Math.abs(e.value - 2e19) < 1e13 &&
+      e.message ===
+        `Cannot save a checkpoint: the state holds 3 non-finite or overflowing values, the first ${e.value} in b`,
+  );
+  const negative = tf.tensor1d([-2e19]);
+  await assert.rejects(
+    () => saveCheckpoint(`${dir}/c`, { step: 2, n: negative }),
+    (e: Error) => e instanceof NonFiniteStateError && e.count === 1 && e.value < -1e19,
+  );
+  assert.equal((await readCheckpoint(`${dir}/c`)).step, 1);
+  assert.deepEqual(names(dir), ["c"]);
+  tf.dispose([ok, ids, big, negative]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saveCheckpoint: keep must be an integer >= 1 (message); keep 1 leaves only the newest", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const keep of [0, 1.5, -1]) {
+    await assert.rejects(
+      () => saveCheckpoint(`${dir}/c`, { step: 1 }, { keep }),
+      (e: Error) =>
+        e instanceof RangeError &&
+        e.message === `Cannot save a checkpoint: keep must be an integer >= 1, received ${keep}`,
+    );
+  }
+  assert.deepEqual(names(dir), [], "a refused save writes nothing");
+  for (let step = 1; step <= 3; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 1 });
+  assert.deepEqual(names(dir), ["c"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 3 });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saveCheckpoint removes the temporaries of an interrupted save, and nothing else", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/c.tmp-1-2`);
+  await Deno.writeTextFile(`${dir}/c.tmp-3-4`, "partial");
+  await Deno.mkdir(`${dir}/other.tmp-1-2`); // another checkpoint's temporary
+  await Deno.mkdir(`${dir}/c.tmpx`);
+  await saveCheckpoint(`${dir}/c`, { step: 1 });
+  assert.deepEqual(names(dir), ["c", "c.tmpx", "other.tmp-1-2"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 1 });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoints without a step: the previous one is kept as step-unknown-<time> and used as the fallback", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/c`, { v: 1 });
+  await saveCheckpoint(`${dir}/c`, { v: 2 });
+  const kept = names(dir);
+  assert.equal(kept.length, 2);
+  assert.equal(kept[0], "c");
+  assert.match(kept[1], /^c\.step-unknown-\d+$/);
+  await Deno.writeTextFile(`${dir}/c/checkpoint.json`, "{}"); // damage the newest
+  const { got, notes } = await readNoting(`${dir}/c`);
+  assert.deepEqual(got.contents, { v: 1 });
+  assert.equal(got.step, null);
+  assert.equal(got.path, `${dir}/${kept[1]}`);
+  assert.equal(notes.length, 1);
+  // a step that is not an integer >= 0 does not name the checkpoint either
+  for (const step of [1.5, "3", null]) {
+    const d = await Deno.makeTempDir();
+    await saveCheckpoint(`${d}/c`, { step });
+    await saveCheckpoint(`${d}/c`, { step: 9 });
+    assert.match(names(d)[1], /^c\.step-unknown-\d+$/, `step ${step}`);
+    assert.equal((await readCheckpoint(`${d}/c.step-unknown-${names(d)[1].slice(15)}`)).step, null);
+    await Deno.remove(d, { recursive: true });
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saveCheckpoint replaces a stale directory already named like the one it moves aside", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/c`, { step: 3, v: "new" });
+  await saveCheckpoint(`${dir}/d`, { step: 3, v: "stale" });
+  await Deno.rename(`${dir}/d`, `${dir}/c.step-3`);
+  await saveCheckpoint(`${dir}/c`, { step: 4 }, { keep: 3 });
+  assert.deepEqual(names(dir), ["c", "c.step-3"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c.step-3`), { step: 3, v: "new" });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saving a step at or before the current one drops the abandoned newer checkpoints", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 3; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 3 });
+  await saveCheckpoint(`${dir}/c`, { step: 3, v: "again" }, { keep: 3 });
+  assert.deepEqual(names(dir), ["c", "c.step-1", "c.step-2"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 3, v: "again" });
+  await saveCheckpoint(`${dir}/c`, { step: 2, v: "back" }, { keep: 3 });
+  assert.deepEqual(names(dir), ["c", "c.step-1"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 2, v: "back" });
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** A checkpoint as an earlier version wrote it: no manifest, `checkpoint.json` edited by `edit`. */
+async function earlier(
+  dir: string,
+  edit: (meta: Record<string, unknown>) => void = () => {},
+): Promise<void> {
+  const t = tf.tensor1d([1, 2]);
+  await saveCheckpoint(dir, { step: 1, t });
+  t.dispose();
+  await Deno.remove(`${dir}/manifest.json`);
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/checkpoint.json`));
+  edit(meta);
+  await Deno.writeTextFile(`${dir}/checkpoint.json`, JSON.stringify(meta));
+}
+
+Deno.test("a checkpoint without a manifest (an earlier version's) is read unchecked, but its format, version and tensor index are checked", async () => {
+  const dir = await Deno.makeTempDir();
+  await earlier(`${dir}/ok`);
+  assert.equal(await hasCheckpoint(`${dir}/ok`), true);
+  const back = await loadCheckpoint(`${dir}/ok`) as { step: number; t: tf.Tensor };
+  assert.equal(back.step, 1);
+  assert.deepEqual(Array.from(back.t.dataSync()), [1, 2]);
+  back.t.dispose();
+  const refused = async (
+    name: string,
+    edit: (meta: Record<string, unknown>) => void,
+    reason: string,
+  ) => {
+    await earlier(`${dir}/${name}`, edit);
+    await assert.rejects(
+      () => loadCheckpoint(`${dir}/${name}`),
+      (e: Error) =>
+        e instanceof CheckpointError &&
+        e.message ===
+          `Cannot load a checkpoint from ${dir}/${name}: none is intact (${dir}/${name}: ${reason})`,
+      name,
+    );
+  };
+  await refused(
+    "format",
+    (m) => m.format = "other",
+    "expected a selfsup-checkpoint version 1, received other version 1",
+  );
+  await refused(
+    "version",
+    (m) => m.version = 2,
+    "expected a selfsup-checkpoint version 1, received selfsup-checkpoint version 2",
+  );
+  await refused("no-tensors", (m) => delete m.tensors, "checkpoint.json lists no tensors");
+  const entry = (m: Record<string, unknown>) => (m.tensors as Record<string, unknown>[])[0];
+  const malformed = "checkpoint.json has a malformed tensor entry";
+  await refused("dtype", (m) => entry(m).dtype = "complex64", malformed);
+  await refused("shape", (m) => entry(m).shape = "2", malformed);
+  await refused("shape-neg", (m) => entry(m).shape = [-2], malformed);
+  await refused("shape-frac", (m) => entry(m).shape = [1.5], malformed);
+  await refused("offset", (m) => entry(m).offset = -1, malformed);
+  await refused("offset-frac", (m) => entry(m).offset = 0.5, malformed);
+  await refused("bytes-frac", (m) => entry(m).bytes = 7.5, malformed);
+  const inconsistent = (name: string) =>
+    `tensors.bin is truncated or inconsistent with checkpoint.json (${dir}/${name})`;
+  await refused("bytes", (m) => entry(m).bytes = 4, inconsistent("bytes"));
+  await refused("past-end", (m) => entry(m).offset = 4, inconsistent("past-end"));
+  // offset + bytes exactly at the end is fine: [1, 2] stored as one float from offset 4
+  await earlier(`${dir}/tail`, (m) => {
+    Object.assign(entry(m), { offset: 4, bytes: 4, shape: [1] });
+  });
+  const tail = await loadCheckpoint(`${dir}/tail`) as { t: tf.Tensor };
+  assert.deepEqual(Array.from(tail.t.dataSync()), [2]);
+  tail.t.dispose();
+  await Deno.writeTextFile(`${dir}/ok/checkpoint.json`, "{not json");
+  await assert.rejects(
+    () => loadCheckpoint(`${dir}/ok`),
+    /\/ok: checkpoint\.json is not valid JSON \(/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a damaged manifest or a missing file is refused with its reason, and the previous checkpoint used", async () => {
+  const cases: [string, (c: string) => Promise<void>, RegExp][] = [
+    [
+      "unreadable manifest",
+      (c) => Deno.writeTextFile(`${c}/manifest.json`, "{oops"),
+      /c: manifest\.json is unreadable \(.+\); using the previous intact one/,
+    ],
+    [
+      "manifest without the file",
+      async (c) => {
+        const m = JSON.parse(await Deno.readTextFile(`${c}/manifest.json`));
+        delete m.files["tensors.bin"];
+        await Deno.writeTextFile(`${c}/manifest.json`, JSON.stringify(m));
+      },
+      /c: manifest\.json does not list tensors\.bin; using/,
+    ],
+    [
+      "manifest with no checksum",
+      async (c) => {
+        const m = JSON.parse(await Deno.readTextFile(`${c}/manifest.json`));
+        m.files["checkpoint.json"].sha256 = 5;
+        await Deno.writeTextFile(`${c}/manifest.json`, JSON.stringify(m));
+      },
+      /c: manifest\.json does not list checkpoint\.json; using/,
+    ],
+    [
+      "missing tensors.bin",
+      (c) => Deno.remove(`${c}/tensors.bin`),
+      /c: tensors\.bin is missing; using/,
+    ],
+    [
+      "padded tensors.bin",
+      async (c) => {
+        const b = await Deno.readFile(`${c}/tensors.bin`);
+        await Deno.writeFile(`${c}/tensors.bin`, Uint8Array.from([...b, 0]));
+      },
+      /c: tensors\.bin is truncated or padded \(9 bytes, expected 8\); using/,
+    ],
+  ];
+  for (const [name, damage, note] of cases) {
+    const dir = await Deno.makeTempDir();
+    const t = tf.tensor1d([1, 2]);
+    await saveCheckpoint(`${dir}/c`, { step: 1, t });
+    await saveCheckpoint(`${dir}/c`, { step: 2, t });
+    t.dispose();
+    await damage(`${dir}/c`);
+    const { got, notes } = await readNoting(`${dir}/c`);
+    assert.equal(got.step, 1, name);
+    assert.equal(got.path, `${dir}/c.step-1`, name);
+    assert.equal(notes.length, 1, name);
+    assert.match(notes[0], note, name);
+    tf.dispose((got.contents as { t: tf.Tensor }).t);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkpoint round trip of a bool tensor and of an empty one", async () => {
+  const dir = await Deno.makeTempDir();
+  const mask = tf.tensor1d([true, false, true], "bool");
+  const empty = tf.zeros([0, 3]);
+  const ids = tf.tensor1d([7, -3], "int32");
+  await saveCheckpoint(`${dir}/c`, { mask, empty, ids });
+  const back = await loadCheckpoint(`${dir}/c`) as Record<string, tf.Tensor>;
+  assert.equal(back.mask.dtype, "bool");
+  assert.deepEqual(Array.from(back.mask.dataSync()), [1, 0, 1]);
+  assert.deepEqual(back.empty.shape, [0, 3]);
+  assert.deepEqual(Array.from(back.ids.dataSync()), [7, -3]);
+  tf.dispose([mask, empty, ids, back.mask, back.empty, back.ids]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoints under a relative path or one ending in /: kept, pruned and read beside it", async () => {
+  const dir = await Deno.makeTempDir();
+  const cwd = Deno.cwd();
+  Deno.chdir(dir);
+  try {
+    // a bare relative name: the save once removed its own temporary as a stale one (NotFound)
+    for (let step = 1; step <= 3; step++) await saveCheckpoint("c", { step });
+    assert.deepEqual(names("."), ["c", "c.step-2"]);
+    await Deno.writeTextFile("c/checkpoint.json", "{}");
+    const { got } = await readNoting("c");
+    assert.deepEqual([got.step, got.path], [2, "./c.step-2"]);
+  } finally {
+    Deno.chdir(cwd);
+  }
+  // a trailing slash names the same directory (its temporary once went inside it)
+  for (let step = 1; step <= 2; step++) await saveCheckpoint(`${dir}/t/`, { step });
+  assert.deepEqual(names(dir), ["c", "c.step-2", "t", "t.step-1"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/t`), { step: 2 });
+  await Deno.remove(dir, { recursive: true });
+});
