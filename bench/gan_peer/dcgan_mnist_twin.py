@@ -17,6 +17,21 @@ Not the same: the random streams (weights, z, batches) and the transposed convs'
 (PyTorch pads symmetrically with output_padding 1, TensorFlow's "same" puts the extra row at the
 end).
 
+Options from the DCGAN authors' own MNIST script (Newmu/dcgan_code, mnist/train_cond_dcgan.py; a
+conditional GAN there, unconditional here), all off by default: `--hidden 1024` adds its fully
+connected layer to each net (G: z -> Linear(100 -> 1024, no bias) -> BatchNorm -> ReLU before the
+projection; D: flatten -> Linear(-> 1024, no bias) -> BatchNorm -> LeakyReLU 0.2 before the critic),
+`--weight-decay 2.5e-5` its L2 term added to every gradient (torch Adam's `weight_decay`, the
+same form as its `Regularizer(l2=...)`), `--lr-decay-from N` its schedule (constant for its first
+100 epochs, then linear to 0 over 100 more): constant until iteration N, then linear to 0 at
+`--iterations`.
+
+Every `--every` iterations (and at the end) it also writes `<out>/checkpoint.pt` (both nets, both
+Adams, the batch generator's state, the iteration); `--resume <out>/checkpoint.pt` continues from
+it (`--iterations` counts from 0, so the run stops at the same total; keep it unchanged, the
+decay's end depends on it). A run stopped by `--minutes` and resumed draws the same batches and z
+and ends with the same samples, bit for bit, as one never stopped (checked on 6 iterations).
+
 Every `--every` iterations (and at the end) it writes 1,000 samples as raw float32 [1000, 28, 28]
 in [0, 1] to `<out>/it<N>_eval.f32` (G in eval mode, BatchNorm's running statistics) and
 `<out>/it<N>_train.f32` (G in training mode, the samples' own statistics), from the same fixed z;
@@ -52,10 +67,16 @@ def load_mnist_train():
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim, widths, projection_norm):
+    def __init__(self, z_dim, widths, projection_norm, hidden=0):
         super().__init__()
         self.c0 = widths[0]
-        self.project = nn.Linear(z_dim, 7 * 7 * widths[0], bias=False)
+        # dcgan_code's MNIST generator: a fully connected layer before the projection
+        self.hidden = (
+            nn.Sequential(nn.Linear(z_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU())
+            if hidden
+            else nn.Identity()
+        )
+        self.project = nn.Linear(hidden or z_dim, 7 * 7 * widths[0], bias=False)
         self.projection_norm = projection_norm
         self.bn0 = (
             nn.BatchNorm2d(widths[0]) if projection_norm == "channel" else nn.BatchNorm1d(7 * 7 * widths[0])
@@ -71,7 +92,7 @@ class Generator(nn.Module):
         self.up = nn.Sequential(*layers)
 
     def forward(self, z):
-        x = self.project(z)
+        x = self.project(self.hidden(z))
         if self.projection_norm == "channel":
             x = self.bn0(x.view(-1, self.c0, 7, 7))
         else:
@@ -81,17 +102,24 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, widths):
+    def __init__(self, widths, hidden=0):
         super().__init__()
         layers = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [nn.Conv2d(a, b, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
         self.trunk = nn.Sequential(*layers)
         side = 28 // 2 ** len(widths)
-        self.critic = nn.Linear(side * side * widths[-1], 1)
+        flat = side * side * widths[-1]
+        # dcgan_code's MNIST discriminator: a fully connected layer before the critic
+        self.hidden = (
+            nn.Sequential(nn.Linear(flat, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2))
+            if hidden
+            else nn.Identity()
+        )
+        self.critic = nn.Linear(hidden or flat, 1)
 
     def forward(self, x):
-        return self.critic(self.trunk(x).flatten(1))
+        return self.critic(self.hidden(self.trunk(x).flatten(1)))
 
 
 def dcgan_init(m):
@@ -116,6 +144,10 @@ def main():
     p.add_argument("--projection-norm", choices=["channel", "unit"], default="channel")
     p.add_argument("--every", type=int, default=500)
     p.add_argument("--out", default="runs/gan-peer")
+    p.add_argument("--hidden", type=int, default=0, help="dcgan_code MNIST's FC width in G and D (1024); 0: none")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 on every gradient (dcgan_code MNIST: 2.5e-5)")
+    p.add_argument("--lr-decay-from", type=int, help="linear decay of lr to 0 from this iteration to --iterations")
+    p.add_argument("--resume", help="continue from a checkpoint.pt this script wrote")
     a = p.parse_args()
     torch.set_num_threads(int(os.environ.get("SELFSUP_THREADS", "1")))
     torch.manual_seed(a.seed)
@@ -123,13 +155,29 @@ def main():
     x_train = load_mnist_train()
     gw = [int(w) for w in a.generator_widths.split(",")]
     dw = [int(w) for w in a.discriminator_widths.split(",")]
-    g, d = Generator(100, gw, a.projection_norm), Discriminator(dw)
+    g, d = Generator(100, gw, a.projection_norm, a.hidden), Discriminator(dw, a.hidden)
     g.apply(dcgan_init)
     d.apply(dcgan_init)
-    opt_g = torch.optim.Adam(g.parameters(), lr=a.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=a.lr, betas=(0.5, 0.999))
+
+    def adam(net):
+        return torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.5, 0.999), weight_decay=a.weight_decay)
+
+    opt_g, opt_d = adam(g), adam(d)
     fixed_z = torch.rand(1000, 100, generator=torch.Generator().manual_seed(7)) * 2 - 1
     gen = torch.Generator().manual_seed(a.seed + 1)
+    it = 0
+    if a.resume:
+        ck = torch.load(a.resume)
+        for obj, key in ((g, "g"), (d, "d"), (opt_g, "opt_g"), (opt_d, "opt_d")):
+            obj.load_state_dict(ck[key])
+        gen.set_state(ck["gen"])
+        it = ck["iteration"]
+        print(f"resumed {a.resume} at iteration {it}", flush=True)
+
+    def lr_at(i):
+        if a.lr_decay_from is None or i < a.lr_decay_from:
+            return a.lr
+        return a.lr * max(0.0, (a.iterations - i) / (a.iterations - a.lr_decay_from))
 
     def dump(it):
         with torch.no_grad():
@@ -141,11 +189,18 @@ def main():
                 g.load_state_dict(saved)
                 s.squeeze(1).contiguous().numpy().astype("float32").tofile(f"{a.out}/it{it}_{mode}.f32")
         g.train(True)
+        state = {"g": g.state_dict(), "d": d.state_dict(), "opt_g": opt_g.state_dict()}
+        state.update({"opt_d": opt_d.state_dict(), "gen": gen.get_state(), "iteration": it, "args": vars(a)})
+        torch.save(state, f"{a.out}/checkpoint.pt.tmp")
+        os.replace(f"{a.out}/checkpoint.pt.tmp", f"{a.out}/checkpoint.pt")
 
     ones, zeros = torch.ones(a.batch, 1), torch.zeros(a.batch, 1)
     t0 = time.time()
-    it = 0
+    start = it
     while it < a.iterations and time.time() - t0 < a.minutes * 60:
+        for opt in (opt_d, opt_g):
+            for group in opt.param_groups:
+                group["lr"] = lr_at(it)
         real = x_train[torch.randint(0, len(x_train), (a.batch,), generator=gen)]
         z = torch.rand(a.batch, 100, generator=gen) * 2 - 1
         # D step: real and fake as separate batches
@@ -173,7 +228,7 @@ def main():
             dump(it)
     if it % a.every != 0:
         dump(it)
-    print(f"done: {it} iterations of {a.batch} in {time.time() - t0:.0f}s", flush=True)
+    print(f"done: {it - start} iterations of {a.batch} in {time.time() - t0:.0f}s, {it} in all", flush=True)
 
 
 if __name__ == "__main__":
