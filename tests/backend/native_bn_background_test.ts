@@ -4,8 +4,8 @@
  * primitive sums the statistics in float32 and got the variance wrong by up to 2e-4 on such
  * batches, which made every convolution's gradient 1-2% off PyTorch's in the default SimCLR run
  * (bench/RESULTS.md, "Learning gap", "Same views, same weights"). The statistics, the output and
- * the input gradient must equal float64 references, on the unfused first step and the fused
- * (batch norm + ReLU) second step.
+ * the input gradient must equal float64 references, on fused (batch norm + ReLU) steps and on
+ * unfused ones (the batch-norm output read besides the ReLU).
  */
 import assert from "node:assert/strict";
 import { tf, useBackend } from "../../backend/mod.ts";
@@ -82,7 +82,10 @@ Deno.test({
     const beta = tf.variable(tf.zerosLike(gammaInit));
     gammaInit.dispose();
     const axes = [0, 1, 2];
-    for (let step = 0; step < 2; step++) {
+    // Step 1 fused; on step 2 the output is also read besides the ReLU (fusing stops there: the
+    // unfused gradient), step 3 runs unfused from the start.
+    for (let step = 0; step < 3; step++) {
+      const read = step >= 1;
       const x = digitLike(11 + step);
       const u = Float32Array.from(randomNormal(x.length, prng));
       const want = reference(
@@ -91,30 +94,38 @@ Deno.test({
         gamma.dataSync() as Float32Array,
         beta.dataSync() as Float32Array,
       );
-      tf.tidy(() => {
-        const xt = tf.tensor(x, SHAPE);
-        const ut = tf.tensor(u, SHAPE);
-        let stats: Float32Array[] = [];
-        const dx = tf.grad((t: tf.Tensor) => {
-          const { mean, variance } = tf.moments(t, axes);
-          const y = tf.batchNorm(t, mean, variance, beta, gamma, EPS);
-          const loss = tf.sum(tf.mul(tf.relu(y), ut)) as tf.Scalar;
-          stats = [mean, variance].map((s) => Float32Array.from(s.dataSync()));
-          return loss;
-        })(xt);
-        const label = `step ${step + 1} (${step === 0 ? "unfused" : "fused"})`;
-        // float32 storage of float64 sums: about 1e-7 (oneDNN's float32 sums: up to 2e-4)
-        const meanErr = Math.max(
-          ...want.mean.map((m, j) => Math.abs(stats[0][j] - m) / Math.sqrt(want.variance[j])),
-        );
-        const varErr = Math.max(
-          ...want.variance.map((v, j) => Math.abs(stats[1][j] - v) / v),
-        );
-        assert.ok(meanErr < 1e-6, `mean off by ${meanErr} std, ${label}`);
-        assert.ok(varErr < 1e-6, `variance off by ${varErr} relative, ${label}`);
-        const dxErr = relL2(dx.dataSync(), want.dx);
-        assert.ok(dxErr < 1e-4, `input gradient off by ${dxErr} (relative L2), ${label}`);
-      });
+      const profile = await tf.profile(() =>
+        tf.tidy(() => {
+          const xt = tf.tensor(x, SHAPE);
+          const ut = tf.tensor(u, SHAPE);
+          let stats: Float32Array[] = [];
+          const dx = tf.grad((t: tf.Tensor) => {
+            const { mean, variance } = tf.moments(t, axes);
+            const y = tf.batchNorm(t, mean, variance, beta, gamma, EPS);
+            const loss = tf.sum(tf.mul(tf.relu(y), ut)) as tf.Scalar;
+            if (read) tf.max(y);
+            stats = [mean, variance].map((s) => Float32Array.from(s.dataSync()));
+            return loss;
+          })(xt);
+          const label = `step ${step + 1} (${read ? "unfused" : "fused"})`;
+          // float32 storage of float64 sums: about 1e-7 (oneDNN's float32 sums: up to 2e-4)
+          const meanErr = Math.max(
+            ...want.mean.map((m, j) => Math.abs(stats[0][j] - m) / Math.sqrt(want.variance[j])),
+          );
+          const varErr = Math.max(
+            ...want.variance.map((v, j) => Math.abs(stats[1][j] - v) / v),
+          );
+          assert.ok(meanErr < 1e-6, `mean off by ${meanErr} std, ${label}`);
+          assert.ok(varErr < 1e-6, `variance off by ${varErr} relative, ${label}`);
+          const dxErr = relL2(dx.dataSync(), want.dx);
+          assert.ok(dxErr < 1e-4, `input gradient off by ${dxErr} (relative L2), ${label}`);
+        })
+      );
+      // (step 2 still makes the ReLU's lazy gradient, which the batch-norm gradient then reads)
+      const kernels = profile.kernels.map((k) => k.name);
+      if (step !== 1) {
+        assert.equal(kernels.includes("SelfsupBnReluGrad"), !read, `path taken, step ${step + 1}`);
+      }
     }
     tf.dispose([gamma, beta]);
   },
