@@ -298,3 +298,39 @@ Deno.test("checkpoints under a relative path or one ending in /: kept, pruned an
   assert.deepEqual(await loadCheckpoint(`${dir}/t`), { step: 2 });
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a save with a step after one without (and the reverse, at step 0) keeps the previous one aside", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/c`, { step: 2 });
+  await saveCheckpoint(`${dir}/c`, { v: "no step" });
+  assert.deepEqual(names(dir), ["c", "c.step-2"]);
+  const d = await Deno.makeTempDir();
+  await saveCheckpoint(`${d}/c`, { v: "no step" });
+  await saveCheckpoint(`${d}/c`, { step: 0 });
+  assert.equal(names(d).length, 2);
+  assert.match(names(d)[1], /^c\.step-unknown-\d+$/);
+  assert.deepEqual(await loadCheckpoint(`${d}/${names(d)[1]}`), { v: "no step" });
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(d, { recursive: true });
+});
+
+Deno.test("saveCheckpoint creates missing parent directories", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/a/b/c`, { step: 1 });
+  assert.deepEqual(await loadCheckpoint(`${dir}/a/b/c`), { step: 1 });
+  assert.deepEqual(names(`${dir}/a/b`), ["c"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a save that fails after writing its temporary rethrows, removes the temporary and leaves the old checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  // a name whose temporary (`.tmp-<pid>-<13-digit time>`) fits in 255 bytes but whose aside
+  // (`.step-unknown-<13-digit time>`, 27 bytes) does not: moving the old checkpoint aside fails
+  const base = "c".repeat(255 - `.tmp-${Deno.pid}-${Date.now()}`.length);
+  assert.ok(base.length + 27 > 255);
+  await saveCheckpoint(`${dir}/${base}`, { v: 1 });
+  await assert.rejects(() => saveCheckpoint(`${dir}/${base}`, { v: 2 }));
+  assert.deepEqual(names(dir), [base]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/${base}`), { v: 1 });
+  await Deno.remove(dir, { recursive: true });
+});
