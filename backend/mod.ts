@@ -11,5 +11,6 @@ export {
   type UseBackendOptions,
 } from "./use_backend.ts";
 export { BackendUnavailableError } from "./errors.ts";
+export { releaseIdleBuffers } from "./release_idle_buffers.ts";
 export { stopGradient } from "./stop_gradient.ts";
 export { withSeed } from "./with_seed.ts";

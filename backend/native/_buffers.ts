@@ -164,8 +164,14 @@ export function pooledByteCount(): number {
   return pooledBytes;
 }
 
-/** Drops every idle buffer. */
-export function releaseBuffers(): void {
+/**
+ * Drops every idle buffer (those in the pool, which no backend entry references) and returns their
+ * bytes. Buffers of live tensors are not in the pool, so they and their accounting are untouched;
+ * safe to call at any time.
+ */
+export function releaseBuffers(): number {
+  const dropped = pooledBytes;
   free.clear();
   pooledBytes = 0;
+  return dropped;
 }
