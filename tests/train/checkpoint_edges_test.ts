@@ -185,9 +185,22 @@ Deno.test("a checkpoint without a manifest (an earlier version's) is read unchec
   await refused("shape", (m) => entry(m).shape = "2", malformed);
   await refused("shape-neg", (m) => entry(m).shape = [-2], malformed);
   await refused("shape-frac", (m) => entry(m).shape = [1.5], malformed);
+  await refused("shape-mixed", (m) => entry(m).shape = [2, -1], malformed);
   await refused("offset", (m) => entry(m).offset = -1, malformed);
   await refused("offset-frac", (m) => entry(m).offset = 0.5, malformed);
   await refused("bytes-frac", (m) => entry(m).bytes = 7.5, malformed);
+  await refused("null-entry", (m) => (m.tensors as unknown[])[0] = null, malformed);
+  // a checkpoint.json holding JSON null is refused, not a TypeError
+  await earlier(`${dir}/null`);
+  await Deno.writeTextFile(`${dir}/null/checkpoint.json`, "null");
+  await assert.rejects(
+    () => loadCheckpoint(`${dir}/null`),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      e.message.endsWith(
+        `${dir}/null: expected a selfsup-checkpoint version 1, received undefined version undefined)`,
+      ),
+  );
   const inconsistent = (name: string) =>
     `tensors.bin is truncated or inconsistent with checkpoint.json (${dir}/${name})`;
   await refused("bytes", (m) => entry(m).bytes = 4, inconsistent("bytes"));
@@ -208,11 +221,27 @@ Deno.test("a checkpoint without a manifest (an earlier version's) is read unchec
 });
 
 Deno.test("a damaged manifest or a missing file is refused with its reason, and the previous checkpoint used", async () => {
+  // the reasons quote the error's own message
+  const thrown = async (f: () => unknown) => {
+    try {
+      await f();
+    } catch (e) {
+      // up to the path an OS error names (the other directory's, not the checkpoint's)
+      return (e as Error).message.split(": ")[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+    throw new Error("expected a throw");
+  };
+  const badJson = await thrown(() => JSON.parse("{oops"));
+  const aDir = await Deno.makeTempDir();
+  const isDir = await thrown(() => Deno.readFile(aDir));
+  await Deno.remove(aDir);
   const cases: [string, (c: string) => Promise<void>, RegExp][] = [
     [
       "unreadable manifest",
       (c) => Deno.writeTextFile(`${c}/manifest.json`, "{oops"),
-      /c: manifest\.json is unreadable \(.+\); using the previous intact one/,
+      new RegExp(
+        `c: manifest\\.json is unreadable \\(${badJson}\\); using the previous intact one`,
+      ),
     ],
     [
       "manifest without the file",
@@ -222,6 +251,11 @@ Deno.test("a damaged manifest or a missing file is refused with its reason, and 
         await Deno.writeTextFile(`${c}/manifest.json`, JSON.stringify(m));
       },
       /c: manifest\.json does not list tensors\.bin; using/,
+    ],
+    [
+      "manifest without files",
+      (c) => Deno.writeTextFile(`${c}/manifest.json`, "{}"),
+      /c: manifest\.json does not list checkpoint\.json; using/,
     ],
     [
       "manifest with no checksum",
@@ -236,6 +270,14 @@ Deno.test("a damaged manifest or a missing file is refused with its reason, and 
       "missing tensors.bin",
       (c) => Deno.remove(`${c}/tensors.bin`),
       /c: tensors\.bin is missing; using/,
+    ],
+    [
+      "tensors.bin that cannot be read",
+      async (c) => {
+        await Deno.remove(`${c}/tensors.bin`);
+        await Deno.mkdir(`${c}/tensors.bin`);
+      },
+      new RegExp(`c: tensors\\.bin is unreadable \\(${isDir}.*\\); using`),
     ],
     [
       "padded tensors.bin",
