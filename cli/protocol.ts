@@ -29,6 +29,7 @@
  * @module
  */
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
+import { releaseIdleBuffers } from "../backend/release_idle_buffers.ts";
 import { formatDuration } from "../train/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import { loadProtocolData } from "./_protocol_data.ts";
@@ -200,6 +201,10 @@ async function protocolRun(
     const perLine = (performance.now() - tProbe) / 1000 /
       (sizes.unlabeled + sizes.labeled + sizes.test);
     stages = (await estimate({ ...p, seeds: toRun }, probeData, world, print, perLine)).stages;
+    // the probe's steps of both methods left ~1.4 GiB of buffers idle in the native pool, of
+    // sizes stage 1 of one method and the labeled arms never ask for again (bench/RESULTS.md,
+    // issue 12, H12): hand them back
+    releaseIdleBuffers();
   }
   if (o.estimate) {
     world?.barrier();
@@ -261,11 +266,18 @@ async function protocolRun(
   });
   // rank 0 saves each seed's initial nets; the others wait for them (they pretrain from them)
   const inits: { featureDim: number; sequence: boolean }[] = [];
+  // stage 1 of one method, then its idle pooled buffers handed back: the next method's steps
+  // have other sizes, and the labeled arms (batch 8) use a few MiB of them
+  const pretrain = async (ctx: Context, method: string) => {
+    const record = await pretrainStage(ctx, method);
+    releaseIdleBuffers();
+    return record;
+  };
   if (lead && !reportOnly) { for (const s of toRun) inits.push(await initialModels(ctxOf(s))); }
   world?.barrier();
   if (!lead) {
     // stage 1 is the data-parallel one; the labeled arms, UMAP and the report are rank 0's alone
-    for (const s of toRun) for (const m of p.methods) await pretrainStage(ctxOf(s), m);
+    for (const s of toRun) for (const m of p.methods) await pretrain(ctxOf(s), m);
     world!.barrier(); // until rank 0 has written the run, so mpirun sees every rank end together
     return { name: p.name } as ProtocolResults;
   }
@@ -282,7 +294,7 @@ async function protocolRun(
   const seedMajor = !world || world.size === 1;
   if (!seedMajor) {
     for (const s of toRun) {
-      for (const m of p.methods) keep(pretraining, await pretrainStage(ctxOf(s), m));
+      for (const m of p.methods) keep(pretraining, await pretrain(ctxOf(s), m));
     }
   }
   // the UMAP: an imported report's (its plots copied here), else the first seed run here
@@ -316,7 +328,7 @@ async function protocolRun(
   for (const [i, s] of p.seeds.entries()) {
     if (imports.seeds.has(s)) continue;
     const ctx = ctxOf(s);
-    if (seedMajor) { for (const m of p.methods) keep(pretraining, await pretrainStage(ctx, m)); }
+    if (seedMajor) { for (const m of p.methods) keep(pretraining, await pretrain(ctx, m)); }
     for (const n of p.labeledSizes) {
       for (const m of p.methods) {
         keep(arms, await armStage(ctx, "head", m, n));
