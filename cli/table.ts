@@ -301,7 +301,8 @@ async function table(o: ParsedOptions): Promise<number> {
       `deno task table ${Deno.args.join(" ")}`.trim(),
     steps,
     batchSize: o.batchSize as number,
-    seeds,
+    // a resumed report keeps the earlier run's seeds beside this run's
+    seeds: [...new Set([...(earlier?.meta.seeds ?? []), ...seeds])].sort((a, b) => a - b),
     probeEpochs,
     recipe: recipe ?? "default",
     widths,

@@ -427,7 +427,8 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     row.finalLoss.push(loss);
     row.zStd.push(z);
   };
-  // a row starts from what `previous` holds for it: its seeds among `wanted`, values and recipe
+  // a row starts from what `previous` holds for it: every seed it holds (also those this run does
+  // not ask for, so a resume with fewer seeds drops nothing from the report), values and recipe
   const startRow = (
     dataset: TableDataset,
     method: string,
@@ -438,7 +439,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     const before = previous.find((r) => r.dataset === dataset && r.method === method);
     if (before) {
       before.seeds.forEach((seed, i) => {
-        if (!wanted.includes(seed) || row.seeds.includes(seed)) return;
+        if (row.seeds.includes(seed)) return;
         add(
           row,
           seed,

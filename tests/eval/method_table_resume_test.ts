@@ -109,6 +109,20 @@ Deno.test("method table resumes: a killed run continues at the seed where it sto
   assert.deepEqual(again.rows!.map((r) => r.knn20), rows.map((r) => r.knn20));
 });
 
+Deno.test("method table resumed with fewer seeds than its report keeps every seed read back", async () => {
+  const full = await run([0, 1]);
+  const fewer = await run([0], JSON.parse(JSON.stringify(full.rows)));
+  assert.deepEqual(ran(fewer.lines), []);
+  for (const r of fewer.rows!) {
+    const before = full.rows!.find((b) => b.method === r.method)!;
+    assert.deepEqual(r.seeds, before.seeds, r.method);
+    assert.deepEqual(r.knn20, before.knn20, r.method);
+  }
+  assert.deepEqual(fewer.rows!.find((r) => r.method === "simclr")!.seeds, [0, 1]);
+  // and what the CLI writes after every seed holds them too
+  assert.deepEqual(fewer.snapshot.find((r) => r.method === "supervised")!.seeds, [0, 1]);
+});
+
 Deno.test("deno task table --resume refuses a report made with another budget (exit code 2)", async () => {
   const dir = await Deno.makeTempDir();
   try {
