@@ -178,16 +178,27 @@ async function merge(paths: string[], out: string): Promise<number> {
     seconds: Math.max(...reports.map((r) => r.meta.seconds ?? 0)),
     load: reports.map((r) => r.meta.load).join("; "),
   };
-  // baselines first, then the methods in table order, per dataset
-  const rank = (r: TableRow) =>
-    r.kind === "baseline" ? -1 : (TABLE_METHODS as readonly string[]).indexOf(r.method);
-  const rows = reports.flatMap((r) => r.rows).sort((a, b) =>
-    TABLE_DATASETS.indexOf(a.dataset) - TABLE_DATASETS.indexOf(b.dataset) || rank(a) - rank(b)
-  );
+  const rows = inTableOrder(reports.flatMap((r) => r.rows));
   await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, meta));
   await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta, rows }, null, 1) + "\n");
   console.log(renderTableMarkdown(rows, meta));
   return 0;
+}
+
+/**
+ * The rows of a report in table order: per dataset, the baselines first (in the order given),
+ * then the methods in `TABLE_METHODS` order. A resumed `--methods` run's own rows come before
+ * those it read back; every report it writes is put in this order.
+ *
+ * @param rows the rows, in any order
+ * @returns a sorted copy
+ */
+export function inTableOrder(rows: TableRow[]): TableRow[] {
+  const rank = (r: TableRow) =>
+    r.kind === "baseline" ? -1 : (TABLE_METHODS as readonly string[]).indexOf(r.method);
+  return [...rows].sort((a, b) =>
+    TABLE_DATASETS.indexOf(a.dataset) - TABLE_DATASETS.indexOf(b.dataset) || rank(a) - rank(b)
+  );
 }
 
 /**
@@ -314,7 +325,9 @@ async function table(o: ParsedOptions): Promise<number> {
     seconds: (earlier?.meta.seconds ?? 0) + (performance.now() - t0) / 1000,
   });
   const earlierLoad = earlier?.meta.load ? `${earlier.meta.load}; then ` : "";
-  const write = async (rows: Parameters<typeof renderTableMarkdown>[0], load: string) => {
+  // a resumed --methods run's own rows come before those read back: the report is in table order
+  const write = async (unordered: TableRow[], load: string) => {
+    const rows = inTableOrder(unordered);
     const m = { ...meta(), load: earlierLoad + load };
     await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, m));
     await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta: m, rows }, null, 1) + "\n");
@@ -343,7 +356,7 @@ async function table(o: ParsedOptions): Promise<number> {
     onRow: (_row, all) => write(all, `${loadStart} (start)`),
   });
   await write(rows, `${loadStart} (start), ${await loadAverage()} (end)`);
-  console.log(renderTableMarkdown(rows, { ...meta(), load: loadStart }));
+  console.log(renderTableMarkdown(inTableOrder(rows), { ...meta(), load: loadStart }));
   return 0;
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runMethodTable, type TableDataset, type TableRow } from "../../eval/method_table.ts";
-import { tableMain } from "../../cli/table.ts";
+import { inTableOrder, tableMain } from "../../cli/table.ts";
 import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
 import { pcg32 } from "../../data/prng.ts";
@@ -121,6 +121,42 @@ Deno.test("method table resumed with fewer seeds than its report keeps every see
   assert.deepEqual(fewer.rows!.find((r) => r.method === "simclr")!.seeds, [0, 1]);
   // and what the CLI writes after every seed holds them too
   assert.deepEqual(fewer.snapshot.find((r) => r.method === "supervised")!.seeds, [0, 1]);
+});
+
+Deno.test("a resumed --methods run's report is in table order (its own rows first in the run)", () => {
+  const row = (dataset: TableDataset, method: string, kind: TableRow["kind"]): TableRow => ({
+    dataset,
+    method,
+    kind,
+    seeds: [0],
+    knn20: [0.9],
+    knn200: [0.9],
+    linear: [0.9],
+    trainSeconds: [1],
+    finalLoss: [NaN],
+    zStd: [NaN],
+  });
+  // what runMethodTable hands onRow after `--resume --methods vicreg` on a report of other rows
+  const got = inTableOrder([
+    row("fashion-mnist", "vicreg", "ssl"),
+    row("fashion-mnist", "raw pixels", "baseline"),
+    row("fashion-mnist", "random init", "baseline"),
+    row("fashion-mnist", "supervised", "baseline"),
+    row("fashion-mnist", "rotation", "pretext"),
+    row("fashion-mnist", "simclr", "ssl"),
+    row("mnist", "simclr", "ssl"),
+    row("mnist", "raw pixels", "baseline"),
+  ]).map((r) => `${r.dataset} ${r.method}`);
+  assert.deepEqual(got, [
+    "mnist raw pixels",
+    "mnist simclr",
+    "fashion-mnist raw pixels",
+    "fashion-mnist random init",
+    "fashion-mnist supervised",
+    "fashion-mnist simclr",
+    "fashion-mnist vicreg",
+    "fashion-mnist rotation",
+  ]);
 });
 
 Deno.test("deno task table --resume refuses a report made with another budget (exit code 2)", async () => {
