@@ -289,6 +289,41 @@ export const PAPER_RECIPES: Readonly<Record<string, RecipeSpec>> = {
 const SOLO = "solo-learn's CIFAR-10 recipe, da Costa et al. 2022, JMLR 23(56) (vturrisi/solo-learn";
 
 /**
+ * One solo-learn CIFAR-10 entry: `file`'s own values over what every entry shares (lr per 256
+ * scaled linearly, momentum 0.9 without Nesterov, cosine with a 1% warm-up down to 0, and for
+ * `lars` the trust 0.02 with `clip_lr`).
+ */
+function soloCifar(
+  file: string,
+  own: Omit<
+    RecipeSpec,
+    | "cite"
+    | "baseBatch"
+    | "lrScaling"
+    | "momentum"
+    | "nesterov"
+    | "larsEta"
+    | "larsClip"
+    | "schedule"
+    | "warmupFraction"
+    | "minLrFraction"
+  >,
+): RecipeSpec {
+  return {
+    cite: `${SOLO}, scripts/pretrain/cifar/${file})`,
+    baseBatch: 256,
+    lrScaling: "linear",
+    momentum: 0.9,
+    nesterov: false,
+    ...(own.optimizer === "lars" ? { larsEta: 0.02, larsClip: true } : {}),
+    schedule: "cosine",
+    warmupFraction: 0.01,
+    minLrFraction: 0,
+    ...own,
+  };
+}
+
+/**
  * solo-learn's CIFAR-10 optimizer settings (vturrisi/solo-learn at 9187ea3,
  * scripts/pretrain/cifar/<method>.yaml): lr per 256 images scaled linearly
  * (solo/args/pretrain.py), momentum 0.9 (its default for sgd and lars), `warmup_cosine` with 10
@@ -303,127 +338,59 @@ const SOLO = "solo-learn's CIFAR-10 recipe, da Costa et al. 2022, JMLR 23(56) (v
  */
 export const SOLO_CIFAR_RECIPES: Readonly<Record<string, RecipeSpec>> = {
   // simclr.yaml: lars lr 0.4, wd 1e-4, eta 0.02, clip_lr.
-  simclr: {
-    cite: `${SOLO}, scripts/pretrain/cifar/simclr.yaml)`,
+  simclr: soloCifar("simclr.yaml", {
     optimizer: "lars",
     baseLr: 0.4,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-4,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     augment: "simclr",
-  },
+  }),
   // mocov3.yaml: lars lr 0.3, wd 1e-6, eta 0.02, clip_lr; base_tau 0.99, final_tau 1.0.
-  "moco-v3": {
-    cite: `${SOLO}, scripts/pretrain/cifar/mocov3.yaml)`,
+  "moco-v3": soloCifar("mocov3.yaml", {
     optimizer: "lars",
     baseLr: 0.3,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-6,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     emaMomentum: 0.99,
     emaSchedule: "cosine",
     augment: "byol",
-  },
+  }),
   // swav.yaml: lars lr 0.6, wd 1e-6, eta 0.02, clip_lr.
-  swav: {
-    cite: `${SOLO}, scripts/pretrain/cifar/swav.yaml)`,
+  swav: soloCifar("swav.yaml", {
     optimizer: "lars",
     baseLr: 0.6,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-6,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     augment: "swav",
-  },
+  }),
   // simsiam.yaml: sgd lr 0.5, wd 1e-5; the predictor at a static lr (solo/methods/simsiam.py).
-  simsiam: {
-    cite: `${SOLO}, scripts/pretrain/cifar/simsiam.yaml)`,
+  simsiam: soloCifar("simsiam.yaml", {
     optimizer: "sgd",
     baseLr: 0.5,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
     weightDecay: 1e-5,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     constantPredictorLr: true,
     augment: "moco-v2",
-  },
+  }),
   // byol.yaml: lars lr 1.0, wd 1e-5, eta 0.02, clip_lr; base_tau 0.99, final_tau 1.0.
-  byol: {
-    cite: `${SOLO}, scripts/pretrain/cifar/byol.yaml)`,
+  byol: soloCifar("byol.yaml", {
     optimizer: "lars",
     baseLr: 1.0,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-5,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     emaMomentum: 0.99,
     emaSchedule: "cosine",
     augment: "byol",
-  },
+  }),
   // barlow.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr; one lr for every parameter.
-  "barlow-twins": {
-    cite: `${SOLO}, scripts/pretrain/cifar/barlow.yaml)`,
+  "barlow-twins": soloCifar("barlow.yaml", {
     optimizer: "lars",
     baseLr: 0.3,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-4,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     augment: "byol",
-  },
+  }),
   // vicreg.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr.
-  vicreg: {
-    cite: `${SOLO}, scripts/pretrain/cifar/vicreg.yaml)`,
+  vicreg: soloCifar("vicreg.yaml", {
     optimizer: "lars",
     baseLr: 0.3,
-    baseBatch: 256,
-    lrScaling: "linear",
-    momentum: 0.9,
-    nesterov: false,
-    larsEta: 0.02,
-    larsClip: true,
     weightDecay: 1e-4,
-    schedule: "cosine",
-    warmupFraction: 0.01,
-    minLrFraction: 0,
     augment: "byol",
-  },
+  }),
 };
 
 /** The library's tuned small-data recipe (the default `deno task pretrain` run). */
