@@ -206,14 +206,22 @@ export function reportMarkdown(r: ProtocolResults): string {
   // "no arm learns at N" is the same sentence for every method: once
   for (const text of new Set(r.verdicts.map((v) => v.text))) lines.push(`- ${text}.`);
   lines.push("");
-  if (r.decidingSize !== undefined && r.arms.some((a) => a.stage === "supervised")) {
+  const supervisedSizes = r.arms.filter((a) => a.stage === "supervised").map((a) => a.labeled);
+  if (r.decidingSize !== undefined && supervisedSizes.length > 0) {
+    // at the run's smallest size the baseline may have reached 10% with fewer lines already
+    const unbounded = r.decidingSize === Math.min(...supervisedSizes);
     lines.push(
       r.decidingSize === null
         ? "The baseline reaches 10% mean accuracy at no labeled size of this run."
         : `The smallest labeled size where the baseline reaches 10% mean accuracy, the size that ` +
           `decides the source's question: ${r.decidingSize}. There: ${
             r.verdicts.filter((v) => v.labeled === r.decidingSize).map((v) => v.text).join("; ")
-          }.`,
+          }.${
+            unbounded
+              ? ` ${r.decidingSize} is the smallest size this run measured: whether the baseline ` +
+                "reaches 10% with fewer labeled lines is not measured here."
+              : ""
+          }`,
       "",
     );
   }

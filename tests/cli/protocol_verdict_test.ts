@@ -180,3 +180,42 @@ Deno.test("the report names the deciding size and its verdict", () => {
   );
   assert.match(report, /\| supervised \| 1000 \| 3 \| 30\.0 \+- 0\.0% \| 0\.700 \+- 0\.000 \|/);
 });
+
+Deno.test("the report does not call the run's smallest size the smallest where the baseline learns", () => {
+  // the baseline is at 30% already at 500, this run's smallest size: whether it reaches 10% with
+  // fewer lines is not measured, so 500 decides only among the measured sizes
+  const report = (all: ArmRecord[]) =>
+    reportMarkdown({
+      name: "t",
+      dataset: "synthetic-text",
+      task: "sequence",
+      backend: "cpu",
+      encoder: "sequence",
+      sizes: {
+        unlabeled: 10000,
+        labeled: 1000,
+        test: 1000,
+        labeledSizes: [...new Set(all.map((a) => a.labeled))],
+      },
+      split: "",
+      options: {},
+      pretraining: [],
+      arms: all,
+      verdicts: verdicts(all),
+      decidingSize: decidingSize(all),
+      umap: null,
+      plots: [],
+      seconds: 1,
+    });
+  const first = [
+    ...arms(500, [0.40, 0.42, 0.41], [0.30, 0.30, 0.30]),
+    ...arms(1000, [0.5, 0.5, 0.5], [0.45, 0.45, 0.45]),
+  ];
+  assert.match(
+    report(first),
+    /decides the source's question: 500\. There: [^\n]*\. 500 is the smallest size this run measured: whether the baseline reaches 10% with fewer labeled lines is not measured here\./,
+  );
+  // below 10% at 250, above at 500: 500 is the smallest such size, no caveat
+  const second = [...arms(250, [0.1, 0.1, 0.1], [0.05, 0.05, 0.05]), ...first];
+  assert.doesNotMatch(report(second), /smallest size this run measured/);
+});
