@@ -1,4 +1,10 @@
-import { type Augmentation, checkProbability, checkRange, checkSize } from "./_common.ts";
+import {
+  type Augmentation,
+  checkNumber,
+  checkProbability,
+  checkRange,
+  checkSize,
+} from "./_common.ts";
 import { colorJitter } from "./color_jitter.ts";
 import { compose, type ComposeStep } from "./compose.ts";
 import { horizontalFlip } from "./horizontal_flip.ts";
@@ -15,7 +21,7 @@ export interface FashionAugmentOptions {
   scale?: [number, number];
   /** Probability of a left-right mirror. @default 0.5 */
   flip?: number;
-  /** Brightness and contrast jitter strength (0 turns the jitter off). @default 0.4 */
+  /** Brightness and contrast jitter strength in [0, 1] (0 turns the jitter off). @default 0.4 */
   jitter?: number;
   /** Probability of the jitter. @default 0.8 */
   jitterP?: number;
@@ -48,10 +54,7 @@ export function fashionAugment(options: FashionAugmentOptions = {}): Augmentatio
   const scale = checkRange(options.scale ?? [0.35, 1], "scale", where, 0, 1);
   const flip = checkProbability(options.flip ?? 0.5, "flip", where);
   const jitterP = checkProbability(options.jitterP ?? 0.8, "jitterP", where);
-  const jitter = options.jitter ?? 0.4;
-  if (!(jitter >= 0 && jitter < 1)) {
-    throw new RangeError(`Cannot create ${where}: jitter must be in [0, 1), received ${jitter}`);
-  }
+  const jitter = checkNumber(options.jitter ?? 0.4, "jitter", where, 0, 1);
   const steps: ComposeStep[] = [
     randomResizedCrop({ size, scale: scale as [number, number], ratio: [3 / 4, 4 / 3] }),
   ];

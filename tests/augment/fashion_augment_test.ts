@@ -124,5 +124,14 @@ Deno.test("fashionAugment validates its options", () => {
   assert.throws(() => fashionAugment({ scale: [0.5, 1.5] }), RangeError);
   assert.throws(() => fashionAugment({ flip: 2 }), RangeError);
   assert.throws(() => fashionAugment({ jitter: -0.1 }), RangeError);
+  // the jitter goes through the shared checkNumber like the other options: a type check, the
+  // option's name in the message, and [0, 1] (a strength of 1 is torchvision's brightness [0, 2])
+  assert.throws(
+    () => fashionAugment({ jitter: 1.5 }),
+    /fashionAugment: jitter must be in \[0, 1\]/,
+  );
+  assert.throws(() => fashionAugment({ jitter: "0.4" as unknown as number }), TypeError);
+  assert.throws(() => fashionAugment({ jitter: NaN }), TypeError);
+  fashionAugment({ jitter: 1 });
   assert.throws(() => fashionAugment({ jitterP: -1 }), RangeError);
 });
