@@ -83,6 +83,7 @@ export const ALG = {
   eltwiseRelu: 31,
   eltwiseTanh: 47,
   eltwiseElu: 63,
+  eltwiseSquare: 79,
   eltwiseLinear: 127,
   eltwiseLogistic: 175,
   eltwiseExp: 191,
@@ -365,11 +366,16 @@ export interface Dnnl {
     attr?: Deno.PointerValue,
   ): Primitive;
   /**
-   * Attributes with eltwise post-ops `[alg, alpha, beta][]` (e.g. `[[ALG.eltwiseRelu, 0, 0]]`),
-   * after a sum post-op `dst = result + sum·dst` when `sum` is given; the caller destroys them
-   * with `symbols.dnnl_primitive_attr_destroy` after `primitive()`.
+   * Attributes with eltwise post-ops `[alg, alpha, beta][]` (e.g. `[[ALG.eltwiseRelu, 0, 0]]`)
+   * and, when `sum` is given, a sum post-op `dst = result + sum·dst` before them (after them with
+   * `sumLast`: `dst = op(result) + sum·dst`); the caller destroys them with
+   * `symbols.dnnl_primitive_attr_destroy` after `primitive()`.
    */
-  postOpsAttr(ops: readonly [number, number, number][], sum?: number): Deno.PointerValue;
+  postOpsAttr(
+    ops: readonly [number, number, number][],
+    sum?: number,
+    sumLast?: boolean,
+  ): Deno.PointerValue;
   /** The cached primitive under `key`, built once by `build`. */
   cached(key: string, build: () => Primitive): Primitive;
   /** Primitives in the cache. */
@@ -658,20 +664,23 @@ function open(): Dnnl {
       );
       return wrap(ptrOf(pdOut), "reorder");
     },
-    postOpsAttr(ops, sum) {
+    postOpsAttr(ops, sum, sumLast = false) {
       const out = ptrOut();
       check(s.dnnl_post_ops_create(out), "dnnl_post_ops_create");
       const postOps = ptrOf(out);
-      if (sum !== undefined) {
+      const appendSum = () => {
+        if (sum === undefined) return;
         need("dnnl_post_ops_append_sum");
         check(s.dnnl_post_ops_append_sum(postOps, sum), "dnnl_post_ops_append_sum");
-      }
+      };
+      if (!sumLast) appendSum();
       for (const [alg, alpha, beta] of ops) {
         check(
           s.dnnl_post_ops_append_eltwise(postOps, 1, alg, alpha, beta),
           "dnnl_post_ops_append_eltwise",
         );
       }
+      if (sumLast) appendSum();
       check(s.dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create");
       const attr = ptrOf(out);
       check(s.dnnl_primitive_attr_set_post_ops(attr, postOps), "dnnl_primitive_attr_set_post_ops");
