@@ -181,7 +181,8 @@ const backwardCache = new Map<string, WithWeights>();
 /**
  * When 3x3 stride-1 convolutions use Winograd: `auto` when oneDNN's own choice for the shape
  * (`convolution_auto` with free layouts) is its Winograd kernel (it is for ResNet-18's batch-128
- * shapes, not for small batches), `force` whenever oneDNN implements it (tests), `off` never.
+ * shapes, not for small batches) and both channel counts are at least
+ * {@linkcode WINO_MIN_CHANNELS}, `force` whenever oneDNN implements it (tests), `off` never.
  * Winograd's float32 results differ from direct convolution's by about 1e-6 of the terms' scale.
  */
 export type WinogradMode = "auto" | "force" | "off";
@@ -223,10 +224,22 @@ interface Wino extends WithWeights {
 const winoCache = new Map<string, Wino | null>();
 const ALG_WINOGRAD = 2;
 
+/**
+ * Fewest input and output channels for which `auto` lets oneDNN pick Winograd. oneDNN's
+ * `convolution_auto` picked it for 3x3 convolutions of 3 input channels (the reference step's and
+ * ResNet-18's first layers), whose Winograd kernel works on channels padded to blocks of 16:
+ * measured on one thread at batch 128, 32x32, interleaved (load ~10), forward 3->32 took 27-61 ms
+ * on Winograd against 1.9-2.3 ms direct (`brgconv`), 8->32 45-66 against 4-16 ms, 16->32 48-62
+ * against 15-35 ms; from 32 channels the two were within the noise of one another.
+ */
+export const WINO_MIN_CHANNELS = 32;
+
 function winoCandidate(c: ConvInfo): boolean {
   return winogradMode !== "off" && c.filterHeight === 3 && c.filterWidth === 3 &&
     c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 &&
-    c.dilationWidth === 1;
+    c.dilationWidth === 1 &&
+    (winogradMode === "force" ||
+      Math.min(c.inChannels, c.outChannels) >= WINO_MIN_CHANNELS);
 }
 
 function isWino(p: Primitive): boolean {

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { tf, useBackend } from "../../backend/mod.ts";
 import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { ALG, ARG, dnnlOrUndefined, PROP, TAG } from "../../backend/native/_dnnl.ts";
-import { dnnlConvImpls, setDnnlWinograd } from "../../backend/native/_dnnl_conv.ts";
+import {
+  dnnlConvImpls,
+  setDnnlWinograd,
+  WINO_MIN_CHANNELS,
+} from "../../backend/native/_dnnl_conv.ts";
 import { convDataGradientsComputed } from "../../backend/native/_conv_kernels.ts";
 import {
   type RefConv,
@@ -299,6 +303,43 @@ Deno.test({
           return [xt, ft, bt, dyt, y, gx, gf, fused];
         }, label);
       }
+    } finally {
+      setDnnlWinograd(was);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "native convolutions in Winograd's auto mode: first layers (few input channels) run direct, wide ones may take Winograd",
+  ignore,
+  fn() {
+    // batch 128 at 32x32: oneDNN's convolution_auto picks Winograd for 3->32 as for 32->32, and
+    // Winograd took 15-25x the direct kernel's time for 3 input channels
+    const geometry = (ci: number, co: number) =>
+      tf.backend_util.computeConv2DInfo(
+        [128, 32, 32, ci],
+        [3, 3, ci, co],
+        1,
+        1,
+        "same",
+        undefined,
+        false,
+        "channelsLast",
+      );
+    const was = setDnnlWinograd("auto");
+    try {
+      const wide = dnnlConvImpls(dnnl!, geometry(32, 32));
+      if (!wide.forward.includes("wino")) {
+        console.log("  (oneDNN picks no Winograd kernel for 32->32 on this CPU: nothing to check)");
+        return;
+      }
+      for (const [ci, co] of [[3, 32], [16, 64], [64, 16]]) {
+        const impls = dnnlConvImpls(dnnl!, geometry(ci, co));
+        assert.doesNotMatch(impls.forward, /wino/, `forward ${ci}->${co}`);
+        assert.doesNotMatch(impls.backwardData, /wino/, `backward data ${ci}->${co}`);
+      }
+      assert.ok(WINO_MIN_CHANNELS <= 32, "32->32 may take Winograd");
     } finally {
       setDnnlWinograd(was);
     }
