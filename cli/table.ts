@@ -118,6 +118,12 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     description: "re-render <out>.md from comma-separated JSON reports (e.g. one per dataset)",
   },
   {
+    name: "notes",
+    type: "string",
+    description:
+      'JSON file of one-line notes per dataset and method, shown in a last column (e.g. {"fashion-mnist": {"byol": "why it is below raw pixels"}}); a resumed run keeps the notes of its report',
+  },
+  {
     name: "backend",
     type: "string",
     description: "TensorFlow.js backend",
@@ -166,8 +172,44 @@ function parseReport(
   }
 }
 
+/**
+ * The notes of `--notes`: one line of text per dataset and method, or a {@linkcode UsageError}
+ * saying what in the file is not.
+ */
+async function readNotes(path: string): Promise<Record<string, Record<string, string>>> {
+  let notes: unknown;
+  try {
+    notes = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new UsageError(`--notes: cannot read ${path} as JSON (${(e as Error).message})`);
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(notes)) {
+    throw new UsageError(`--notes: expected an object of datasets in ${path}`);
+  }
+  for (const [d, byMethod] of Object.entries(notes)) {
+    if (!(TABLE_DATASETS as readonly string[]).includes(d) || !isObject(byMethod)) {
+      throw new UsageError(
+        `--notes: expected datasets among ${TABLE_DATASETS.join(", ")}, each an object of ` +
+          `method: text, in ${path}; received "${d}"`,
+      );
+    }
+    for (const [m, text] of Object.entries(byMethod)) {
+      if (typeof text !== "string" || text.includes("\n")) {
+        throw new UsageError(`--notes: the note of ${d} ${m} in ${path} must be one line of text`);
+      }
+    }
+  }
+  return notes as Record<string, Record<string, string>>;
+}
+
 /** Merges JSON reports written by earlier runs into one markdown + JSON report. */
-async function merge(paths: string[], out: string): Promise<number> {
+async function merge(
+  paths: string[],
+  out: string,
+  notes?: Record<string, Record<string, string>>,
+): Promise<number> {
   const reports = await Promise.all(
     paths.map(async (p) => parseReport(await Deno.readTextFile(p), p, "--from")),
   );
@@ -177,6 +219,8 @@ async function merge(paths: string[], out: string): Promise<number> {
     command: reports.map((r) => r.meta.command).join(" and "),
     seconds: Math.max(...reports.map((r) => r.meta.seconds ?? 0)),
     load: reports.map((r) => r.meta.load).join("; "),
+    // given notes replace the first report's
+    ...(notes ? { notes } : {}),
   };
   const rows = inTableOrder(reports.flatMap((r) => r.rows));
   await Deno.writeTextFile(`${out}.md`, renderTableMarkdown(rows, meta));
@@ -273,7 +317,8 @@ async function table(o: ParsedOptions): Promise<number> {
   const methods = list(o.methods, TABLE_METHODS, "methods");
   const datasets = list(o.datasets, TABLE_DATASETS, "datasets") as TableDataset[] | undefined;
   const out = (o.out as string | undefined) ?? `bench/table/table${quick ? "-quick" : ""}`;
-  if (o.from !== undefined) return await merge(String(o.from).split(","), out);
+  const notes = o.notes !== undefined ? await readNotes(String(o.notes)) : undefined;
+  if (o.from !== undefined) return await merge(String(o.from).split(","), out, notes);
   const backend = await useBackend(o.backend as BackendName | undefined, { quiet: true });
   const seeds = Array.from({ length: seedCount }, (_, i) => i);
   const features = Object.fromEntries(
@@ -323,6 +368,8 @@ async function table(o: ParsedOptions): Promise<number> {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     // a resumed run counts the earlier runs' time too
     seconds: (earlier?.meta.seconds ?? 0) + (performance.now() - t0) / 1000,
+    // a resumed run keeps its report's notes unless given others
+    ...(notes ?? earlier?.meta.notes ? { notes: notes ?? earlier?.meta.notes } : {}),
   });
   const earlierLoad = earlier?.meta.load ? `${earlier.meta.load}; then ` : "";
   // a resumed --methods run's own rows come before those read back: the report is in table order

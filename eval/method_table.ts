@@ -187,10 +187,57 @@ export interface TableRow {
   finalLoss: number[];
   /** Collapse monitor at the end of pretraining, where the method logs one. */
   zStd: number[];
+  /**
+   * The course of each seed's pretraining (one entry per seed, `null` for a seed read back from a
+   * report made before curves were kept): 20 points, each the mean of its stretch of steps.
+   */
+  curves?: (CurvePoint[] | null)[];
   /** The resolved recipe, in one line. */
   recipe?: string;
   /** What failed, when a seed of the row threw (the other rows still run). */
   error?: string;
+}
+
+/** One point of a pretraining's course: means over a stretch of steps. */
+export interface CurvePoint {
+  /** Steps done at the end of the stretch. */
+  step: number;
+  /** Mean loss over the stretch. */
+  loss: number;
+  /** Mean collapse monitor over the stretch, where the method logs one. */
+  zStd?: number;
+  /** Learning rate at the last step of the stretch. */
+  lr: number;
+}
+
+/**
+ * A training history in `points` stretches of equal length (the last one takes the remainder):
+ * the mean loss and zStd of each, and the rate at its last step.
+ *
+ * @param history the step records of `train`
+ * @param points how many stretches
+ * @returns one point per stretch (fewer when the history is shorter)
+ */
+export function trainingCurve(
+  history: readonly Record<string, unknown>[],
+  points = 20,
+): CurvePoint[] {
+  const size = Math.max(1, Math.floor(history.length / points));
+  const out: CurvePoint[] = [];
+  for (let start = 0; start < history.length; start += size) {
+    // the remainder joins the last stretch
+    const end = history.length - start < 2 * size ? history.length : start + size;
+    const part = history.slice(start, end);
+    const avg = (k: string) => part.reduce((s, r) => s + (r[k] as number), 0) / part.length;
+    out.push({
+      step: start + part.length,
+      loss: avg("loss"),
+      ...(part[0].zStd !== undefined ? { zStd: avg("zStd") } : {}),
+      lr: part.at(-1)!.lr as number,
+    });
+    if (end === history.length) break;
+  }
+  return out;
 }
 
 interface Split {
@@ -283,7 +330,7 @@ async function pretrain(
   data: InMemoryDataset,
   seed: number,
   source: BatchSource = new Loader(data, { batchSize: recipe.batchSize, seed, epochs: Infinity }),
-): Promise<{ loss: number; zStd: number; seconds: number }> {
+): Promise<{ loss: number; zStd: number; seconds: number; curve: CurvePoint[] }> {
   const t0 = performance.now();
   const result = await train(
     setup as never,
@@ -301,7 +348,12 @@ async function pretrain(
     tail.length === 0 || tail[0][k] === undefined
       ? NaN
       : tail.reduce((s, r) => s + (r[k] as number), 0) / tail.length;
-  return { loss: mean("loss"), zStd: mean("zStd"), seconds: (performance.now() - t0) / 1000 };
+  return {
+    loss: mean("loss"),
+    zStd: mean("zStd"),
+    seconds: (performance.now() - t0) / 1000,
+    curve: trainingCurve(result.history as Record<string, unknown>[]),
+  };
 }
 
 /** The supervised baseline as a method for the loop: encoder + linear head, cross-entropy. */
@@ -418,7 +470,19 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     finalLoss: [],
     zStd: [],
   });
-  const add = (row: TableRow, seed: number, s: Scores, t = 0, loss = NaN, z = NaN) => {
+  const add = (
+    row: TableRow,
+    seed: number,
+    s: Scores,
+    t = 0,
+    loss = NaN,
+    z = NaN,
+    curve: CurvePoint[] | null = null,
+  ) => {
+    // seeds before this one without a curve (baselines, old reports) hold null
+    if (curve || row.curves) {
+      row.curves = [...(row.curves ?? row.seeds.map(() => null)), curve];
+    }
     row.seeds.push(seed);
     row.knn20.push(s.knn20);
     row.knn200.push(s.knn200);
@@ -451,6 +515,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
           before.trainSeconds[i],
           before.finalLoss[i],
           before.zStd[i],
+          before.curves?.[i] ?? null,
         );
       });
       if (before.recipe && row.seeds.length) row.recipe = before.recipe;
@@ -584,7 +649,15 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
               }
             })();
             const r = await pretrain(setup, recipe, trainSet, seed, labeled);
-            add(supervised, seed, await encode(setup.encoder, seed), r.seconds, r.loss);
+            add(
+              supervised,
+              seed,
+              await encode(setup.encoder, seed),
+              r.seconds,
+              r.loss,
+              NaN,
+              r.curve,
+            );
             disposeNets(setup.nets);
           });
           await seedDone(supervised);
@@ -624,7 +697,15 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             // the table's names are createMethod's (checked above against TABLE_METHODS)
             const setup = createMethod(method as Parameters<typeof createMethod>[0], methodOptions);
             const r = await pretrain(setup, recipe, trainSet, seed);
-            add(row, seed, await encode(setup.encoder, seed), r.seconds, r.loss, r.zStd);
+            add(
+              row,
+              seed,
+              await encode(setup.encoder, seed),
+              r.seconds,
+              r.loss,
+              r.zStd,
+              r.curve,
+            );
             disposeNets(setup.nets);
           });
           await seedDone(row);

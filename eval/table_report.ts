@@ -31,6 +31,11 @@ export interface TableReportMeta {
   seconds?: number;
   /** When it ran (ISO). */
   date: string;
+  /**
+   * Notes per dataset and method, one line each (e.g. why a row stays below raw pixels, with a
+   * pointer to bench/RESULTS.md): shown in a last column of that dataset's table.
+   */
+  notes?: Record<string, Record<string, string>>;
 }
 
 const pct = (v: number[]): string => {
@@ -100,9 +105,13 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
     const rs = rows.filter((r) => r.dataset === d);
     const raw = rs.find((r) => r.method === "raw pixels");
     out.push(`### ${d === "mnist" ? "MNIST" : "Fashion-MNIST"}`, "");
+    // the notes of this dataset's rows, in a last column when there are any
+    const notes = meta.notes?.[d] ?? {};
+    const noted = rs.some((r) => notes[r.method]);
     out.push(
-      "| Method | kNN k=20 | kNN k=200 | Linear | k=20 vs raw pixels | Pretrain s | zStd |",
-      "|---|---:|---:|---:|---|---:|---:|",
+      "| Method | kNN k=20 | kNN k=200 | Linear | k=20 vs raw pixels | Pretrain s | zStd |" +
+        (noted ? " Note |" : ""),
+      "|---|---:|---:|---:|---|---:|---:|" + (noted ? "---|" : ""),
     );
     for (const r of rs) {
       const margin = raw && r !== raw
@@ -120,7 +129,9 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
       out.push(
         `| ${name} | ${pct(r.knn20)} | ${pct(r.knn200)} | ${pct(r.linear)} | ${margin} | ${
           secs > 0 ? secs.toFixed(0) : ""
-        } | ${z.length ? meanOf(z).toFixed(3) : ""} |`,
+        } | ${z.length ? meanOf(z).toFixed(3) : ""} |${
+          noted ? ` ${(notes[r.method] ?? "").replaceAll("|", "\\|")} |` : ""
+        }`,
       );
     }
     for (const r of rs.filter((r) => r.error)) out.push(`- ${r.method} failed: ${r.error}`);
@@ -135,12 +146,20 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
           ssl.map((r) => r.method).join(", ")
         })`
         : "";
+      // with notes, the rows below raw pixels that do not say why are named
+      const unexplained = below.filter((m) => !notes[m]);
       out.push(
         below.length === 0
           ? `- Every SSL method beats raw pixels at k = 20 (${pct(raw.knn20)}%)${partial}.`
           : `- Below raw pixels at k = 20 (${pct(raw.knn20)}%): ${below.join(", ")} (${
             ssl.length - below.length
-          } of ${ssl.length} SSL methods beat them)${partial}.`,
+          } of ${ssl.length} SSL methods beat them)${partial}${
+            noted
+              ? unexplained.length
+                ? `; no note says why for ${unexplained.join(", ")}`
+                : "; the Note column says why for each"
+              : ""
+          }.`,
       );
     }
     const sup = rs.find((r) => r.method === "supervised");

@@ -91,6 +91,13 @@ Deno.test("method table resumes: a killed run continues at the seed where it sto
   }
   assert.deepEqual(rows.find((r) => r.method === "simclr")!.seeds, [0, 1]);
   assert.ok(rows.find((r) => r.method === "simclr")!.recipe?.includes("sgd"));
+  // each trained seed keeps its course (2 steps: 2 points), the one read back unchanged
+  const curves = rows.find((r) => r.method === "simclr")!.curves!;
+  assert.deepEqual(curves[0], simclr0.curves![0]);
+  assert.deepEqual(curves.map((c) => c?.map((p) => p.step)), [[1, 2], [1, 2]]);
+  assert.ok(curves.every((c) => c!.every((p) => Number.isFinite(p.loss) && p.zStd! > 0)));
+  assert.equal(rows.find((r) => r.method === "raw pixels")!.curves, undefined);
+  assert.equal(rows.find((r) => r.method === "supervised")!.curves?.length, 2);
 
   // resumed with a third seed and killed again after supervised seed 2: the report still holds
   // every row read back, including those after the kill point (simclr seeds 0 and 1)
