@@ -15,7 +15,7 @@
 export class TrainingDivergedError extends Error {
   /** The global step at which the value stopped being finite. */
   readonly step: number;
-  /** What was not finite: `loss` or `gradNorm`. */
+  /** What was not finite: `loss`, `gradient norm`, or `state (<count> values, first in <where>)`. */
   readonly quantity: string;
   /** The value seen. */
   readonly value: number;
