@@ -46,6 +46,8 @@ const rows = await runMethodTable({
     );
   },
   log: (l) => console.error(new Date().toISOString().slice(11, 19), l),
+  // every seed as it lands, so a stopped run keeps what it did
+  onRow: (_row, all) => Deno.writeTextFile(out, JSON.stringify({ opts, rows: all }, null, 1)),
 });
 const load1 = await loadavg();
 const res = { opts, rows, seconds: (performance.now() - t0) / 1000, load0, load1 };
