@@ -240,16 +240,40 @@ function permissionError(error: unknown): boolean {
   return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
 }
 
-/** Opens a oneDNN library for `dnnl_sgemm`, or records why it could not. */
-function tryDnnl(name: string, failures: string[]): Blas | undefined {
-  // OpenMP workers that spin between calls steal the core the JS thread needs for everything
-  // between GEMMs (measured: reference step 3.3 s with spinning, 0.84 s passive, on 2 cores).
-  // libgomp reads this once, when it loads with oneDNN; a user's own setting wins.
+/**
+ * Spins (`GOMP_SPINCOUNT`) an idle OpenMP worker does before it sleeps, when the user set neither
+ * `OMP_WAIT_POLICY` nor `GOMP_SPINCOUNT`: about 0.2 ms by libgomp's estimate of 100,000 spins per
+ * ms. A sleeping worker is woken for every parallel region; measured with 2 threads at load ~8
+ * (another process on the second core), a small oneDNN primitive took 340-470 us a call with
+ * workers that never spin against 54-82 us with this spin count (40 us on one thread), and the
+ * reference step has about 100 parallel regions.
+ */
+export const OMP_SPIN_COUNT = 20000;
+
+/**
+ * Sets OpenMP's wait policy for the oneDNN that loads next (libgomp reads it once, when it
+ * loads): passive with a short spin, unless the user set `OMP_WAIT_POLICY` or `GOMP_SPINCOUNT`.
+ * Workers that spin long between calls steal the core the JS thread needs for everything between
+ * them (measured with libgomp's default of ~3 ms: reference step 3.3 s with 2 threads, 0.84 s
+ * passive, on 2 cores at load ~10); a spin of ~0.2 ms bridges the gaps between the kernels of a
+ * step and wastes at most that much after its last one.
+ */
+export function setOpenMpWaitPolicy(): void {
   try {
-    if (Deno.env.get("OMP_WAIT_POLICY") === undefined) Deno.env.set("OMP_WAIT_POLICY", "PASSIVE");
+    if (
+      Deno.env.get("OMP_WAIT_POLICY") === undefined && Deno.env.get("GOMP_SPINCOUNT") === undefined
+    ) {
+      Deno.env.set("OMP_WAIT_POLICY", "PASSIVE");
+      Deno.env.set("GOMP_SPINCOUNT", String(OMP_SPIN_COUNT));
+    }
   } catch {
     // No --allow-env: OpenMP keeps its default policy.
   }
+}
+
+/** Opens a oneDNN library for `dnnl_sgemm`, or records why it could not. */
+function tryDnnl(name: string, failures: string[]): Blas | undefined {
+  setOpenMpWaitPolicy();
   let lib: Deno.DynamicLibrary<typeof DNNL_SYMBOLS>;
   try {
     lib = Deno.dlopen(name, DNNL_SYMBOLS);

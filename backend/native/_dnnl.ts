@@ -31,6 +31,7 @@
  * @module
  */
 import { BackendUnavailableError } from "../errors.ts";
+import { setOpenMpWaitPolicy } from "./_blas.ts";
 
 /** `sizeof(dnnl_memory_desc_t)` in oneDNN 2.x on 64-bit targets (gcc on 2.6.3: 696). */
 export const MEMORY_DESC_BYTES = 696;
@@ -458,6 +459,7 @@ function open(): Dnnl {
   const failures: string[] = [];
   let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
   let library = "";
+  setOpenMpWaitPolicy(); // before libgomp loads with oneDNN
   for (const name of dnnlCandidates()) {
     try {
       lib = Deno.dlopen(name, SYMBOLS);

@@ -3,6 +3,7 @@ import { BackendUnavailableError, tf, useBackend } from "../../backend/mod.ts";
 import { registerNativeBackend } from "../../backend/native/mod.ts";
 import { assertNoLeak, assertTensorClose, pcg32, type Prng, randomNormal } from "../_utils.ts";
 import { requireOrSkip } from "../_ci.ts";
+import { OMP_SPIN_COUNT, setOpenMpWaitPolicy } from "../../backend/native/_blas.ts";
 
 // float32 against float64 loops: sums of up to ~600 products of N(0, 1) values.
 const F32 = { rtol: 1e-4, atol: 1e-4 };
@@ -966,4 +967,27 @@ Deno.test("native gives the same convs and matMuls on oneDNN's sgemm and on Open
     ran++;
   }
   if (Deno.build.os === "linux") assert.ok(ran > 0, "neither oneDNN nor OpenBLAS loaded");
+});
+
+Deno.test("OpenMP's wait policy: passive with a short spin by default, the user's setting kept", () => {
+  const names = ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT"];
+  const saved = names.map((n) => Deno.env.get(n));
+  const set = (values: (string | undefined)[]) =>
+    names.forEach((
+      n,
+      i,
+    ) => (values[i] === undefined ? Deno.env.delete(n) : Deno.env.set(n, values[i]!)));
+  try {
+    set([undefined, undefined]);
+    setOpenMpWaitPolicy();
+    assert.deepEqual(names.map((n) => Deno.env.get(n)), ["PASSIVE", String(OMP_SPIN_COUNT)]);
+    assert.ok(OMP_SPIN_COUNT > 0 && OMP_SPIN_COUNT <= 100_000, "a spin of at most ~1 ms");
+    for (const user of [["ACTIVE", undefined], [undefined, "0"], ["PASSIVE", "5"]]) {
+      set(user);
+      setOpenMpWaitPolicy();
+      assert.deepEqual(names.map((n) => Deno.env.get(n)), user, `user's ${user}`);
+    }
+  } finally {
+    set(saved);
+  }
 });
