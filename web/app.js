@@ -9,6 +9,17 @@ const pad = document.getElementById("pad");
 const inputView = document.getElementById("input");
 const list = document.getElementById("neighbours");
 
+// Whose embeddings these are: a run's method and steps, or a warning that nothing says the
+// encoder was trained (its neighbours then need not look alike).
+function describe(about) {
+  if (!about.method) {
+    return `an encoder with no run record beside it (${about.encoder}): untrained or ` +
+      "exported by hand, so its neighbours need not look alike";
+  }
+  const steps = about.steps === null ? "" : `, ${about.steps} steps`;
+  return `the ${about.method} encoder of ${about.encoder}${steps}`;
+}
+
 async function start() {
   const backend = new URLSearchParams(location.search).get("backend");
   if (backend) await tf.setBackend(backend);
@@ -38,8 +49,10 @@ async function start() {
   }
   const bank = tf.concat(chunks);
   tf.dispose(chunks);
-  status.textContent =
-    `${meta.count} MNIST test images embedded on ${tf.getBackend()}; draw a digit`;
+  const about = await (await fetch("/about.json")).json();
+  status.textContent = `${meta.count} MNIST test images embedded on ${tf.getBackend()} by ${
+    describe(about)
+  }; draw a digit`;
 
   function neighbours(pixels) {
     return tf.tidy(() => {

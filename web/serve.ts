@@ -45,6 +45,41 @@ async function encoderDir(path: string): Promise<string> {
   throw new Deno.errors.NotFound(`no model.json in ${path} or ${join(path, "encoder")}`);
 }
 
+/** What the page says about the encoder it uses (`/about.json`). */
+export interface EncoderAbout {
+  /** The folder given to `--encoder`. */
+  encoder: string;
+  /** The method of the run the encoder came from; null without a run's `config.json` beside it. */
+  method: string | null;
+  /** The run's training steps (its config.json's), when known. */
+  steps: number | null;
+}
+
+/**
+ * Reads what the run folder around the encoder says: `config.json` next to `encoder/` (written by
+ * `train()`: `method`, `train.steps`; by `deno task pretrain`: `options.method`, `resolved.steps`).
+ * A bare encoder folder, or one whose run record is unreadable, gives `method: null`.
+ */
+export async function encoderAbout(given: string, dir: string): Promise<EncoderAbout> {
+  const unknown = { encoder: given, method: null, steps: null };
+  if (!/(^|[\\/])encoder[\\/]?$/.test(dir)) return unknown;
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await Deno.readTextFile(join(dirname(dir), "config.json")));
+  } catch {
+    return unknown;
+  }
+  const at = (...keys: string[]) =>
+    keys.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], config);
+  const method = at("method") ?? at("options", "method");
+  const steps = at("train", "steps") ?? at("resolved", "steps");
+  return {
+    encoder: given,
+    method: typeof method === "string" ? method : null,
+    steps: typeof steps === "number" ? steps : null,
+  };
+}
+
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -66,6 +101,7 @@ export async function serveWeb(options: ServeWebOptions): Promise<Deno.HttpServe
     "/index.html": () => Deno.readTextFile(join(WEB, "index.html")),
     "/app.js": () => Deno.readTextFile(join(WEB, "app.js")),
     "/tfjs/tf.min.js": async () => Deno.readFile(await tfjsBundle()),
+    "/about.json": async () => JSON.stringify(await encoderAbout(options.encoder, dir)),
     "/mnist/meta.json": () => Promise.resolve(JSON.stringify({ count, height: h, width: w })),
     "/mnist/images.bin": () => Promise.resolve(test.images.slice(0, count * h * w)),
     "/mnist/labels.bin": () => Promise.resolve(test.labels.slice(0, count)),

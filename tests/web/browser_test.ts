@@ -115,6 +115,9 @@ Deno.test({
     const shown = await page.$$eval("#neighbours figure", (f) => f.map((e) => e.textContent));
     assert.equal(shown.length, 8, `neighbours shown: ${JSON.stringify(shown)}`);
     assert.ok(shown.every((t) => /^\d · -?\d\.\d{3}$/.test(t ?? "")), JSON.stringify(shown));
+    // this encoder is untrained and has no run folder: the page says so, so its screenshot does
+    const status = await page.$eval("#status", (e) => e.textContent ?? "");
+    assert.match(status, /^500 MNIST test images embedded on cpu by an encoder with no run record/);
     const shot = Deno.env.get("SELFSUP_SCREENSHOT") ?? join(dir, "web.png");
     await page.screenshot({ path: shot });
     assert.ok((await Deno.stat(shot)).size > 1000);
