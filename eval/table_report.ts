@@ -156,8 +156,8 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
           } of ${ssl.length} SSL methods beat them)${partial}${
             noted
               ? unexplained.length
-                ? `; no note says why for ${unexplained.join(", ")}`
-                : "; the Note column says why for each"
+                ? `; no note for ${unexplained.join(", ")}`
+                : "; each has a note in the Note column"
               : ""
           }.`,
       );

@@ -83,7 +83,7 @@ Deno.test("table report: notes in a last column, and the rows below raw pixels t
   );
   assert.match(md, /\| swav \| 83\.0 .*\| -1\.5 \(no\) \| {2}\| {2}\| {2}\|\n/);
   // another dataset's note is not this one's
-  assert.match(md, /\(1 of 3 SSL methods beat them\) \(only .*\); no note says why for swav\.\n/);
+  assert.match(md, /\(1 of 3 SSL methods beat them\) \(only .*\); no note for swav\.\n/);
   const both = renderTableMarkdown(rows, {
     ...META,
     seeds: [0],
@@ -91,7 +91,7 @@ Deno.test("table report: notes in a last column, and the rows below raw pixels t
   });
   assert.match(
     both,
-    /\(1 of 3 SSL methods beat them\) \(only .*\); the Note column says why for each\.\n/,
+    /\(1 of 3 SSL methods beat them\) \(only .*\); each has a note in the Note column\.\n/,
   );
   // no notes: no column, and the verdict as before
   const plain = renderTableMarkdown(rows, { ...META, seeds: [0] });
