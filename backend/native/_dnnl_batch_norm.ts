@@ -59,10 +59,43 @@ export function dnnlBatchNormForward(
   scale?: Float32Array,
   offset?: Float32Array,
 ): Float32Array {
-  const flags = BN_FLAGS.useGlobalStats | (scale ? BN_FLAGS.useScale : 0) |
-    (offset ? BN_FLAGS.useShift : 0);
-  const p = forwardPrimitive(d, shape, eps, flags, PROP.forwardInference);
+  const flags = (scale ? BN_FLAGS.useScale : 0) | (offset ? BN_FLAGS.useShift : 0);
+  return withStatistics(
+    d,
+    x,
+    shape,
+    mean,
+    variance,
+    eps,
+    PROP.forwardInference,
+    flags,
+    scale,
+    offset,
+  )
+    .y;
+}
+
+/**
+ * Runs the forward primitive of `prop` and `flags` (plus `use_global_stats`) on `x` with the given
+ * statistics: `y`, and oneDNN's workspace when `flags` fuse a ReLU.
+ */
+function withStatistics(
+  d: Dnnl,
+  x: Float32Array,
+  shape: readonly number[],
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  prop: number,
+  flags: number,
+  scale?: Float32Array,
+  offset?: Float32Array,
+): { y: Float32Array; workspace?: Uint8Array<ArrayBuffer> } {
+  const p = forwardPrimitive(d, shape, eps, BN_FLAGS.useGlobalStats | flags, prop);
   const y = allocF32(x.length);
+  const workspace = flags & BN_FLAGS.fuseNormRelu
+    ? new Uint8Array(p.argBytes(ARG.workspace))
+    : undefined;
   p.execute({
     [ARG.src]: x,
     [ARG.mean]: mean,
@@ -70,23 +103,19 @@ export function dnnlBatchNormForward(
     [ARG.scale]: scale,
     [ARG.shift]: offset,
     [ARG.dst]: y,
+    [ARG.workspace]: workspace,
   });
-  return y;
+  return { y, workspace };
 }
 
-const ones = new Map<number, Float32Array>();
-const zeros = new Map<number, Float32Array>();
+const constants = new Map<string, Float32Array>();
 
-function onesOf(c: number): Float32Array {
-  let one = ones.get(c);
-  if (!one) ones.set(c, one = new Float32Array(c).fill(1));
-  return one;
-}
-
-function zerosOf(c: number): Float32Array {
-  let zero = zeros.get(c);
-  if (!zero) zeros.set(c, zero = new Float32Array(c));
-  return zero;
+/** `c` copies of `value` (a scale of ones, a shift of zeros), made once per size. */
+function filled(value: number, c: number): Float32Array {
+  const key = `${value} ${c}`;
+  let a = constants.get(key);
+  if (!a) constants.set(key, a = new Float32Array(c).fill(value));
+  return a;
 }
 
 /**
@@ -290,26 +319,18 @@ export function dnnlBatchNormNormalize(
   relu = false,
 ): { y: Float32Array; workspace?: Uint8Array<ArrayBuffer> } {
   const c = shape[shape.length - 1];
-  const p = forwardPrimitive(
+  return withStatistics(
     d,
+    x,
     shape,
+    mean,
+    variance,
     eps,
-    BN_FLAGS.useGlobalStats | BN_FLAGS.useScale | BN_FLAGS.useShift |
-      (relu ? BN_FLAGS.fuseNormRelu : 0),
     PROP.forwardTraining,
+    BN_FLAGS.useScale | BN_FLAGS.useShift | (relu ? BN_FLAGS.fuseNormRelu : 0),
+    scale ?? filled(1, c),
+    offset ?? filled(0, c),
   );
-  const y = allocF32(x.length);
-  const workspace = relu ? new Uint8Array(p.argBytes(ARG.workspace)) : undefined;
-  p.execute({
-    [ARG.src]: x,
-    [ARG.scale]: scale ?? onesOf(c),
-    [ARG.shift]: offset ?? zerosOf(c),
-    [ARG.dst]: y,
-    [ARG.mean]: mean,
-    [ARG.variance]: variance,
-    [ARG.workspace]: workspace,
-  });
-  return { y, workspace };
 }
 
 /**
@@ -352,9 +373,9 @@ export function dnnlBatchNormBackward(
     [ARG.diffDst]: dy,
     [ARG.mean]: mean,
     [ARG.variance]: variance,
-    [ARG.scale]: scale ?? onesOf(c),
+    [ARG.scale]: scale ?? filled(1, c),
     // With the shift flag oneDNN 2.6 wants the shift as an input even backward (it is not read).
-    [ARG.shift]: zerosOf(c),
+    [ARG.shift]: filled(0, c),
     [ARG.diffSrc]: dx,
     [ARG.diffScale]: dscale,
     [ARG.diffShift]: doffset,
