@@ -188,6 +188,30 @@ export function ganBatchSampler(seed: number, checkpoint?: GanCheckpoint): Prng 
     : pcg32(seed * 1e6 + checkpoint.iteration);
 }
 
+/** {@linkcode ganIteration}'s learning rate and weight decay. */
+export interface GanTraining {
+  /** Learning rate of both optimizers at this iteration; their own when absent. */
+  lr?: number;
+  /** L2 weight decay added to every gradient (`g + weightDecay p`). @default {0} */
+  weightDecay?: number;
+}
+
+/**
+ * Sets a tfjs optimizer's learning rate: through its `setLearningRate` where it has one (SGD and
+ * momentum keep `-lr` as a scalar tensor), else its `learningRate` field, which Adam reads at
+ * every `applyGradients`.
+ *
+ * @throws {TypeError} for an optimizer without one
+ */
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as unknown as { learningRate?: number; setLearningRate?: (lr: number) => void };
+  if (typeof o.learningRate !== "number") {
+    throw new TypeError(`Cannot set the learning rate of ${opt.getClassName()}`);
+  }
+  if (typeof o.setLearningRate === "function") o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 /**
  * One DCGAN iteration (DCGAN's order): a discriminator update on `x` and fresh z, then a
  * generator update with fresh z; z's seeds depend only on `seed` and the iteration, so a resumed
@@ -196,6 +220,9 @@ export function ganBatchSampler(seed: number, checkpoint?: GanCheckpoint): Prng 
  * @param it the iteration, from 0 (steps `2 it` and `2 it + 1`)
  * @param iterations the run's total, for `progress`
  * @param keepMetrics read the losses and D's outputs (costs a device read)
+ * @param training the iteration's learning rate for both optimizers (`dcganLearningRate`; their
+ *   own when absent) and the L2 weight decay added to every gradient of the updated net before
+ *   the optimizer sees it (`g + weightDecay p`, as the DCGAN authors' `Regularizer(l2)`; 0: none)
  * @returns the phase lines (`D loss ... | G loss ...`) when `keepMetrics`, else `[]`
  */
 export function ganIteration(
@@ -208,23 +235,44 @@ export function ganIteration(
   iterations: number,
   seed: number,
   keepMetrics = false,
+  training: GanTraining = {},
 ): string[] {
+  const { lr, weightDecay = 0 } = training;
+  if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) {
+    throw new RangeError(
+      `Cannot train the GAN: expected weightDecay >= 0, received ${weightDecay}`,
+    );
+  }
+  if (lr !== undefined) {
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      throw new RangeError(`Cannot train the GAN: expected lr >= 0, received ${lr}`);
+    }
+    for (const opt of [optD, optG]) setLearningRate(opt, lr);
+  }
   const line: string[] = [];
   for (const step of [2 * it, 2 * it + 1]) {
     const context = { progress: it / iterations, step, epoch: 0 };
     const views = method.views(x, seed * 1e6 + step);
     const opt = ganPhase(context) === "discriminator" ? optD : optG;
     let m: Record<string, tf.Scalar> = {};
-    const loss = opt.minimize(
-      () => {
-        const r = method.step(nets, views, {}, context);
-        m = r.metrics;
-        Object.values(m).forEach((t) => tf.keep(t));
-        return r.loss;
-      },
-      true,
-      method.trainableAt(nets, context),
-    );
+    const variables = method.trainableAt(nets, context);
+    // what opt.minimize does (gradients, then applied in the variables' order, which fixes the
+    // order of Adam's moments in checkpoints), with the L2 term in between
+    const { value: loss, grads } = opt.computeGradients(() => {
+      const r = method.step(nets, views, {}, context);
+      m = r.metrics;
+      Object.values(m).forEach((t) => tf.keep(t));
+      return r.loss;
+    }, variables);
+    const decayed = variables.map((v) => {
+      const g = grads[v.name];
+      return {
+        name: v.name,
+        tensor: weightDecay > 0 && g ? tf.tidy(() => tf.add(g, tf.mul(v, weightDecay))) : g,
+      };
+    });
+    opt.applyGradients(decayed);
+    tf.dispose([...Object.values(grads), ...decayed.map((d) => d.tensor).filter((t) => t)]);
     if (keepMetrics) {
       line.push(
         `${ganPhase(context)[0].toUpperCase()} loss ${loss!.dataSync()[0].toFixed(3)} D(x) ${

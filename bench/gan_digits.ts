@@ -23,16 +23,23 @@
  *   --out docs/img/pretext_gan.png [--backend auto] [--minutes 40] [--batch 128] \
  *   [--generator-widths 128,64] [--projection-norm channel|unit] [--discriminator-widths 64,128] \
  *   [--seed 0] [--save dir] [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] \
- *   [--classifier dir] [--average dir/it200,dir/it400]
+ *   [--classifier dir] [--average dir/it200,dir/it400] [--hidden 1024] [--weight-decay 2.5e-5] \
+ *   [--lr-decay-from 19550]
+ *
+ * The DCGAN authors' MNIST code (`DCGAN_CODE_MNIST`) trains beyond the paper's recipe with
+ * `--hidden 1024 --weight-decay 2.5e-5 --batch 128 --iterations 39100 --lr-decay-from 19550`
+ * (fully connected layers of 1024 units in both nets, L2 on every gradient, the rate linear to 0
+ * over the second half); all off by default, as the paper.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
+import process from "node:process";
 import { type OptionSpec, type ParsedOptions, runCommand } from "../cli/_args.ts";
 import { exportEncoder } from "../eval/mod.ts";
 import { tf } from "../backend/tf.ts";
 import { useBackend } from "../backend/use_backend.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { mnist } from "../data/mod.ts";
-import { DCGAN_RECIPE, gan, type GanNets } from "../methods/gan.ts";
+import { DCGAN_RECIPE, dcganLearningRate, gan, type GanNets } from "../methods/gan.ts";
 import { convNet } from "../models/conv_net.ts";
 import { pcg32 } from "../data/prng.ts";
 import {
@@ -97,6 +104,31 @@ const SPECS: readonly OptionSpec[] = [
     choices: ["channel", "unit"],
   },
   {
+    name: "hidden",
+    type: "integer",
+    description:
+      "units of the DCGAN authors' MNIST fully connected layers (z -> FC -> projection in G, " +
+      "features -> FC -> logit in D; their code: 1024); 0: none, the paper's",
+    default: 0,
+    min: 0,
+  },
+  {
+    name: "weight-decay",
+    type: "number",
+    description:
+      "L2 weight decay added to every gradient before Adam (the authors' MNIST code: 2.5e-5)",
+    default: 0,
+    min: 0,
+  },
+  {
+    name: "lr-decay-from",
+    type: "integer",
+    description:
+      "decay the rate linearly from this iteration to 0 at --iterations (the authors' MNIST " +
+      "code: half the run); constant when absent, the paper's",
+    min: 0,
+  },
+  {
     name: "discriminator-widths",
     type: "string",
     description: "discriminator's strided conv widths, comma-separated",
@@ -141,6 +173,38 @@ const SPECS: readonly OptionSpec[] = [
     min: 1,
   },
 ];
+
+/**
+ * Refuses to resume or judge a checkpoint with options that would build other nets or another
+ * schedule than the run that wrote it (keys the checkpoint's `state.json` records; older
+ * checkpoints lack the newer ones, which are then not checked). `--lr` may differ (a lower rate
+ * on resume anneals), and `--iterations` only matters to a decaying schedule.
+ *
+ * @throws {TypeError} naming the option and both values
+ */
+function checkSameRun(dir: string, meta: Record<string, unknown>, args: ParsedOptions) {
+  const now: Record<string, [string, unknown]> = {
+    batch: ["--batch", args.batch],
+    hidden: ["--hidden", args.hidden],
+    projectionNorm: ["--projection-norm", args.projectionNorm],
+    generatorWidths: ["--generator-widths", args.generatorWidths ?? "default"],
+    discriminatorWidths: ["--discriminator-widths", args.discriminatorWidths ?? "default"],
+  };
+  if (!args.load) {
+    now.weightDecay = ["--weight-decay", args.weightDecay];
+    now.lrDecayFrom = ["--lr-decay-from", args.lrDecayFrom ?? null];
+    if (args.lrDecayFrom !== undefined) now.iterations = ["--iterations", args.iterations];
+  }
+  for (const [key, [flag, value]] of Object.entries(now)) {
+    if (key in meta && meta[key] !== undefined && meta[key] !== value) {
+      throw new TypeError(
+        `Cannot ${args.load ? "judge" : "resume"} ${dir}: it was written with ${flag} ${
+          String(meta[key])
+        }, this run has ${String(value)}`,
+      );
+    }
+  }
+}
 
 const widthsOf = (s: ParsedOptions[string]) =>
   s === undefined ? undefined : String(s).split(",").map(Number);
@@ -316,12 +380,14 @@ async function main(args: ParsedOptions): Promise<number> {
       generatorWidths: widthsOf(args.generatorWidths),
       generatorProjectionNorm: args.projectionNorm as "channel" | "unit",
       discriminatorWidths: widthsOf(args.discriminatorWidths),
+      hidden: args.hidden as number,
     }));
   const { method, nets } = setup;
   const adam = () => tf.train.adam(args.lr as number, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
   const [optD, optG] = [adam(), adam()];
   // a resumed run sets both Adam states (moments, iteration count) from the checkpoint
   const from = (args.resume ?? args.load) as string | undefined;
+  if (from) checkSameRun(from, JSON.parse(await Deno.readTextFile(`${from}/state.json`)), args);
   const checkpointRead = from ? await loadGanState(from, nets, optD, optG) : undefined;
   const start = checkpointRead?.iteration ?? 0;
   if (from) console.log(`${args.load ? "judging" : "resuming"} ${from} at iteration ${start}`);
@@ -361,7 +427,23 @@ async function main(args: ParsedOptions): Promise<number> {
     generatorWidths: args.generatorWidths ?? "default",
     projectionNorm: args.projectionNorm,
     discriminatorWidths: args.discriminatorWidths ?? "default",
+    hidden: args.hidden,
+    weightDecay: args.weightDecay,
+    lrDecayFrom: args.lrDecayFrom ?? null,
+    iterations: args.load ? undefined : args.iterations,
   };
+  const weightDecay = args.weightDecay as number;
+  const decayFrom = args.lrDecayFrom as number | undefined;
+  const lrAt = (it: number) =>
+    dcganLearningRate(it, { lr: args.lr as number, iterations, decayFrom });
+  if (!args.load) lrAt(0); // a bad --lr-decay-from fails before training
+  if (decayFrom !== undefined || weightDecay > 0) {
+    console.log(
+      `lr ${args.lr}${
+        decayFrom === undefined ? "" : `, linear to 0 from iteration ${decayFrom} to ${iterations}`
+      }; weight decay ${weightDecay}`,
+    );
+  }
   const checkpoint = async (it: number) => {
     if (!save) return;
     await saveState(`${save}/it${it}`, it, nets, optD, optG, meta, rnd.state());
@@ -373,10 +455,19 @@ async function main(args: ParsedOptions): Promise<number> {
   rnd = ganBatchSampler(seed, checkpointRead);
   const deadline = performance.now() + (args.minutes as number) * 60e3;
   const t1 = performance.now();
+  // CPU seconds spent in the training iterations alone (all threads): a cost per iteration that
+  // holds on a shared machine, where wall time depends on the load
+  let trainCpu = 0;
   let done = start;
   for (let it = start; it < iterations && performance.now() < deadline; it++) {
     const { x, y } = batchOf(batch);
-    const line = ganIteration(method, nets, optD, optG, x, it, iterations, seed, it % every === 0);
+    const cpu0 = process.cpuUsage();
+    const line = ganIteration(method, nets, optD, optG, x, it, iterations, seed, it % every === 0, {
+      lr: lrAt(it),
+      weightDecay,
+    });
+    const cpu = process.cpuUsage(cpu0);
+    trainCpu += (cpu.user + cpu.system) / 1e6;
     tf.dispose([x, y]);
     done = it + 1;
     if (it % every === 0) {
@@ -388,9 +479,9 @@ async function main(args: ParsedOptions): Promise<number> {
       const jt = judge(st);
       st.dispose();
       console.log(
-        `it ${it} ${line.join(" | ")} | confident ${(100 * j.share).toFixed(1)}% ${
-          JSON.stringify(j.hist)
-        } (training-mode BN ${(100 * jt.share).toFixed(1)}%) ${
+        `it ${it} lr ${lrAt(it).toExponential(3)} ${line.join(" | ")} | confident ${
+          (100 * j.share).toFixed(1)
+        }% ${JSON.stringify(j.hist)} (training-mode BN ${(100 * jt.share).toFixed(1)}%) ${
           ((performance.now() - t1) / 1e3).toFixed(0)
         }s ${new Date().toISOString().slice(11, 19)}`,
       );
@@ -399,7 +490,12 @@ async function main(args: ParsedOptions): Promise<number> {
   }
   const seconds = (performance.now() - t1) / 1e3;
   console.log(
-    `GAN: ${done - start} iterations (D+G) of ${batch} in ${seconds.toFixed(0)}s, ${done} in all`,
+    `GAN: ${done - start} iterations (D+G) of ${batch} in ${
+      seconds.toFixed(0)
+    }s, ${done} in all; ` +
+      `training CPU ${trainCpu.toFixed(1)}s, ${
+        (trainCpu / Math.max(1, done - start)).toFixed(3)
+      }s per iteration`,
   );
   if (!args.load && done % checkpointEvery !== 0) await checkpoint(done);
 

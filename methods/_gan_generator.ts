@@ -24,19 +24,27 @@ export interface DcganPaperGeneratorOptions {
    * @default {"channel"}
    */
   projectionNorm?: "channel" | "unit";
+  /**
+   * Units of a fully connected layer between z and the projection (`Dense` without bias,
+   * BatchNorm per unit, ReLU), as the DCGAN authors' MNIST generator (Newmu/dcgan_code,
+   * `mnist/train_cond_dcgan.py`: `ngfc = 1024`); 0 for none. The paper removes such layers
+   * (Radford et al. 2015, Sec. 3), hence the default.
+   * @default {0}
+   */
+  hidden?: number;
   /** Model name. @default {"generator"} */
   name?: string;
 }
 
 /**
  * DCGAN's generator as the paper (Radford et al. 2015, Sec. 3-4 and Fig. 1): z `[B, zDim]` ->
- * Dense projection -> reshape -> BatchNorm (per channel) and ReLU -> fractionally-strided
+ * (with `hidden`, a fully connected layer as the authors' MNIST code) -> Dense projection -> reshape -> BatchNorm (per channel) and ReLU -> fractionally-strided
  * convolutions (stride 2) that double the size, BatchNorm and ReLU after every layer but the output, a tanh output (images in [-1, 1]),
  * every weight drawn from N(0, 0.02) ({@linkcode dcganInit}). Unlike `models/dcgan.ts`'s
  * generator, the last upsampling is the output layer itself (no extra stride-1 conv).
  *
  * @param zDim size of the noise vector
- * @param options output shape, widths, kernel size, name
+ * @param options output shape, widths, kernel size, projection norm, hidden units, name
  * @returns the generator, a functional `tf.LayersModel`
  * @throws {TypeError} for bad shapes or widths
  * @throws {RangeError} when the output size is not divisible by `2^widths.length`
@@ -59,6 +67,7 @@ export function dcganPaperGenerator(
     widths = [128, 64],
     kernelSize = 5,
     projectionNorm = "channel",
+    hidden = 0,
     name = "generator",
   } = options;
   if (projectionNorm !== "channel" && projectionNorm !== "unit") {
@@ -72,6 +81,7 @@ export function dcganPaperGenerator(
   checkWidths("a generator (kernelSize)", [kernelSize]);
   checkInputShape("a generator", outputShape);
   checkWidths("a generator", widths);
+  if (hidden !== 0) checkWidths("a generator (hidden)", [hidden]);
   if (widths.length === 0) {
     throw new TypeError(`Cannot build a generator: expected at least one width, received []`);
   }
@@ -96,14 +106,11 @@ export function dcganPaperGenerator(
       ),
     );
   const input = tfl.input({ shape: [zDim] });
-  let x = apply(
-    tfl.layers.dense({
-      units: (h / f) * (w / f) * widths[0],
-      useBias: false,
-      kernelInitializer: init.kernel,
-    }),
-    input,
-  );
+  const dense = (units: number, t: tfl.SymbolicTensor) =>
+    apply(tfl.layers.dense({ units, useBias: false, kernelInitializer: init.kernel }), t);
+  // dcgan_code's MNIST generator: z -> FC hidden, BatchNorm, ReLU -> the projection
+  const z = hidden > 0 ? bnRelu(dense(hidden, input)) : input;
+  let x = dense((h / f) * (w / f) * widths[0], z);
   const reshape = (t: tfl.SymbolicTensor) =>
     apply(tfl.layers.reshape({ targetShape: [h / f, w / f, widths[0]] }), t);
   // BatchNorm's axis is the last: per channel after the reshape, per unit before it

@@ -1,6 +1,7 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { stopGradient } from "../backend/stop_gradient.ts";
+import { apply, BN_MOMENTUM } from "../models/_layers.ts";
 import { buildEncoder, checkCount, tidyStep, variablesOf, zStd } from "./_common.ts";
 import { dcganDiscriminator } from "./_gan_discriminator.ts";
 import { dcganPaperGenerator } from "./_gan_generator.ts";
@@ -38,6 +39,16 @@ export interface GanOptions extends BaseMethodOptions {
    * @default {[64, 128]} (the paper's 128-256-512-1024 at 64x64, scaled to 28x28)
    */
   discriminatorWidths?: number[];
+  /**
+   * Units of the fully connected layers of the DCGAN authors' MNIST code
+   * ({@linkcode DCGAN_CODE_MNIST}: 1024), 0 for none: in the generator between z and the
+   * projection (`dcganPaperGenerator`'s `hidden`), and in the critic between D's flattened
+   * features and the logit (`Dense` without bias, BatchNorm, LeakyReLU 0.2), so the `encoder`
+   * probed downstream stays the convolutional trunk. The paper removes such layers (Radford et
+   * al. 2015, Sec. 3), hence the default.
+   * @default {0}
+   */
+  hidden?: number;
 }
 
 /** The GAN's networks. */
@@ -100,6 +111,68 @@ export const DCGAN_RECIPE = {
 } as const;
 
 /**
+ * What the DCGAN authors' own MNIST script trains with beyond the paper's recipe (Newmu/dcgan_code,
+ * `mnist/train_cond_dcgan.py`, a label-conditioned GAN there): fully connected layers of 1024
+ * units in both nets (`ngfc`, `ndfc`; `gan`'s `hidden`), L2 weight decay 2.5e-5 added to every
+ * gradient before Adam (`Regularizer(l2=2.5e-5)`: `g += l2 p`; their nets have kernels only, no
+ * biases or BatchNorm scales), batches of 128, and 100 epochs at the rate then 100 decaying it
+ * linearly to 0 (`niter`, `niter_decay`; {@linkcode dcganLearningRate}'s `decayFrom` at half the
+ * run), each mini-batch of its 50,000 training images spent on one update of one net in turn: 391
+ * per epoch, so ~39,100 updates per net in 200 epochs (`iterations` here, one D and one G update
+ * each).
+ */
+export const DCGAN_CODE_MNIST = {
+  hidden: 1024,
+  weightDecay: 2.5e-5,
+  batchSize: 128,
+  iterations: 39_100,
+  decayFrom: 19_550,
+} as const;
+
+/** Options for {@linkcode dcganLearningRate}. */
+export interface DcganLearningRateOptions {
+  /** The rate before the decay. */
+  lr: number;
+  /** The run's iterations: the rate reaches 0 there. */
+  iterations: number;
+  /** The first iteration of the linear decay; none (constant rate, the paper's) when absent. */
+  decayFrom?: number;
+}
+
+/**
+ * The learning rate at `iteration` (from 0) of the DCGAN authors' MNIST schedule: `lr` until
+ * `decayFrom`, then linear to 0 at `iterations`, `lr (iterations - it) / (iterations -
+ * decayFrom)` (their per-epoch steps of `lr / niter_decay` made per iteration, as
+ * `bench/gan_peer/dcgan_mnist_twin.py --lr-decay-from`); constant without `decayFrom`.
+ *
+ * @param iteration the iteration, from 0
+ * @param options rate, run length, start of the decay
+ * @returns the rate, >= 0
+ * @throws {RangeError} when `decayFrom` is not an integer in [0, iterations)
+ *
+ * @example
+ * ```ts
+ * import { dcganLearningRate } from "./gan.ts";
+ * import assert from "node:assert/strict";
+ * const at = (it: number) => dcganLearningRate(it, { lr: 2e-4, iterations: 400, decayFrom: 200 });
+ * assert.equal(at(199), 2e-4);
+ * assert.equal(at(300), 1e-4);
+ * assert.equal(at(400), 0);
+ * ```
+ */
+export function dcganLearningRate(iteration: number, options: DcganLearningRateOptions): number {
+  const { lr, iterations, decayFrom } = options;
+  if (decayFrom === undefined) return lr;
+  if (!(Number.isInteger(decayFrom) && decayFrom >= 0 && decayFrom < iterations)) {
+    throw new RangeError(
+      `Cannot schedule the GAN's rate: expected decayFrom an integer in [0, ${iterations}), received ${decayFrom}`,
+    );
+  }
+  if (iteration < decayFrom) return lr;
+  return lr * Math.max(0, (iterations - iteration) / (iterations - decayFrom));
+}
+
+/**
  * Adversarial feature learning with a DCGAN whose discriminator is the encoder (Radford et al.
  * 2015, arXiv:1511.06434): discriminator = trunk + a linear critic, the trunk DCGAN's
  * (`dcganDiscriminator`: strided convs, LeakyReLU 0.2, BatchNorm on all but the input layer;
@@ -123,7 +196,7 @@ export const DCGAN_RECIPE = {
  * `dFake` (mean D probability), `dAccuracy` (D steps only), `gan` phase (0 = D, 1 = G), `zStd`.
  *
  * @param options encoder, input shape, seed, zDim, generatorWidths, discriminator,
- *   discriminatorWidths
+ *   discriminatorWidths, hidden
  * @returns the method, its nets and (empty) state
  *
  * @example
@@ -148,7 +221,12 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     sample(nets: GanNets, n: number, seed: number): tf.Tensor4D;
   };
 } {
-  const { zDim = 100, generatorWidths = [128, 64], discriminator = "dcgan" } = options;
+  const {
+    zDim = 100,
+    generatorWidths = [128, 64],
+    discriminator = "dcgan",
+    hidden = 0,
+  } = options;
   if (discriminator !== "dcgan" && discriminator !== "encoder") {
     throw new TypeError(
       `Cannot build gan: expected discriminator "dcgan" or "encoder", received ${
@@ -157,6 +235,7 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     );
   }
   checkCount("gan", "zDim", zDim);
+  checkCount("gan", "hidden", hidden, true);
   const built = buildEncoder(
     discriminator === "dcgan"
       ? {
@@ -177,15 +256,33 @@ export function gan(options: GanOptions): MethodSetup<GanNets, Record<string, ne
     outputShape: options.inputShape,
     widths: generatorWidths,
     projectionNorm: options.generatorProjectionNorm,
+    hidden,
   });
+  const init = dcganInit();
   const input = tfl.input({ shape: [built.dim] });
+  // dcgan_code's MNIST discriminator: flattened features -> FC hidden, BatchNorm, LeakyReLU -> 1
+  const features = hidden > 0
+    ? apply(
+      tfl.layers.leakyReLU({ alpha: DCGAN_RECIPE.leakySlope }),
+      apply(
+        tfl.layers.batchNormalization({
+          momentum: BN_MOMENTUM,
+          epsilon: 1e-5,
+          gammaInitializer: init.gamma,
+        }),
+        apply(
+          tfl.layers.dense({ units: hidden, useBias: false, kernelInitializer: init.kernel }),
+          input,
+        ),
+      ),
+    )
+    : input;
   const critic = tfl.model({
     inputs: input,
-    outputs: tfl.layers.dense({
-      units: 1,
-      name: "gan_critic",
-      kernelInitializer: dcganInit().kernel,
-    }).apply(input) as tfl.SymbolicTensor,
+    outputs: apply(
+      tfl.layers.dense({ units: 1, name: "gan_critic", kernelInitializer: init.kernel }),
+      features,
+    ),
     name: "gan_critic",
   });
   const nets: GanNets = { encoder: built.encoder, critic, generator };

@@ -66,8 +66,36 @@ def load_mnist_train():
     return images.float().div(255).unsqueeze(1)  # [N, 1, 28, 28] in [0, 1]
 
 
+class TfConvTranspose(nn.ConvTranspose2d):
+    """A stride-2 transposed conv aligned as TensorFlow's "same" (the extra row and column at the
+    end): PyTorch's full output (2n + 3 for kernel 5) cropped to rows and columns 1 .. 2n."""
+
+    def forward(self, x):
+        n = x.shape[-1]
+        return super().forward(x)[:, :, 1 : 1 + 2 * n, 1 : 1 + 2 * n]
+
+
+class TfConv(nn.Conv2d):
+    """A stride-2 5x5 conv aligned as TensorFlow's "same": 1 row/column of zeros before, 2 after."""
+
+    def forward(self, x):
+        return super().forward(F.pad(x, (1, 2, 1, 2)))
+
+
+def up_conv(a, b, bias, align):
+    if align == "tf":
+        return TfConvTranspose(a, b, 5, stride=2, padding=0, bias=bias)
+    return nn.ConvTranspose2d(a, b, 5, stride=2, padding=2, output_padding=1, bias=bias)
+
+
+def down_conv(a, b, bias, align):
+    if align == "tf":
+        return TfConv(a, b, 5, stride=2, padding=0, bias=bias)
+    return nn.Conv2d(a, b, 5, stride=2, padding=2, bias=bias)
+
+
 class Generator(nn.Module):
-    def __init__(self, z_dim, widths, projection_norm, hidden=0):
+    def __init__(self, z_dim, widths, projection_norm, hidden=0, align="torch"):
         super().__init__()
         self.c0 = widths[0]
         # dcgan_code's MNIST generator: a fully connected layer before the projection
@@ -84,11 +112,11 @@ class Generator(nn.Module):
         layers = []
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [
-                nn.ConvTranspose2d(a, b, 5, stride=2, padding=2, output_padding=1, bias=False),
+                up_conv(a, b, False, align),
                 nn.BatchNorm2d(b),
                 nn.ReLU(),
             ]
-        layers += [nn.ConvTranspose2d(widths[-1], 1, 5, stride=2, padding=2, output_padding=1), nn.Tanh()]
+        layers += [up_conv(widths[-1], 1, True, align), nn.Tanh()]
         self.up = nn.Sequential(*layers)
 
     def forward(self, z):
@@ -102,11 +130,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, widths, hidden=0):
+    def __init__(self, widths, hidden=0, align="torch"):
         super().__init__()
-        layers = [nn.Conv2d(1, widths[0], 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
+        layers = [down_conv(1, widths[0], True, align), nn.LeakyReLU(0.2)]
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Conv2d(a, b, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+            layers += [down_conv(a, b, False, align), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
         self.trunk = nn.Sequential(*layers)
         side = 28 // 2 ** len(widths)
         flat = side * side * widths[-1]
@@ -132,6 +160,42 @@ def dcgan_init(m):
         nn.init.zeros_(m.bias)
 
 
+def lr_at(i, lr, iterations, decay_from):
+    """The DCGAN authors' MNIST schedule: lr until `decay_from`, then linear to 0 at `iterations`
+    (constant when `decay_from` is None); selfsup's `dcganLearningRate`."""
+    if decay_from is None or i < decay_from:
+        return lr
+    return lr * max(0.0, (iterations - i) / (iterations - decay_from))
+
+
+def make_adam(net, lr, weight_decay, eps=1e-8):
+    """DCGAN's Adam (betas 0.5, 0.999) with L2 `weight_decay` added to every gradient (torch Adam's
+    `weight_decay`, the authors' `Regularizer(l2)`); `eps` 1e-7 matches tfjs's."""
+    return torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999), weight_decay=weight_decay, eps=eps)
+
+
+def train_iteration(g, d, opt_d, opt_g, real, z_d, z_g, lr):
+    """One D step on `real` and G(`z_d`), then one G step on G(`z_g`), both at rate `lr`; returns
+    (loss_d, loss_g, mean D(x), mean D(G(z)) of the D step) as floats."""
+    for opt in (opt_d, opt_g):
+        for group in opt.param_groups:
+            group["lr"] = lr
+    ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+    # D step: real and fake as separate batches
+    fake = (g(z_d) + 1) / 2
+    dr, df = d(real), d(fake.detach())
+    loss_d = F.binary_cross_entropy_with_logits(dr, ones) + F.binary_cross_entropy_with_logits(df, zeros)
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    # G step: fresh z, D(G(z)) only
+    loss_g = F.binary_cross_entropy_with_logits(d((g(z_g) + 1) / 2), ones)
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d.item(), loss_g.item(), torch.sigmoid(dr).mean().item(), torch.sigmoid(df).mean().item()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--iterations", type=int, default=3000)
@@ -143,11 +207,18 @@ def main():
     p.add_argument("--discriminator-widths", default="64,128")
     p.add_argument("--projection-norm", choices=["channel", "unit"], default="channel")
     p.add_argument("--every", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=100, help="iterations between loss lines")
     p.add_argument("--out", default="runs/gan-peer")
     p.add_argument("--hidden", type=int, default=0, help="dcgan_code MNIST's FC width in G and D (1024); 0: none")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 on every gradient (dcgan_code MNIST: 2.5e-5)")
     p.add_argument("--lr-decay-from", type=int, help="linear decay of lr to 0 from this iteration to --iterations")
     p.add_argument("--resume", help="continue from a checkpoint.pt this script wrote")
+    p.add_argument(
+        "--align",
+        choices=["torch", "tf"],
+        default="torch",
+        help="strided convs padded as PyTorch's (symmetric) or as TensorFlow's 'same' (selfsup's)",
+    )
     a = p.parse_args()
     torch.set_num_threads(int(os.environ.get("SELFSUP_THREADS", "1")))
     torch.manual_seed(a.seed)
@@ -155,14 +226,12 @@ def main():
     x_train = load_mnist_train()
     gw = [int(w) for w in a.generator_widths.split(",")]
     dw = [int(w) for w in a.discriminator_widths.split(",")]
-    g, d = Generator(100, gw, a.projection_norm, a.hidden), Discriminator(dw, a.hidden)
+    g = Generator(100, gw, a.projection_norm, a.hidden, a.align)
+    d = Discriminator(dw, a.hidden, a.align)
     g.apply(dcgan_init)
     d.apply(dcgan_init)
 
-    def adam(net):
-        return torch.optim.Adam(net.parameters(), lr=a.lr, betas=(0.5, 0.999), weight_decay=a.weight_decay)
-
-    opt_g, opt_d = adam(g), adam(d)
+    opt_g, opt_d = make_adam(g, a.lr, a.weight_decay), make_adam(d, a.lr, a.weight_decay)
     fixed_z = torch.rand(1000, 100, generator=torch.Generator().manual_seed(7)) * 2 - 1
     gen = torch.Generator().manual_seed(a.seed + 1)
     it = 0
@@ -173,11 +242,6 @@ def main():
         gen.set_state(ck["gen"])
         it = ck["iteration"]
         print(f"resumed {a.resume} at iteration {it}", flush=True)
-
-    def lr_at(i):
-        if a.lr_decay_from is None or i < a.lr_decay_from:
-            return a.lr
-        return a.lr * max(0.0, (a.iterations - i) / (a.iterations - a.lr_decay_from))
 
     def dump(it):
         with torch.no_grad():
@@ -194,33 +258,22 @@ def main():
         torch.save(state, f"{a.out}/checkpoint.pt.tmp")
         os.replace(f"{a.out}/checkpoint.pt.tmp", f"{a.out}/checkpoint.pt")
 
-    ones, zeros = torch.ones(a.batch, 1), torch.zeros(a.batch, 1)
     t0 = time.time()
+    train_cpu = 0.0  # CPU seconds in the iterations alone: a cost that holds under load
     start = it
     while it < a.iterations and time.time() - t0 < a.minutes * 60:
-        for opt in (opt_d, opt_g):
-            for group in opt.param_groups:
-                group["lr"] = lr_at(it)
+        lr = lr_at(it, a.lr, a.iterations, a.lr_decay_from)
         real = x_train[torch.randint(0, len(x_train), (a.batch,), generator=gen)]
-        z = torch.rand(a.batch, 100, generator=gen) * 2 - 1
-        # D step: real and fake as separate batches
-        fake = (g(z) + 1) / 2
-        dr, df = d(real), d(fake.detach())
-        loss_d = F.binary_cross_entropy_with_logits(dr, ones) + F.binary_cross_entropy_with_logits(df, zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        # G step: fresh z, D(G(z)) only
-        z = torch.rand(a.batch, 100, generator=gen) * 2 - 1
-        loss_g = F.binary_cross_entropy_with_logits(d((g(z) + 1) / 2), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        z_d = torch.rand(a.batch, 100, generator=gen) * 2 - 1
+        z_g = torch.rand(a.batch, 100, generator=gen) * 2 - 1
+        c0 = time.process_time()
+        loss_d, loss_g, d_real, d_fake = train_iteration(g, d, opt_d, opt_g, real, z_d, z_g, lr)
+        train_cpu += time.process_time() - c0
         it += 1
-        if it % 100 == 0:
+        if it % a.log_every == 0:
             print(
-                f"it {it} lossD {loss_d.item():.3f} lossG {loss_g.item():.3f} "
-                f"D(x) {torch.sigmoid(dr).mean().item():.3f} D(G(z)) {torch.sigmoid(df).mean().item():.3f} "
+                f"it {it} lr {lr:.3e} lossD {loss_d:.3f} lossG {loss_g:.3f} "
+                f"D(x) {d_real:.3f} D(G(z)) {d_fake:.3f} "
                 f"{time.time() - t0:.0f}s",
                 flush=True,
             )
@@ -228,7 +281,12 @@ def main():
             dump(it)
     if it % a.every != 0:
         dump(it)
-    print(f"done: {it - start} iterations of {a.batch} in {time.time() - t0:.0f}s, {it} in all", flush=True)
+    n = max(1, it - start)
+    print(
+        f"done: {it - start} iterations of {a.batch} in {time.time() - t0:.0f}s, {it} in all; "
+        f"training CPU {train_cpu:.1f}s, {train_cpu / n:.3f}s per iteration",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
 import { withSeed } from "../../backend/with_seed.ts";
 import { pcg32, type Prng } from "../../data/prng.ts";
-import { DCGAN_RECIPE, gan } from "../../methods/gan.ts";
+import { DCGAN_RECIPE, dcganLearningRate, gan } from "../../methods/gan.ts";
 import {
   averageGenerator,
   ganBatchSampler,
@@ -172,6 +172,127 @@ Deno.test("gan checkpoint: the generator averaged over three checkpoints is thei
     await saveGanState(`${dir}/wide`, 0, wide.nets, adam(), adam());
     await assert.rejects(() => averageGenerator([`${dir}/0`, `${dir}/wide`]), RangeError);
     await assert.rejects(() => averageGenerator([]), RangeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The phase's variables' values, flattened per variable. */
+function valuesOf(vs: tf.Variable[]): Float32Array[] {
+  return vs.map((v) => Float32Array.from(v.dataSync()));
+}
+
+/**
+ * The gradient of `gan`'s loss at `step` of iteration 0 (the bench's views: z seeded by
+ * `SEED * 1e6 + step`), per variable of that phase, at the nets' current weights.
+ */
+function gradientsAt(run: Run, x: tf.Tensor4D, step: number): Float32Array[] {
+  const context = { progress: 0, step, epoch: 0 };
+  const views = run.method.views(x, SEED * 1e6 + step);
+  const vars = run.method.trainableAt(run.nets, context);
+  const { value, grads } = tf.variableGrads(() => {
+    const r = run.method.step(run.nets, views, {}, context);
+    tf.dispose(Object.values(r.metrics));
+    return r.loss;
+  }, vars);
+  const out = vars.map((v) => Float32Array.from(grads[v.name].dataSync()));
+  tf.dispose([value, ...Object.values(grads), ...views]);
+  return out;
+}
+
+/** Asserts `got[i][j]` within `atol` of `want(i, j)` for every element. */
+function assertEach(got: Float32Array[], want: (i: number, j: number) => number, atol: number) {
+  got.forEach((g, i) =>
+    g.forEach((v, j) => {
+      const w = want(i, j);
+      if (!(Math.abs(v - w) <= atol)) assert.fail(`variable ${i}[${j}]: ${v} vs ${w}`);
+    })
+  );
+}
+
+Deno.test("gan iteration: weight decay adds wd p to every gradient of the updated net, at the iteration's lr (SGD, by hand)", () => {
+  const x = batchOf(pcg32(SEED));
+  const [wd, lr] = [0.3, 0.05];
+  const D = { progress: 0, step: 0, epoch: 0 };
+  const G = { progress: 0, step: 1, epoch: 0 };
+  // the D step: D's variables move by -lr (g + wd p) with g D's gradient at the start
+  const a = withSeed(1, () => gan({ ...small, seed: 1 }));
+  const dVars = a.method.trainableAt(a.nets, D);
+  const [p0, g0] = [valuesOf(dVars), gradientsAt({ ...a, optD: null!, optG: null! }, x, 0)];
+  // the optimizers' own rate (1) is replaced by the iteration's
+  const [optD, optG] = [tf.train.sgd(1), tf.train.sgd(1)];
+  ganIteration(a.method, a.nets, optD, optG, x, 0, TOTAL, SEED, false, { lr, weightDecay: wd });
+  const p1 = valuesOf(dVars);
+  assertEach(p1, (i, j) => p0[i][j] - lr * (g0[i][j] + wd * p0[i][j]), 1e-6);
+  // BatchNorm's scales and offsets decay too, not only the kernels (every gradient, as theirs)
+  assert.ok(dVars.length > a.nets.encoder.layers.filter((l) => l.getWeights().length).length);
+  // the G step: G's variables move by -lr (g + wd p), g taken at D after its step (a twin
+  // built from the same seed, its D set to a's)
+  const b = withSeed(1, () => gan({ ...small, seed: 1 }));
+  const gVarsB = b.method.trainableAt(b.nets, G);
+  const q0 = valuesOf(gVarsB);
+  b.method.trainableAt(b.nets, D).forEach((v, i) => v.assign(tf.tensor(p1[i], v.shape)));
+  const gG = gradientsAt({ ...b, optD: null!, optG: null! }, x, 1);
+  assertEach(
+    valuesOf(a.method.trainableAt(a.nets, G)),
+    (i, j) => q0[i][j] - lr * (gG[i][j] + wd * q0[i][j]),
+    1e-6,
+  );
+  tf.dispose(x);
+});
+
+Deno.test("gan iteration: weight decay is L2 on the gradient before Adam's moments (the authors' Regularizer), not decoupled", () => {
+  const x = batchOf(pcg32(SEED));
+  const [wd, lr] = [0.5, 0.01];
+  const D = { progress: 0, step: 0, epoch: 0 };
+  const a = withSeed(1, () => gan({ ...small, seed: 1 }));
+  const dVars = a.method.trainableAt(a.nets, D);
+  const [p0, g0] = [valuesOf(dVars), gradientsAt({ ...a, optD: null!, optG: null! }, x, 0)];
+  const adam = () => tf.train.adam(lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
+  ganIteration(a.method, a.nets, adam(), adam(), x, 0, TOTAL, SEED, false, { weightDecay: wd });
+  // Adam's first step on g' = g + wd p: m^ = g', v^ = g'^2, p - lr g' / (|g'| + eps)
+  const eps = tf.backend().epsilon();
+  assertEach(valuesOf(dVars), (i, j) => {
+    const g = g0[i][j] + wd * p0[i][j];
+    return p0[i][j] - (lr * g) / (Math.abs(g) + eps);
+  }, 1e-5 * lr + 1e-8);
+  tf.dispose(x);
+});
+
+Deno.test("gan checkpoint: with the authors' options (hidden layers, weight decay, decaying lr) a resumed run ends as the one never stopped", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const opts = { ...small, hidden: 6 };
+    const make = (initSeed: number) => {
+      const setup = withSeed(initSeed, () => gan({ ...opts, seed: initSeed }));
+      const adam = () => tf.train.adam(DCGAN_RECIPE.lr, DCGAN_RECIPE.beta1, DCGAN_RECIPE.beta2);
+      return { ...setup, optD: adam(), optG: adam() };
+    };
+    // decay from iteration 1 to 0 at TOTAL: the rate depends on the iteration, not on the resume
+    const lrAt = (it: number) =>
+      dcganLearningRate(it, { lr: 0.05, iterations: TOTAL, decayFrom: 1 });
+    const run = (r: Run, rnd: Prng, from: number, to: number) => {
+      for (let it = from; it < to; it++) {
+        const x = batchOf(rnd);
+        ganIteration(r.method, r.nets, r.optD, r.optG, x, it, TOTAL, SEED, false, {
+          lr: lrAt(it),
+          weightDecay: 0.01,
+        });
+        x.dispose();
+      }
+    };
+    const whole = make(1);
+    run(whole, ganBatchSampler(SEED), 0, TOTAL);
+    const first = make(1);
+    const rnd = ganBatchSampler(SEED);
+    run(first, rnd, 0, 3);
+    await saveGanState(dir, 3, first.nets, first.optD, first.optG, {}, rnd.state());
+    const resumed = make(7);
+    const read = await loadGanState(dir, resumed.nets, resumed.optD, resumed.optG);
+    run(resumed, ganBatchSampler(SEED, read), read.iteration, TOTAL);
+    assertSameRun(await snapshot(resumed), await snapshot(whole));
+    // the hidden layers' weights and BatchNorm statistics are in the checkpoint
+    assert.equal(whole.nets.critic.getWeights().length, 1 + 4 + 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
