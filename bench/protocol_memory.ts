@@ -5,7 +5,8 @@
  * every line the protocol says (the start and end of each stage), the process RSS, V8's heap
  * and external bytes, the live tensors (`tf.memory()`), and the native buffer pool: bytes of
  * pooled buffers live now and at most, bytes idle in the pool, and all it ever allocated; at
- * the end, the largest RSS seen in each stage.
+ * the end, the largest RSS seen in each stage. With `--v8-flags=--expose-gc`, V8 collects before
+ * every line, so the figures are what the process retains, not garbage awaiting collection.
  *
  * `release [method] [steps]`: a few pretraining steps of batch 96 on synthetic text lines (the
  * sequence encoder, 192 two-view images of 32 x 128), then the same figures after V8's garbage
@@ -41,23 +42,26 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 const rss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"))![1]) * 1024;
 
-/** One line of figures, in MiB. */
+/** One line of figures, in MiB, and the live tensors' count. */
 function figures(): string {
   const m = Deno.memoryUsage();
   const pool = liveByteCount();
   return [rss(), m.heapUsed, m.external, tf.memory().numBytes, pool.live, pool.peak]
     .concat([pooledByteCount(), freshAllocations().bytes])
-    .map((b) => mib(b).padStart(6)).join(" ");
+    .map((b) => mib(b).padStart(6)).join(" ") + String(tf.memory().numTensors).padStart(8);
 }
-const HEADER = "   rss   heap extern tfLive poolLv poolPk poolId  fresh";
+const HEADER = "   rss   heap extern tfLive poolLv poolPk poolId  fresh tensors";
 
 const [mode, ...rest] = Deno.args;
 if (mode === "protocol") {
   const t0 = performance.now();
   const peaks = new Map<string, number>();
   let stage = "start";
-  console.log(`     s ${HEADER}  protocol line`);
+  // with --v8-flags=--expose-gc, V8 collects before every line: what is left is retained
+  const gc = (globalThis as { gc?: () => void }).gc;
+  console.log(`     s ${HEADER}  protocol line${gc ? " (after V8's gc)" : ""}`);
   const sample = (line: string) => {
+    gc?.();
     peaks.set(stage, Math.max(peaks.get(stage) ?? 0, rss()));
     const s = ((performance.now() - t0) / 1000).toFixed(0).padStart(6);
     console.log(`${s} ${figures()}  ${line.slice(0, 80)}`);

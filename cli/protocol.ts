@@ -29,7 +29,7 @@
  * @module
  */
 import { type BackendName, useBackend } from "../backend/use_backend.ts";
-import { releaseIdleBuffers } from "../backend/release_idle_buffers.ts";
+import { releaseMemory } from "./_protocol_memory.ts";
 import { formatDuration } from "../train/mod.ts";
 import { givenOptions, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import { loadProtocolData } from "./_protocol_data.ts";
@@ -204,7 +204,7 @@ async function protocolRun(
     // the probe's steps of both methods left ~1.4 GiB of buffers idle in the native pool, of
     // sizes stage 1 of one method and the labeled arms never ask for again (bench/RESULTS.md,
     // issue 12, H12): hand them back
-    releaseIdleBuffers();
+    releaseMemory();
   }
   if (o.estimate) {
     world?.barrier();
@@ -270,7 +270,7 @@ async function protocolRun(
   // have other sizes, and the labeled arms (batch 8) use a few MiB of them
   const pretrain = async (ctx: Context, method: string) => {
     const record = await pretrainStage(ctx, method);
-    releaseIdleBuffers();
+    releaseMemory();
     return record;
   };
   if (lead && !reportOnly) { for (const s of toRun) inits.push(await initialModels(ctxOf(s))); }
@@ -337,6 +337,8 @@ async function protocolRun(
       keep(arms, await armStage(ctx, "supervised", null, n));
     }
     if (reportOnly) continue;
+    // the arms' buffers (test-set batches) and this seed's garbage, before the next stage 1
+    releaseMemory();
     if (!umap) umap = await umapStage(ctx);
     const pending = p.seeds.slice(i + 1).filter((x) => !imports.seeds.has(x));
     if (pending.length > 0) {
