@@ -53,6 +53,8 @@ export async function writePlots(
   if (results.arms.length > 0) {
     const seeds = new Set(results.arms.map((a) => a.seed ?? 0)).size;
     const over = seeds > 1 ? ` (mean +- std over ${seeds} seeds)` : "";
+    // every measured size labeled: the log axis's own ticks (1, 2, 5 x 10^k) may miss all but one
+    const xTicks = [...new Set(results.arms.map((a) => a.labeled))];
     await plotLines(
       curveSeries(results.arms, (a) => a.accuracy),
       `${dir}/accuracy_vs_labeled.svg`,
@@ -63,6 +65,7 @@ export async function writePlots(
         xLabel: "labeled images (log scale)",
         yLabel: "accuracy",
         logX: true,
+        xTicks,
       },
     );
     files.push("accuracy_vs_labeled.svg");
@@ -72,6 +75,7 @@ export async function writePlots(
         xLabel: "labeled images (log scale)",
         yLabel: "CER",
         logX: true,
+        xTicks,
       });
       files.push("cer_vs_labeled.svg");
     }

@@ -99,17 +99,39 @@ function logTicks(xr: [number, number]): number[] {
   return ticks.filter((v) => v >= xr[0] && v <= xr[1]);
 }
 
-/** Axes, ticks, grid, labels and title as SVG elements. */
+/** Least distance in pixels between the centres of two x tick labels. */
+const MIN_TICK_GAP = 36;
+
+/**
+ * Explicit x ticks: the finite ones inside the data range, sorted, without duplicates, each
+ * dropped that would sit closer than {@linkcode MIN_TICK_GAP} to the one kept before it (their
+ * labels would overlap).
+ */
+function chosenTicks(f: Frame, xr: [number, number], ticks: readonly number[]): number[] {
+  const inside = [...new Set(ticks)].filter((v) => Number.isFinite(v) && v >= xr[0] && v <= xr[1])
+    .sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const v of inside) {
+    if (out.length === 0 || f.sx(v) - f.sx(out[out.length - 1]) >= MIN_TICK_GAP) out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Axes, ticks, grid, labels and title as SVG elements. `xTicks`, when given, are the x values to
+ * tick and label instead of the automatic ones (e.g. the sizes a curve was measured at).
+ */
 export function axes(
   f: Frame,
   xr: [number, number],
   yr: [number, number],
   labels: { title?: string; xLabel?: string; yLabel?: string },
   logX = false,
+  xTicks?: readonly number[],
 ): string {
   const parts: string[] = [];
-  const xTicks = logX ? logTicks(xr) : niceTicks(xr[0], xr[1]);
-  for (const v of xTicks) {
+  const ticks = xTicks ? chosenTicks(f, xr, xTicks) : logX ? logTicks(xr) : niceTicks(xr[0], xr[1]);
+  for (const v of ticks) {
     const x = f.sx(v).toFixed(1);
     parts.push(`<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${fmt(v)}</text>`);

@@ -39,6 +39,13 @@ export interface PlotLinesOptions {
    */
   logX?: boolean;
   /**
+   * The x values to tick and label instead of the automatic ticks, e.g. the labeled-set sizes a
+   * curve was measured at (a log axis's automatic ticks are 1, 2, 5 x 10^k, which may miss all
+   * but one of them). Values outside the data's x range are left out, and so is a tick whose
+   * label would overlap the one before it.
+   */
+  xTicks?: readonly number[];
+  /**
    * Canvas width in pixels.
    * @default 640
    */
@@ -73,7 +80,7 @@ export async function plotLines(
   path?: string,
   options: PlotLinesOptions = {},
 ): Promise<string> {
-  const { title, xLabel, yLabel, logX = false, width = 640, height = 400 } = options;
+  const { title, xLabel, yLabel, logX = false, xTicks, width = 640, height = 400 } = options;
   if (!Array.isArray(series as unknown)) {
     throw new TypeError(`Cannot plot lines: series must be an array, received ${typeof series}`);
   }
@@ -113,7 +120,7 @@ export async function plotLines(
   const xr: [number, number] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   const yr: [number, number] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
   const f = frame(xr, yr, width, height, logX);
-  const body: string[] = [axes(f, xr, yr, { title, xLabel, yLabel }, logX)];
+  const body: string[] = [axes(f, xr, yr, { title, xLabel, yLabel }, logX, xTicks)];
   const marks: Marks = { points: [], segments: [] };
   const points = marks.points as [number, number][];
   const segments = marks.segments as [number, number, number, number][];

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type ArmRecord, reportMarkdown } from "../../cli/_protocol_report.ts";
 import { decidingSize, meanStd, t95, verdicts } from "../../cli/_protocol_verdict.ts";
 import { estimateStages, overallProgress, type StepTimes } from "../../cli/_protocol_probe.ts";
+import { writePlots } from "../../cli/_protocol_plots.ts";
 
 /** Arms at one labeled size: SSL fine-tune and supervised accuracies by seed (1000 test lines). */
 function arms(
@@ -218,4 +219,36 @@ Deno.test("the report does not call the run's smallest size the smallest where t
   // below 10% at 250, above at 500: 500 is the smallest such size, no caveat
   const second = [...arms(250, [0.1, 0.1, 0.1], [0.05, 0.05, 0.05]), ...first];
   assert.doesNotMatch(report(second), /smallest size this run measured/);
+});
+
+Deno.test("the label-efficiency plots label every measured labeled size", async () => {
+  // sizes the log axis's own ticks (1, 2, 5 x 10^k) miss: only 500 was labeled at 250/300/500
+  const rows = [250, 300, 500].flatMap((n) => [
+    ...arms(n, [0.7, 0.8], [0.2, 0.4]),
+    ...arms(n, [0, 0], [0, 0]).filter((a) => a.stage !== "supervised").map((a) => ({
+      ...a,
+      arm: "ssl-simclr+head",
+      stage: "head" as const,
+    })),
+  ]);
+  const dir = await Deno.makeTempDir();
+  try {
+    await writePlots(dir, { arms: rows, pretraining: [], task: "sequence" });
+    for (const file of ["accuracy_vs_labeled.svg", "cer_vs_labeled.svg"]) {
+      const svg = await Deno.readTextFile(`${dir}/${file}`);
+      // the x tick labels: centred numbers under the frame (the y ticks are right-aligned)
+      const ticks = [
+        ...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">(\d+)<\/text>/g),
+      ]
+        .map((m) => ({ x: +m[1], label: +m[2] }));
+      assert.deepEqual(ticks.map((t) => t.label), [250, 300, 500], file);
+      // each under its points (3 arms a size, drawn left to right)
+      const cx = [...new Set([...svg.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => +m[1]))].sort(
+        (a, b) => a - b,
+      );
+      assert.deepEqual(cx, ticks.map((t) => t.x), file);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

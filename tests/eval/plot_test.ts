@@ -186,3 +186,30 @@ Deno.test("plotUmap places its legend over no point", async () => {
     assertLegendCoversNothing(svg, `umap seed ${seed}`);
   }
 });
+
+Deno.test("plotLines xTicks: ticks and labels the values given, inside the range, apart", async () => {
+  const xTicksOf = (svg: string) =>
+    [...svg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">([\d.]+)<\/text>/g)]
+      .map((m) => +m[2]);
+  const series = [{ name: "acc", x: [250, 300, 500], y: [0.1, 0.4, 0.8] }];
+  // the automatic log ticks (1, 2, 5 x 10^k) label only 500 here
+  assert.deepEqual(xTicksOf(await plotLines(series, "", { logX: true })), [500]);
+  const svg = await plotLines(series, "", { logX: true, xTicks: [500, 250, 300, 250, 2000, NaN] });
+  // sorted, once each, 2000 (outside the data) and NaN left out; a grid line under each label
+  assert.deepEqual(xTicksOf(svg), [250, 300, 500]);
+  assert.equal(
+    svg.match(/stroke="#e5e5e5"/g)?.length,
+    3 + (svg.match(/text-anchor="end"/g)?.length ?? 0),
+  );
+  // a label that would overlap the one before it is dropped (251 is 1.5 px from 250)
+  assert.deepEqual(
+    xTicksOf(await plotLines(series, "", { logX: true, xTicks: [250, 251, 300, 500] })),
+    [250, 300, 500],
+  );
+  // linear axes take them too
+  assert.deepEqual(xTicksOf(await plotLines(series, "", { xTicks: [250, 300, 500] })), [
+    250,
+    300,
+    500,
+  ]);
+});
