@@ -3,7 +3,8 @@
  * 17, sixth mutation pass): the step's loss with non-default weights (λ; invariance, variance and
  * covariance) against the loss function given those weights, zStd of the first view, the
  * data-parallel branch (each rank's loss is the global batch's), the name, trainable variables,
- * the default views (BYOL's asymmetric pair), and every refused option with its message.
+ * the default views (BYOL's asymmetric pair), the projector's name and batch-norm momentum, and
+ * every refused option with its message.
  *
  * @module
  */
@@ -107,6 +108,11 @@ for (const name of ["barlow-twins", "vicreg"] as const) {
   Deno.test(`${name}: its name, trainable = encoder then projector, BYOL's two views by default`, () => {
     const s = make(name);
     assert.equal(s.method.name, name);
+    // the projector is named after the method, its batch norms at momentum 0.9 (the papers' code)
+    assert.equal(s.nets.projector.name, `${name.replace("-", "_")}_projector`);
+    const bn = s.nets.projector.layers.filter((l) => l.getClassName() === "BatchNormalization");
+    assert.equal(bn.length, 2);
+    for (const l of bn) assert.equal(l.getConfig().momentum, 0.9);
     const want = [s.nets.encoder, s.nets.projector]
       .flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
     const got = s.method.trainable(s.nets);
@@ -137,4 +143,12 @@ Deno.test("barlow-twins and vicreg refuse bad options with messages naming them;
     make("vicreg", { [key]: 0 });
   }
   make("barlow-twins", { lambda: 0 });
+  for (const name of ["barlow-twins", "vicreg"] as const) {
+    for (const key of ["projectionDim", "hiddenDim"]) {
+      assert.throws(
+        () => make(name, { [key]: 0 }),
+        range(`Cannot build ${name}: ${key} must be a positive integer, received 0`),
+      );
+    }
+  }
 });
