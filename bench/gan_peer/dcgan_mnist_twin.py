@@ -13,9 +13,11 @@ betas 0.5/0.999 for both nets, z ~ U(-1, 1), real images in [0, 1] and G's tanh 
 1] for D, real and fake through D as separate batches (training mode), one D step (BCE, real 1, fake
 0) then one G step (non-saturating: BCE of D(G(z)) against 1) per iteration, batches of `--batch`
 drawn with replacement. BatchNorm momentum 0.1 and epsilon 1e-5 (selfsup's are the same).
-Not the same: the random streams (weights, z, batches) and the transposed convs' padding alignment
-(PyTorch pads symmetrically with output_padding 1, TensorFlow's "same" puts the extra row at the
-end).
+Not the same: the random streams (weights, z, batches) and, by default, the strided convs' padding
+alignment (PyTorch pads symmetrically, with output_padding 1 in the transposed convs; TensorFlow's
+"same" puts the extra row and column at the end). `--align tf` pads as TensorFlow does, so that
+selfsup's weights loaded into these nets compute the same function (parity_authors_options.py,
+which also uses `lr_at`, `make_adam` and `train_iteration` from here).
 
 Options from the DCGAN authors' own MNIST script (Newmu/dcgan_code, mnist/train_cond_dcgan.py; a
 conditional GAN there, unconditional here), all off by default: `--hidden 1024` adds its fully
