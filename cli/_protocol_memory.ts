@@ -6,10 +6,10 @@
  * references: the arrays stay resident until V8 collects them, which it does when it sees fit
  * (its heap is small, so possibly not for minutes), and the allocator may keep what V8 frees
  * while new allocations land among it. Measured on a 3-seed protocol run at tiny sizes (the
- * steps' shapes are the full run's): the labeled arms' RSS grew 962 -> 1,174 -> 1,317 MiB over
- * seeds 0-2 with the pool dropped, flat at 667-687 MiB with a collection right after each drop
- * (bench/RESULTS.md, issue 12, H12b). So after the drop: a full collection, then glibc's
- * `malloc_trim(0)`.
+ * steps' shapes are the full run's): the labeled arms' RSS grew 963 -> 1,174 -> 1,317 MiB over
+ * seeds 0-2 with the pool dropped alone, and held 451 / 455 / 455 MiB with the drop followed by
+ * a full collection and glibc's `malloc_trim(0)`, which is what this does (bench/RESULTS.md,
+ * issue 12, H12b).
  *
  * @module
  */
