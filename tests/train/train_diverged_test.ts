@@ -46,7 +46,7 @@ function* batches(): Generator<TrainBatch> {
 }
 
 for (const kind of ["nan", "inf"] as const) {
-  Deno.test(`a finite loss with a ${kind === "nan" ? "NaN" : "infinite"} gradient stops with TrainingDivergedError naming the gradient norm`, async () => {
+  Deno.test(`a finite loss with ${kind === "nan" ? "a NaN" : "an infinite"} gradient stops with TrainingDivergedError naming the gradient norm`, async () => {
     const dir = await Deno.makeTempDir();
     const nets = { w: tf.variable(tf.tensor1d([0, 0])) };
     const before = tf.memory().numTensors;
