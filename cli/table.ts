@@ -17,120 +17,17 @@ import {
   TABLE_DEFAULT_FEATURES,
   TABLE_DEFAULT_VIEWS,
   TABLE_METHODS,
-  TABLE_VIEWS,
   type TableDataset,
   type TableFeatures,
   type TableViews,
 } from "../eval/method_table.ts";
 import { renderTableMarkdown, type TableReportMeta } from "../eval/table_report.ts";
 import type { TableRow } from "../eval/method_table.ts";
-import { RECIPE_NAMES, type RecipeName } from "../methods/mod.ts";
-import { type OptionSpec, type ParsedOptions, runCommand, UsageError } from "./_args.ts";
+import type { RecipeName } from "../methods/mod.ts";
+import { type ParsedOptions, runCommand, UsageError } from "./_args.ts";
+import { TABLE_OPTIONS } from "./_table_options.ts";
 
-/** Every option of `deno task table`. */
-export const TABLE_OPTIONS: readonly OptionSpec[] = [
-  {
-    name: "quick",
-    type: "boolean",
-    description: "the quick size: 100 steps, 1 seed, 3 probe epochs",
-  },
-  {
-    name: "steps",
-    type: "integer",
-    description: "optimizer steps per pretraining",
-    min: 1,
-    defaultText: "1000 (quick: 100)",
-  },
-  { name: "batch-size", type: "integer", description: "images per step", default: 64, min: 2 },
-  {
-    name: "seeds",
-    type: "integer",
-    description: "seeds per row (0, 1, ...)",
-    min: 1,
-    defaultText: "3 (quick: 1)",
-  },
-  {
-    name: "probe-epochs",
-    type: "integer",
-    description: "linear-probe epochs over the 60k features",
-    min: 1,
-    defaultText: "10 (quick: 3)",
-  },
-  {
-    name: "methods",
-    type: "string",
-    description: "comma-separated methods",
-    defaultText: TABLE_METHODS.join(","),
-  },
-  {
-    name: "datasets",
-    type: "string",
-    description: "comma-separated datasets",
-    defaultText: TABLE_DATASETS.join(","),
-  },
-  {
-    name: "views",
-    type: "string",
-    description: "view preset of every dataset (mnist: mnistAugment, fashion: fashionAugment)",
-    choices: TABLE_VIEWS,
-    defaultText: Object.entries(TABLE_DEFAULT_VIEWS).map(([d, v]) => `${v} on ${d}`).join(", "),
-  },
-  {
-    name: "widths",
-    type: "string",
-    description: "comma-separated ConvNet widths (the supervised baseline uses the same)",
-    default: "16,32,64",
-  },
-  {
-    name: "features",
-    type: "string",
-    description:
-      "what kNN and probe read from every encoder: pooled, or map (the flattened map before the pooling)",
-    choices: ["pooled", "map"],
-    defaultText: Object.entries(TABLE_DEFAULT_FEATURES).map(([d, v]) => `${v} on ${d}`).join(", "),
-  },
-  {
-    name: "no-baselines",
-    type: "boolean",
-    description: "leave out raw pixels, random init and supervised",
-  },
-  {
-    name: "out",
-    type: "string",
-    description: "report path without extension",
-    defaultText: "bench/table/table[-quick]",
-  },
-  {
-    name: "recipe",
-    type: "string",
-    description: "recipe family of every method",
-    choices: RECIPE_NAMES,
-    defaultText: "each method's default (paper; tuned for simclr)",
-  },
-  {
-    name: "resume",
-    type: "boolean",
-    description: "continue an interrupted run: the rows and seeds in <out>.json are read back",
-  },
-  {
-    name: "from",
-    type: "string",
-    description: "re-render <out>.md from comma-separated JSON reports (e.g. one per dataset)",
-  },
-  {
-    name: "notes",
-    type: "string",
-    description:
-      'JSON file of one-line notes per dataset and method, shown in a last column (e.g. {"fashion-mnist": {"byol": "why it is below raw pixels"}}); a resumed run keeps the notes of its report',
-  },
-  {
-    name: "backend",
-    type: "string",
-    description: "TensorFlow.js backend",
-    defaultText: "$SELFSUP_BACKEND, else auto",
-    choices: ["auto", "tensorflow", "native", "webgpu", "wasm", "cpu"],
-  },
-];
+export { TABLE_OPTIONS };
 
 const USAGE = "Usage: deno task table [options]\n\n" +
   "Pretrains every method on MNIST and Fashion-MNIST at one budget and writes <out>.md and\n" +
@@ -400,6 +297,7 @@ async function table(o: ParsedOptions): Promise<number> {
     ...(recipe ? { recipe } : {}),
     ...(earlier ? { previous: earlier.rows } : {}),
     log: (line) => console.error(line),
+    progress: true,
     onRow: (_row, all) => write(all, `${loadStart} (start)`),
   });
   await write(rows, `${loadStart} (start), ${await loadAverage()} (end)`);

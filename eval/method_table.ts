@@ -145,6 +145,13 @@ export interface MethodTableOptions {
   /** Progress lines. @default {none} */
   log?: (line: string) => void;
   /**
+   * Show each pretraining's and supervised training's progress with its ETA (`train()`'s
+   * display: a bar on a terminal, plain lines otherwise): `true` writes it to stderr, a function
+   * receives its text.
+   * @default false
+   */
+  progress?: boolean | ((text: string) => void);
+  /**
    * Called after every seed of a row, with the row as it stands (the seeds done so far) and every
    * row so far, so a caller can write a partial report that `previous` reads back.
    */
@@ -329,6 +336,7 @@ async function pretrain(
   recipe: Recipe,
   data: InMemoryDataset,
   seed: number,
+  progress: boolean | ((text: string) => void),
   source: BatchSource = new Loader(data, { batchSize: recipe.batchSize, seed, epochs: Infinity }),
 ): Promise<{ loss: number; zStd: number; seconds: number; curve: CurvePoint[] }> {
   const t0 = performance.now();
@@ -339,7 +347,8 @@ async function pretrain(
       ...recipeTrainOptions(recipe, setup.nets, setup.method.trainable(setup.nets)),
       stepsPerEpoch: Math.floor(data.length / recipe.batchSize),
       seed,
-      progress: false,
+      progress: progress !== false,
+      ...(typeof progress === "function" ? { log: progress } : {}),
     },
   );
   tf.dispose(treeTensors(result.state));
@@ -440,6 +449,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     skipBaselines = false,
     recipe: recipeName,
     log = () => {},
+    progress = false,
     onRow,
     previous = [],
     loadDataset = (d: TableDataset, split: "train" | "test") =>
@@ -648,7 +658,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
                 yield batch;
               }
             })();
-            const r = await pretrain(setup, recipe, trainSet, seed, labeled);
+            const r = await pretrain(setup, recipe, trainSet, seed, progress, labeled);
             add(
               supervised,
               seed,
@@ -696,7 +706,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             } as CreateMethodOptions;
             // the table's names are createMethod's (checked above against TABLE_METHODS)
             const setup = createMethod(method as Parameters<typeof createMethod>[0], methodOptions);
-            const r = await pretrain(setup, recipe, trainSet, seed);
+            const r = await pretrain(setup, recipe, trainSet, seed, progress);
             add(
               row,
               seed,

@@ -202,3 +202,20 @@ Deno.test("table report: a row of a stopped table says how many of the seeds it 
   assert.match(md, /\| simclr \| 90\.0 ± 0\.0 /);
   assert.match(md, /\| byol \(1 of 3 seeds\) \| 90\.0 /);
 });
+
+Deno.test("method table: progress shows each training's steps with an ETA", async () => {
+  const text: string[] = [];
+  await runMethodTable({
+    datasets: ["fashion-mnist"],
+    methods: ["simclr"],
+    steps: 4,
+    seeds: [0],
+    widths: [4, 4, 4],
+    probeEpochs: 1,
+    skipBaselines: true,
+    loadDataset: (_d: TableDataset, split) => Promise.resolve(split === "train" ? TRAIN : TEST),
+    progress: (t) => text.push(t),
+  });
+  // train()'s display: plain lines ("step 4/4 ...") or, on a terminal, a bar ("[###] 4/4 ...")
+  assert.match(text.join(""), /\b4\/4 .*loss \S+.* ETA \S+/);
+});
