@@ -24,7 +24,7 @@
  *   [--generator-widths 128,64] [--projection-norm channel|unit] [--discriminator-widths 64,128] \
  *   [--seed 0] [--save dir] [--checkpoint-every 200] [--resume dir/it400] [--load dir/it400] \
  *   [--classifier dir] [--average dir/it200,dir/it400] [--hidden 1024] [--weight-decay 2.5e-5] \
- *   [--lr-decay-from 19550]
+ *   [--lr-decay-from 19550] [--classifier-widths 16,32] [--classifier-steps 3000]
  *
  * The DCGAN authors' MNIST code (`DCGAN_CODE_MNIST`) trains beyond the paper's recipe with
  * `--hidden 1024 --weight-decay 2.5e-5 --batch 128 --iterations 39100 --lr-decay-from 19550`
@@ -159,6 +159,14 @@ const SPECS: readonly OptionSpec[] = [
       "e.g. bench/gan_peer/dcgan_mnist_twin.py's) and exit",
   },
   {
+    name: "classifier-widths",
+    type: "string",
+    description:
+      "the judge's convnet widths, comma-separated (e.g. 32,64,128, convNet's default, for a " +
+      "stronger judge); other than 16,32 it is cached under its own file name",
+    default: "16,32",
+  },
+  {
     name: "classifier-steps",
     type: "integer",
     description: "the judge's training steps",
@@ -174,15 +182,35 @@ const SPECS: readonly OptionSpec[] = [
   },
 ];
 
+/** The judge's widths when `--classifier-widths` is not given. */
+export const JUDGE_WIDTHS: readonly number[] = [16, 32];
+
+/**
+ * The file caching a judge's weights under `--classifier dir`: the judge of the default widths
+ * keeps the name it always had (`classifier_<steps>_weights.json`), others carry their widths
+ * (`classifier_32-64-128_<steps>_weights.json`), so that two judges share a folder without one
+ * reading the other's weights.
+ */
+export function classifierCacheFile(dir: string, widths: readonly number[], steps: number): string {
+  const tag = widths.join("-") === JUDGE_WIDTHS.join("-") ? "" : `${widths.join("-")}_`;
+  return `${dir}/classifier_${tag}${steps}_weights.json`;
+}
+
 /**
  * Refuses to resume or judge a checkpoint with options that would build other nets or another
  * schedule than the run that wrote it (keys the checkpoint's `state.json` records; older
  * checkpoints lack the newer ones, which are then not checked). `--lr` may differ (a lower rate
- * on resume anneals), and `--iterations` only matters to a decaying schedule.
+ * on resume anneals), and `--iterations` only matters to a decaying schedule. A checkpoint
+ * written before either schedule's decay began (`meta.iteration <=` both `--lr-decay-from`, a
+ * constant rate counting as never decaying) may be resumed with another `--lr-decay-from` and
+ * `--iterations`: every iteration it has done ran at the rate the new schedule gives it, so the
+ * resumed run is exactly the run started with the new schedule (e.g. a constant-rate run's
+ * checkpoint continued with the authors' linear decay, or the decay moved once the speed is
+ * known).
  *
  * @throws {TypeError} naming the option and both values
  */
-function checkSameRun(dir: string, meta: Record<string, unknown>, args: ParsedOptions) {
+export function checkSameRun(dir: string, meta: Record<string, unknown>, args: ParsedOptions) {
   const now: Record<string, [string, unknown]> = {
     batch: ["--batch", args.batch],
     hidden: ["--hidden", args.hidden],
@@ -192,8 +220,15 @@ function checkSameRun(dir: string, meta: Record<string, unknown>, args: ParsedOp
   };
   if (!args.load) {
     now.weightDecay = ["--weight-decay", args.weightDecay];
-    now.lrDecayFrom = ["--lr-decay-from", args.lrDecayFrom ?? null];
-    if (args.lrDecayFrom !== undefined) now.iterations = ["--iterations", args.iterations];
+    const done = Number(meta.iteration);
+    const decayStart = (from: unknown) =>
+      from === undefined || from === null ? Infinity : Number(from);
+    const beforeBothDecays = Number.isFinite(done) &&
+      done <= decayStart(meta.lrDecayFrom) && done <= decayStart(args.lrDecayFrom);
+    if (!beforeBothDecays) {
+      now.lrDecayFrom = ["--lr-decay-from", args.lrDecayFrom ?? null];
+      if (args.lrDecayFrom !== undefined) now.iterations = ["--iterations", args.iterations];
+    }
   }
   for (const [key, [flag, value]] of Object.entries(now)) {
     if (key in meta && meta[key] !== undefined && meta[key] !== value) {
@@ -245,11 +280,12 @@ async function main(args: ParsedOptions): Promise<number> {
 
   // 1. a supervised classifier (the judge), cached under --classifier when given
   const t0 = performance.now();
-  const trunk = withSeed(1, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32] }));
+  const judgeWidths = widthsOf(args.classifierWidths)!;
+  const trunk = withSeed(1, () => convNet({ inputShape: [28, 28, 1], widths: judgeWidths }));
   const clf = tfl.sequential({ layers: [trunk, tfl.layers.dense({ units: 10 })] });
   const classifierSteps = args.classifierSteps as number;
   const cacheDir = args.classifier as string | undefined;
-  const cache = cacheDir ? `${cacheDir}/classifier_${classifierSteps}_weights.json` : undefined;
+  const cache = cacheDir ? classifierCacheFile(cacheDir, judgeWidths, classifierSteps) : undefined;
   let cached: number[][] | undefined;
   try {
     if (cache) cached = JSON.parse(await Deno.readTextFile(cache));
@@ -301,7 +337,9 @@ async function main(args: ParsedOptions): Promise<number> {
   );
   tx.dispose();
   console.log(
-    `classifier (convnet 16-32 + Dense, Adam 2e-3 then 2e-4 for the last third, ` +
+    `classifier (convnet ${
+      judgeWidths.join("-")
+    } + Dense, Adam 2e-3 then 2e-4 for the last third, ` +
       `${classifierSteps} steps of 64${cached ? ", cached" : ""}): ` +
       `test accuracy ${acc.toFixed(4)} (2,000 test digits), ${
         ((performance.now() - t0) / 1e3).toFixed(0)
