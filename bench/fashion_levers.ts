@@ -15,17 +15,12 @@
  *
  * @module
  */
-import { useBackend } from "../backend/use_backend.ts";
 import { runMethodTable } from "../eval/method_table.ts";
 import { fashionAugment } from "../augment/mod.ts";
+import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
 
-const opts = JSON.parse(Deno.args[0] ?? "{}");
-const out = Deno.args[1] ?? "fashion_levers.json";
-await useBackend("native", { quiet: true });
-const loadavg = async () => (await Deno.readTextFile("/proc/loadavg")).trim();
-const load0 = await loadavg();
-const t0 = performance.now();
-const { fashion, features, ...rest } = opts;
+const bench = await startTableBench("fashion_levers.json");
+const { fashion, features, ...rest } = bench.opts;
 if (features) rest.features = { "fashion-mnist": features };
 const rows = await runMethodTable({
   datasets: ["fashion-mnist"],
@@ -43,20 +38,6 @@ const rows = await runMethodTable({
       },
     }
     : {}),
-  log: (l) => console.error(new Date().toISOString().slice(11, 19), l),
+  log: timedLog,
 });
-const load1 = await loadavg();
-const res = { opts, rows, seconds: (performance.now() - t0) / 1000, load0, load1 };
-await Deno.writeTextFile(out, JSON.stringify(res, null, 1));
-const pct = (v: number[]) => v.map((x) => (100 * x).toFixed(1)).join(",");
-for (const r of rows) {
-  console.log(
-    JSON.stringify(opts),
-    r.method,
-    `seeds ${r.seeds.join(",")} knn20 ${pct(r.knn20)} knn200 ${pct(r.knn200)} linear ${
-      pct(r.linear)
-    } train s ${r.trainSeconds.map((v) => v.toFixed(0)).join(",")} total s ${
-      res.seconds.toFixed(0)
-    } load ${load0} | ${load1}`,
-  );
-}
+await finishTableBench(bench, rows);

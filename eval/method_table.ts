@@ -157,6 +157,15 @@ export interface MethodTableOptions {
    */
   onRow?: (row: TableRow, rows: TableRow[]) => void | Promise<void>;
   /**
+   * Called with every trained encoder (each method's and the supervised baseline's, per seed)
+   * and the random-init one, after the table scored it and before it is disposed: a caller can
+   * save it (`exportEncoder`) or read it again (bench/knn_variants.ts).
+   */
+  onEncoder?: (
+    encoder: tfl.LayersModel,
+    info: { dataset: TableDataset; method: string; seed: number },
+  ) => void | Promise<void>;
+  /**
    * Rows of an earlier, interrupted run of the same configuration (steps, batch, probe epochs,
    * recipe): a seed of a (dataset, method) found there is read back instead of run again, so a
    * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again;
@@ -451,6 +460,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     log = () => {},
     progress = false,
     onRow,
+    onEncoder,
     previous = [],
     loadDataset = (d: TableDataset, split: "train" | "test") =>
       d === "mnist" ? mnist(split) : fashionMnist(split),
@@ -595,12 +605,13 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     const viewsName = typeof chosen === "string" ? chosen : chosen.name;
     const viewsAugment = () => typeof chosen === "string" ? tableAugment(chosen) : chosen.augment;
     try {
-      const encode = async (encoder: tfl.LayersModel, seed: number) => {
+      const encode = async (encoder: tfl.LayersModel, seed: number, method: string) => {
         const [a, b] = await features(encoder, [train.images, test.images], featureKind);
         try {
           return await score(a, b, train, test, probeEpochs, seed);
         } finally {
           tf.dispose([a, b]);
+          await onEncoder?.(encoder, { dataset, method, seed });
         }
       };
       if (!skipBaselines) {
@@ -628,7 +639,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
         );
         for (const seed of randomPending) {
           const enc = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths }));
-          add(random, seed, await encode(enc, seed));
+          add(random, seed, await encode(enc, seed, "random init"));
           enc.dispose();
           await seedDone(random);
         }
@@ -662,7 +673,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             add(
               supervised,
               seed,
-              await encode(setup.encoder, seed),
+              await encode(setup.encoder, seed, "supervised"),
               r.seconds,
               r.loss,
               NaN,
@@ -710,7 +721,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             add(
               row,
               seed,
-              await encode(setup.encoder, seed),
+              await encode(setup.encoder, seed, method),
               r.seconds,
               r.loss,
               r.zStd,
