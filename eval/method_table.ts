@@ -32,8 +32,51 @@ export const TABLE_METHODS = [
   "barlow-twins",
   "vicreg",
   "rotation",
+  "relative-patch",
   "jigsaw",
+  "colorization",
+  "denoising-autoencoder",
 ] as const;
+
+/**
+ * The pretext tasks among {@linkcode TABLE_METHODS} (issue 14's paper-exact versions, each at its
+ * `createMethod` defaults): their rows are of kind `pretext`, the others `ssl`.
+ */
+export const TABLE_PRETEXT_TASKS: readonly string[] = [
+  "rotation",
+  "relative-patch",
+  "jigsaw",
+  "colorization",
+  "denoising-autoencoder",
+];
+
+/** A row's kind: `baseline` for raw pixels, random init and supervised, else `pretext` or `ssl`. */
+export function tableRowKind(method: string): TableRow["kind"] {
+  if (method === "raw pixels" || method === "random init" || method === "supervised") {
+    return "baseline";
+  }
+  return TABLE_PRETEXT_TASKS.includes(method) ? "pretext" : "ssl";
+}
+
+/**
+ * What a trained method's encoder reads downstream, from the table's images (`[B, H, W, C]` in
+ * [0, 1]): the images themselves, except for colorization, whose encoder was trained on the L
+ * channel (L / 100 of the image in CIE Lab; gray images pseudo-coloured first, as its views do)
+ * and is evaluated on it, as Zhang et al. 2016 evaluate their network on grayscale input.
+ *
+ * @param setup the method as `createMethod` built it
+ * @returns the encoder's input for a batch (a new tensor), or `undefined` for the images as they are
+ */
+export function tableEncoderInput(
+  setup: MethodSetup,
+): ((images: tf.Tensor4D) => tf.Tensor4D) | undefined {
+  if (setup.method.name !== "colorization") return undefined;
+  return (images) => {
+    const views = setup.method.views(images, 0) as tf.Tensor4D[];
+    tf.dispose(views.slice(1));
+    return views[0];
+  };
+}
 
 /** The datasets of the table. */
 export const TABLE_DATASETS = ["mnist", "fashion-mnist"] as const;
@@ -47,9 +90,16 @@ export type TableDataset = typeof TABLE_DATASETS[number];
  * 4x the 64 features; MoCo v1/v2's queue of 65536 cut to 4096 (lightly's CIFAR-10 benchmark
  * bank); SwAV's `small` preset (100 prototypes, 2 local crops, no queue) with the prototypes
  * frozen for 1/200 of the run (the paper's first epoch of 200: a run of under one epoch would
- * never train them).
+ * never train them). Colorization's class-rebalancing prior is computed over `trainImages` (the
+ * table's whole training set) before training, as Zhang et al. 2016 compute theirs over
+ * ImageNet's, not the running estimate of its default.
  */
-export function tableMethodOptions(method: string, steps: number): Record<string, unknown> {
+export function tableMethodOptions(
+  method: string,
+  steps: number,
+  trainImages?: tf.Tensor4D,
+): Record<string, unknown> {
+  if (method === "colorization") return trainImages ? { priorImages: trainImages } : {};
   if (method === "barlow-twins" || method === "vicreg") return { scaledProjector: true };
   if (method === "moco-v1" || method === "moco-v2") return { queueSize: 4096 };
   if (method === "swav") {
@@ -324,17 +374,40 @@ export function prePoolEncoder(encoder: tfl.LayersModel): tfl.LayersModel {
   return tfl.model({ inputs: encoder.inputs, outputs: last.input as tfl.SymbolicTensor });
 }
 
-/** Features of both splits, the pre-pool model (for `map`) built once for the two. */
+/**
+ * Features of both splits, the pre-pool model (for `map`) built once for the two; `input` (see
+ * {@linkcode tableEncoderInput}) turns each chunk of images into the encoder's input first.
+ */
 async function features(
   encoder: tfl.LayersModel,
   splits: [tf.Tensor4D, tf.Tensor4D],
   kind: "pooled" | "map" = "pooled",
+  input?: (images: tf.Tensor4D) => tf.Tensor4D,
 ): Promise<tf.Tensor2D[]> {
   const model = kind === "map" ? prePoolEncoder(encoder) : encoder;
   const pool = kind === "map" ? "flatten" : "mean";
   const out: tf.Tensor2D[] = [];
   for (const x of splits) {
-    out.push(await extractFeatures(model, x, { batchSize: 500, pool }) as tf.Tensor2D);
+    if (!input) {
+      out.push(await extractFeatures(model, x, { batchSize: 500, pool }) as tf.Tensor2D);
+      continue;
+    }
+    // chunk by chunk, so the converted copy of a split is never whole in memory
+    const parts: tf.Tensor2D[] = [];
+    try {
+      for (let i = 0; i < x.shape[0]; i += 2000) {
+        const chunk = tf.slice(x, [i, 0, 0, 0], [Math.min(2000, x.shape[0] - i), -1, -1, -1]);
+        const converted = tf.tidy(() => input(chunk));
+        chunk.dispose();
+        parts.push(
+          await extractFeatures(model, converted, { batchSize: 500, pool }) as tf.Tensor2D,
+        );
+        converted.dispose();
+      }
+      out.push(tf.concat(parts, 0) as tf.Tensor2D);
+    } finally {
+      tf.dispose(parts);
+    }
   }
   return out;
 }
@@ -583,12 +656,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     if (!units.some(([m, wanted]) => pendingIn(dataset, m, wanted))) {
       // everything read back: no need to load the data
       for (const [m, wanted] of units) {
-        const kind = m === "raw pixels" || m === "random init" || m === "supervised"
-          ? "baseline"
-          : m === "rotation" || m === "jigsaw"
-          ? "pretext"
-          : "ssl";
-        const { row } = startRow(dataset, m, kind, wanted);
+        const { row } = startRow(dataset, m, tableRowKind(m), wanted);
         finish(row, row.seeds.length);
         await seedDone(row);
       }
@@ -605,8 +673,13 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     const viewsName = typeof chosen === "string" ? chosen : chosen.name;
     const viewsAugment = () => typeof chosen === "string" ? tableAugment(chosen) : chosen.augment;
     try {
-      const encode = async (encoder: tfl.LayersModel, seed: number, method: string) => {
-        const [a, b] = await features(encoder, [train.images, test.images], featureKind);
+      const encode = async (
+        encoder: tfl.LayersModel,
+        seed: number,
+        method: string,
+        input?: (images: tf.Tensor4D) => tf.Tensor4D,
+      ) => {
+        const [a, b] = await features(encoder, [train.images, test.images], featureKind, input);
         try {
           return await score(a, b, train, test, probeEpochs, seed);
         } finally {
@@ -689,7 +762,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
         const { row, pending } = startRow(
           dataset,
           method,
-          method === "rotation" || method === "jigsaw" ? "pretext" : "ssl",
+          tableRowKind(method),
           seeds,
         );
         for (const seed of pending) {
@@ -712,7 +785,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
               ...(recipe.emaMomentum !== undefined && method !== "swav"
                 ? { momentum: recipe.emaMomentum }
                 : {}),
-              ...tableMethodOptions(method, steps),
+              ...tableMethodOptions(method, steps, train.images),
               ...extraMethodOptions,
             } as CreateMethodOptions;
             // the table's names are createMethod's (checked above against TABLE_METHODS)
@@ -721,7 +794,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             add(
               row,
               seed,
-              await encode(setup.encoder, seed, method),
+              await encode(setup.encoder, seed, method, tableEncoderInput(setup)),
               r.seconds,
               r.loss,
               r.zStd,

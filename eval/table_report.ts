@@ -1,4 +1,4 @@
-import { TABLE_METHODS, type TableRow } from "./method_table.ts";
+import { TABLE_METHODS, TABLE_PRETEXT_TASKS, type TableRow } from "./method_table.ts";
 
 /** What a table report says about its run. */
 export interface TableReportMeta {
@@ -49,11 +49,31 @@ const pct = (v: number[]): string => {
 const meanOf = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
 
 /**
+ * A pretext row's linear probe against the random-init encoder of the same seeds: the mean of
+ * the per-seed differences in points, and on how many of the seeds both hold it is above.
+ */
+function pretextMargin(row: TableRow, random: TableRow): string {
+  const diffs = row.seeds.flatMap((seed, i) => {
+    const j = random.seeds.indexOf(seed);
+    return j < 0 || !Number.isFinite(row.linear[i])
+      ? []
+      : [100 * (row.linear[i] - random.linear[j])];
+  });
+  if (!diffs.length) return `${row.method} n/a (no random-init seed in common)`;
+  const m = meanOf(diffs);
+  const above = diffs.filter((d) => d > 0).length;
+  return `${row.method} ${m >= 0 ? "+" : ""}${
+    m.toFixed(1)
+  } (above on ${above} of ${diffs.length} seed${diffs.length > 1 ? "s" : ""})`;
+}
+
+/**
  * The method table as markdown: one table per dataset (baselines first), kNN top-1 at k 20 and
  * 200 and linear-probe top-1 as mean ± std over seeds, the k = 20 margin over raw pixels with a
  * plain "no" where a method does not beat them, pretraining seconds and final zStd; then the
  * verdicts the issue asks about (every SSL method above raw pixels at k = 20 on Fashion-MNIST;
- * best linear probe within 3 points of supervised) and each method's recipe.
+ * best linear probe within 3 points of supervised; each pretext task's linear probe against the
+ * random-init encoder, seed by seed) and each method's recipe.
  *
  * @param rows the rows of `runMethodTable`
  * @param meta how the run was made
@@ -139,8 +159,8 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
     const ssl = rs.filter((r) => r.kind === "ssl");
     if (raw && ssl.length) {
       const below = ssl.filter((r) => meanOf(r.knn20) <= meanOf(raw.knn20)).map((r) => r.method);
-      // the table's SSL methods: every method but the pretext tasks rotation and jigsaw
-      const all = TABLE_METHODS.length - 2;
+      // the table's SSL methods: every method but the pretext tasks
+      const all = TABLE_METHODS.length - TABLE_PRETEXT_TASKS.length;
       const partial = ssl.length < all
         ? ` (only ${ssl.length} of the table's ${all} SSL methods in this report: ${
           ssl.map((r) => r.method).join(", ")
@@ -171,6 +191,15 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
         `- Best linear probe: ${best.method} ${pct(best.linear)}% vs supervised ${
           pct(sup.linear)
         }% (${gap.toFixed(1)} points ${gap <= 3 ? "behind: within 3" : "behind: not within 3"}).`,
+      );
+    }
+    const random = rs.find((r) => r.method === "random init");
+    const pretext = rs.filter((r) => r.kind === "pretext");
+    if (random && pretext.length) {
+      out.push(
+        `- Pretext tasks' linear probe against the random-init encoder (${
+          pct(random.linear)
+        }%), seed by seed: ${pretext.map((r) => pretextMargin(r, random)).join("; ")}.`,
       );
     }
     out.push("");
