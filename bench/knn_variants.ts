@@ -10,9 +10,10 @@
  *
  * Each encoder is read as the Fashion-MNIST table reads it (the 4 x 4 x 64 map before the global
  * pooling, flattened; `"features":"pooled"` for the pooled ones) on the 60k training images (the
- * bank) and the 10k test images (`"testLimit"` / `"trainLimit": n` for the first n, for tests). kNN (cosine, votes
- * exp(sim / 0.1), k = 20 and 200, `knnAccuracies`, the table's) on: the features as they are (the
- * table's figure), centred with the bank's mean, and standardized per dimension with the bank's
+ * bank) and the 10k test images (`"testLimit"` / `"trainLimit": n` for the first n, for tests;
+ * `"firstTest": n` scores every encoder on the first n queries before the rest, and reports
+ * both). kNN (cosine, votes exp(sim / 0.1), k = 20 and 200, `knnAccuracies`, the table's) on:
+ * the features as they are (the table's figure), centred with the bank's mean, and standardized per dimension with the bank's
  * mean and std (as the table's linear probe reads them). Geometry of the bank: mean norm and its
  * coefficient of variation, share of exact zeros, dead dimensions (zero variance), the mean's
  * share of the second moment (|mean|^2 / mean |x|^2), mean cosine of 20,000 random pairs (as they
@@ -41,6 +42,7 @@ const {
   trainLimit,
   features: kind = "map",
   pairs = 20000,
+  firstTest,
 } = opts;
 await useBackend("native", { quiet: true });
 const load0 = await loadavg();
@@ -165,63 +167,89 @@ function geometry(x: tf.Tensor2D) {
   });
 }
 
+const variants: [string, (a: tf.Tensor2D, b: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D]][] = [
+  ["plain", (a, b) => [a, b]],
+  ["centred", (a, b) =>
+    tf.tidy(() => {
+      const mean = tf.mean(a, 0);
+      return [tf.sub(a, mean), tf.sub(b, mean)] as [tf.Tensor2D, tf.Tensor2D];
+    })],
+  ["standardized", (a, b) =>
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(a, 0);
+      const sd = tf.sqrt(tf.add(variance, 1e-6));
+      return [tf.div(tf.sub(a, mean), sd), tf.div(tf.sub(b, mean), sd)] as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+      ];
+    })],
+];
+// the queries in parts: the first `firstTest` for every encoder, then the rest for every encoder,
+// so a run stopped for time still has every encoder on the first part
+const nTest = test.labels.length;
+const first = Math.min(firstTest ?? nTest, nTest);
+const parts = first < nTest ? [[0, first], [first, nTest]] : [[0, nTest]];
 const results: Record<string, unknown>[] = [];
-for (const spec of encoders as string[]) {
-  const t0 = performance.now();
-  timedLog(`${spec}: features`);
-  const [a, b] = await featuresOf(spec);
-  timedLog(`${spec}: geometry`);
-  const geo = geometry(a);
-  const knn: Record<string, number[]> = {};
-  const variants: [string, () => [tf.Tensor2D, tf.Tensor2D]][] = [
-    ["plain", () => [a, b]],
-    ["centred", () =>
-      tf.tidy(() => {
-        const mean = tf.mean(a, 0);
-        return [tf.sub(a, mean), tf.sub(b, mean)] as [tf.Tensor2D, tf.Tensor2D];
-      })],
-    ["standardized", () =>
-      tf.tidy(() => {
-        const { mean, variance } = tf.moments(a, 0);
-        const sd = tf.sqrt(tf.add(variance, 1e-6));
-        return [tf.div(tf.sub(a, mean), sd), tf.div(tf.sub(b, mean), sd)] as [
-          tf.Tensor2D,
-          tf.Tensor2D,
-        ];
-      })],
-  ];
-  for (const [name, make] of variants) {
-    timedLog(`${spec}: kNN ${name}`);
-    const [x, y] = make();
-    knn[name] = knnAccuracies(x, train.labels, y, test.labels, [20, 200], { temperature: 0.1 });
-    if (x !== a) tf.dispose([x, y]);
+const feats: [tf.Tensor2D, tf.Tensor2D][] = [];
+// correct answers per encoder, variant and k, summed over the parts done
+const correct: Record<string, number[]>[] = [];
+for (const [p, [start, end]] of parts.entries()) {
+  for (const [e, spec] of (encoders as string[]).entries()) {
+    const t0 = performance.now();
+    if (p === 0) {
+      timedLog(`${spec}: features`);
+      feats.push(await featuresOf(spec));
+      timedLog(`${spec}: geometry`);
+      results.push({ spec, kind, ...geometry(feats[e][0]), seconds: 0 });
+      correct.push({});
+    }
+    const [a, bAll] = feats[e];
+    const b = tf.slice(bAll, [start, 0], [end - start, -1]) as tf.Tensor2D;
+    const labels = test.labels.slice(start, end);
+    for (const [name, make] of variants) {
+      timedLog(`${spec}: kNN ${name}, test ${start}-${end}`);
+      const [x, y] = make(a, b);
+      const acc = knnAccuracies(x, train.labels, y, labels, [20, 200], { temperature: 0.1 });
+      if (x !== a) tf.dispose([x, y]);
+      correct[e][name] = acc.map((v, i) => v * (end - start) + (correct[e][name]?.[i] ?? 0));
+    }
+    b.dispose();
+    const knn = Object.fromEntries(
+      Object.entries(correct[e]).map(([k, v]) => [k, v.map((c) => c / end)]),
+    );
+    Object.assign(results[e], {
+      knn,
+      testImages: end,
+      seconds: (results[e].seconds as number) + (performance.now() - t0) / 1000,
+    });
+    if (p === 0) results[e].knnFirst = knn;
+    timedLog(JSON.stringify(results[e]));
+    await Deno.writeTextFile(
+      out,
+      JSON.stringify({ opts, results, load0, load1: await loadavg() }, null, 1),
+    );
   }
-  tf.dispose([a, b]);
-  const res = { spec, kind, ...geo, knn, seconds: (performance.now() - t0) / 1000 };
-  results.push(res);
-  timedLog(JSON.stringify(res));
-  await Deno.writeTextFile(
-    out,
-    JSON.stringify({ opts, results, load0, load1: await loadavg() }, null, 1),
-  );
 }
+feats.forEach((f) => tf.dispose(f));
 const f = (v: number, p = 3) => v.toFixed(p);
 const pc = (v: number) => (100 * v).toFixed(1);
 console.log(
-  "| encoder | kNN20 plain | centred | standardized | kNN200 plain | centred | standardized | mean share | cos random | cos centred | PC1 var | PC1 2nd mom | PR | top-10 dims var | zeros | dead | norm | norm CV |",
+  "| encoder | test images | kNN20 plain | centred | standardized | kNN200 plain | centred | standardized | mean share | cos random | cos centred | PC1 var | PC1 2nd mom | PR | top-10 dims var | zeros | dead | norm | norm CV |",
 );
 for (const r of results as ReturnType<typeof geometry>[] & Record<string, unknown>[]) {
   const k = r.knn as Record<string, number[]>;
   console.log(
-    `| ${r.spec} | ${pc(k.plain[0])} | ${pc(k.centred[0])} | ${pc(k.standardized[0])} | ${
-      pc(k.plain[1])
-    } | ${pc(k.centred[1])} | ${pc(k.standardized[1])} | ${f(r.meanShare as number)} | ${
-      f(r.cosRandom as number)
-    } | ${f(r.cosRandomCentred as number)} | ${f(r.pc1Variance as number)} | ${
-      f(r.pc1SecondMoment as number)
-    } | ${f(r.participationRatio as number, 1)} | ${f(r.top10DimsVariance as number)} | ${
-      f(r.zeros as number)
-    } | ${r.dead} | ${f(r.normMean as number, 2)} | ${f(r.normCV as number)} |`,
+    `| ${r.spec} | ${r.testImages} | ${pc(k.plain[0])} | ${pc(k.centred[0])} | ${
+      pc(k.standardized[0])
+    } | ${pc(k.plain[1])} | ${pc(k.centred[1])} | ${pc(k.standardized[1])} | ${
+      f(r.meanShare as number)
+    } | ${f(r.cosRandom as number)} | ${f(r.cosRandomCentred as number)} | ${
+      f(r.pc1Variance as number)
+    } | ${f(r.pc1SecondMoment as number)} | ${f(r.participationRatio as number, 1)} | ${
+      f(r.top10DimsVariance as number)
+    } | ${f(r.zeros as number)} | ${r.dead} | ${f(r.normMean as number, 2)} | ${
+      f(r.normCV as number)
+    } |`,
   );
 }
 console.log(`load ${load0} | ${await loadavg()}`);
