@@ -81,6 +81,11 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
     description: "leave out raw pixels, random init and supervised",
   },
   {
+    name: "no-supervised",
+    type: "boolean",
+    description: "leave out the supervised baseline only (raw pixels and random init still run)",
+  },
+  {
     name: "out",
     type: "string",
     description: "report path without extension",

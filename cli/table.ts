@@ -294,6 +294,7 @@ async function table(o: ParsedOptions): Promise<number> {
     ...(methods ? { methods } : {}),
     ...(datasets ? { datasets } : {}),
     skipBaselines: !!o.noBaselines,
+    skipSupervised: !!o.noSupervised,
     ...(recipe ? { recipe } : {}),
     ...(earlier ? { previous: earlier.rows } : {}),
     log: (line) => console.error(line),

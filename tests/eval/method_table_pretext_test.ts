@@ -138,3 +138,22 @@ Deno.test("table report: each pretext row's linear probe against random init, pa
     /- Pretext tasks' linear probe against the random-init encoder \(82\.0 ± 3\.5%\), seed by seed: rotation \+6\.0 \(above on 3 of 3 seeds\); jigsaw \+0\.3 \(above on 2 of 3 seeds\); colorization \+10\.0 \(above on 1 of 1 seed\)\./,
   );
 });
+
+Deno.test("table --no-supervised: raw pixels and random init run, the supervised baseline does not", async () => {
+  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const lines: string[] = [];
+  const rows = await runMethodTable({
+    datasets: ["mnist"],
+    methods: ["relative-patch"],
+    steps: 1,
+    batchSize: 16,
+    seeds: [0],
+    widths: [4, 4, 4],
+    probeEpochs: 1,
+    skipSupervised: true,
+    log: (l) => lines.push(l),
+    loadDataset: (_d: TableDataset, split) => Promise.resolve(split === "train" ? train : test),
+  });
+  assert.deepEqual(rows.map((r) => r.method), ["raw pixels", "random init", "relative-patch"]);
+  assert.ok(!lines.some((l) => l.includes("supervised")), lines.join("\n"));
+});
