@@ -14,7 +14,9 @@
  * `"firstTest": n` scores every encoder on the first n queries before the rest, and reports
  * both). kNN (cosine, votes exp(sim / 0.1), k = 20 and 200, `knnAccuracies`, the table's) on:
  * the features as they are (the table's figure), centred with the bank's mean, and standardized per dimension with the bank's
- * mean and std (as the table's linear probe reads them). Geometry of the bank: mean norm and its
+ * mean and std (as the table's linear probe reads them); with `"dropPCs": [k, ...]` also centred
+ * with the bank's k leading principal directions projected out; `"only": [names]` keeps just
+ * those variants. Geometry of the bank: mean norm and its
  * coefficient of variation, share of exact zeros, dead dimensions (zero variance), the mean's
  * share of the second moment (|mean|^2 / mean |x|^2), mean cosine of 20,000 random pairs (as they
  * are and centred), the top principal component's share of the variance (centred) and of the
@@ -43,6 +45,8 @@ const {
   features: kind = "map",
   pairs = 20000,
   firstTest,
+  dropPCs = [],
+  only,
 } = opts;
 await useBackend("native", { quiet: true });
 const load0 = await loadavg();
@@ -111,6 +115,35 @@ function topEigenvalue(m: tf.Tensor2D, iters = 200): number {
   return lambda;
 }
 
+/** The k leading eigenvectors `[d, k]` of a symmetric PSD matrix (power iteration, deflation). */
+function topEigenvectors(m: tf.Tensor2D, k: number, iters = 200): tf.Tensor2D {
+  const d = m.shape[0];
+  const found: tf.Tensor2D[] = [];
+  let rest = tf.clone(m);
+  for (let j = 0; j < k; j++) {
+    let v = tf.div(tf.ones([d, 1]), Math.sqrt(d)) as tf.Tensor2D;
+    for (let i = 0; i < iters; i++) {
+      const next = tf.tidy(() => {
+        const mv = tf.matMul(rest, v);
+        return tf.div(mv, tf.maximum(tf.norm(mv), 1e-30)) as tf.Tensor2D;
+      });
+      v.dispose();
+      v = next;
+    }
+    const deflated = tf.tidy(() => {
+      const lambda = tf.sum(tf.mul(v, tf.matMul(rest, v)));
+      return tf.sub(rest, tf.mul(lambda, tf.matMul(v, v, false, true))) as tf.Tensor2D;
+    });
+    rest.dispose();
+    rest = deflated;
+    found.push(v);
+  }
+  rest.dispose();
+  const out = tf.concat(found, 1) as tf.Tensor2D;
+  tf.dispose(found);
+  return out;
+}
+
 /** Geometry of the bank features (see the module doc). */
 function geometry(x: tf.Tensor2D) {
   const [n, d] = x.shape;
@@ -167,7 +200,8 @@ function geometry(x: tf.Tensor2D) {
   });
 }
 
-const variants: [string, (a: tf.Tensor2D, b: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D]][] = [
+type Variant = [string, (a: tf.Tensor2D, b: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D]];
+const allVariants: Variant[] = [
   ["plain", (a, b) => [a, b]],
   ["centred", (a, b) =>
     tf.tidy(() => {
@@ -183,7 +217,21 @@ const variants: [string, (a: tf.Tensor2D, b: tf.Tensor2D) => [tf.Tensor2D, tf.Te
         tf.Tensor2D,
       ];
     })],
+  // centred, then the k leading principal directions of the bank projected out
+  ...(dropPCs as number[]).map((k): Variant => [`centred, top ${k} PCs out`, (a, b) => {
+    const mean = tf.mean(a, 0);
+    const ac = tf.sub(a, mean) as tf.Tensor2D;
+    const cov = tf.div(tf.matMul(ac, ac, true, false), a.shape[0]) as tf.Tensor2D;
+    const v = topEigenvectors(cov, k);
+    const out = tf.tidy(() => {
+      const drop = (x: tf.Tensor2D) => tf.sub(x, tf.matMul(tf.matMul(x, v), v, false, true));
+      return [drop(ac), drop(tf.sub(b, mean) as tf.Tensor2D)] as [tf.Tensor2D, tf.Tensor2D];
+    });
+    tf.dispose([mean, ac, cov, v]);
+    return out;
+  }]),
 ];
+const variants = allVariants.filter(([name]) => !only || (only as string[]).includes(name));
 // the queries in parts: the first `firstTest` for every encoder, then the rest for every encoder,
 // so a run stopped for time still has every encoder on the first part
 const nTest = test.labels.length;
@@ -234,23 +282,27 @@ feats.forEach((f) => tf.dispose(f));
 const f = (v: number, p = 3) => v.toFixed(p);
 const pc = (v: number) => (100 * v).toFixed(1);
 console.log(
-  "| encoder | test images | kNN20 plain | centred | standardized | kNN200 plain | centred | standardized | mean share | cos random | cos centred | PC1 var | PC1 2nd mom | PR | top-10 dims var | zeros | dead | norm | norm CV |",
+  "| encoder | test images | mean share | cos random | cos centred | PC1 var | PC1 2nd mom | PR | top-10 dims var | zeros | dead | norm | norm CV |",
 );
-for (const r of results as ReturnType<typeof geometry>[] & Record<string, unknown>[]) {
-  const k = r.knn as Record<string, number[]>;
+for (const r of results as (ReturnType<typeof geometry> & Record<string, unknown>)[]) {
   console.log(
-    `| ${r.spec} | ${r.testImages} | ${pc(k.plain[0])} | ${pc(k.centred[0])} | ${
-      pc(k.standardized[0])
-    } | ${pc(k.plain[1])} | ${pc(k.centred[1])} | ${pc(k.standardized[1])} | ${
-      f(r.meanShare as number)
-    } | ${f(r.cosRandom as number)} | ${f(r.cosRandomCentred as number)} | ${
-      f(r.pc1Variance as number)
-    } | ${f(r.pc1SecondMoment as number)} | ${f(r.participationRatio as number, 1)} | ${
-      f(r.top10DimsVariance as number)
-    } | ${f(r.zeros as number)} | ${r.dead} | ${f(r.normMean as number, 2)} | ${
-      f(r.normCV as number)
-    } |`,
+    `| ${r.spec} | ${r.testImages} | ${f(r.meanShare)} | ${f(r.cosRandom)} | ${
+      f(r.cosRandomCentred)
+    } | ${f(r.pc1Variance)} | ${f(r.pc1SecondMoment)} | ${f(r.participationRatio, 1)} | ${
+      f(r.top10DimsVariance)
+    } | ${f(r.zeros)} | ${r.dead} | ${f(r.normMean, 2)} | ${f(r.normCV)} |`,
   );
+}
+console.log("| encoder | test images | variant | kNN20 | kNN200 | kNN20 on the first part |");
+for (const r of results) {
+  const k = r.knn as Record<string, number[]>, k1 = r.knnFirst as Record<string, number[]>;
+  for (const [name, acc] of Object.entries(k)) {
+    console.log(
+      `| ${r.spec} | ${r.testImages} | ${name} | ${pc(acc[0])} | ${pc(acc[1])} | ${
+        pc(k1[name][0])
+      } |`,
+    );
+  }
 }
 console.log(`load ${load0} | ${await loadavg()}`);
 tf.dispose([train.x, test.x]);
