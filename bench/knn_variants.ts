@@ -16,7 +16,7 @@
  * the features as they are (the table's figure), centred with the bank's mean, and standardized per dimension with the bank's
  * mean and std (as the table's linear probe reads them); with `"dropPCs": [k, ...]` also centred
  * with the bank's k leading principal directions projected out; `"only": [names]` keeps just
- * those variants. Geometry of the bank: mean norm and its
+ * those variants; `"noGeometry": true` skips the geometry. Geometry of the bank: mean norm and its
  * coefficient of variation, share of exact zeros, dead dimensions (zero variance), the mean's
  * share of the second moment (|mean|^2 / mean |x|^2), mean cosine of 20,000 random pairs (as they
  * are and centred), the top principal component's share of the variance (centred) and of the
@@ -47,6 +47,7 @@ const {
   firstTest,
   dropPCs = [],
   only,
+  noGeometry = false,
 } = opts;
 await useBackend("native", { quiet: true });
 const load0 = await loadavg();
@@ -247,8 +248,7 @@ for (const [p, [start, end]] of parts.entries()) {
     if (p === 0) {
       timedLog(`${spec}: features`);
       feats.push(await featuresOf(spec));
-      timedLog(`${spec}: geometry`);
-      results.push({ spec, kind, ...geometry(feats[e][0]), seconds: 0 });
+      results.push({ spec, kind, ...(noGeometry ? {} : geometry(feats[e][0])), seconds: 0 });
       correct.push({});
     }
     const [a, bAll] = feats[e];
@@ -284,7 +284,9 @@ const pc = (v: number) => (100 * v).toFixed(1);
 console.log(
   "| encoder | test images | mean share | cos random | cos centred | PC1 var | PC1 2nd mom | PR | top-10 dims var | zeros | dead | norm | norm CV |",
 );
-for (const r of results as (ReturnType<typeof geometry> & Record<string, unknown>)[]) {
+for (
+  const r of noGeometry ? [] : results as (ReturnType<typeof geometry> & Record<string, unknown>)[]
+) {
   console.log(
     `| ${r.spec} | ${r.testImages} | ${f(r.meanShare)} | ${f(r.cosRandom)} | ${
       f(r.cosRandomCentred)
