@@ -69,7 +69,8 @@ export const CONFIGS: Readonly<Record<string, Readonly<Record<string, ConfigSett
     headEpochs: {
       value: 1,
       why:
-        "the budget; head + fine-tune epochs equal the baseline's, as in the source (10 + 40 = 50)",
+        "the budget; at the tuned epochs head + fine-tune equal the baseline's (1 + 4 = 5), as " +
+        "in the source (10 + 40 = 50)",
     },
     finetuneEpochs: { value: 4, why: "the budget (see --head-epochs)" },
     supervisedEpochs: {
@@ -204,4 +205,48 @@ export function ourChoices(
     `seeds: ${resolved.seeds.join(", ")} (the source reports one run)`,
     "decoding: CTC greedy (best path) for accuracy and CER",
   ];
+}
+
+function flagOf(key: string): string {
+  return key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`);
+}
+
+/**
+ * Why the named configuration sets what it sets: one `flag value: why` entry per setting of
+ * `--config` that this run kept (a setting given on the command line with another value is left
+ * out: its reason is not this run's; see {@linkcode configOverrides}).
+ *
+ * @param o options as parsed (presets applied)
+ * @returns one entry per kept setting, without the leading `--`
+ */
+export function configReasons(o: ParsedOptions): string[] {
+  return Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
+    .filter(([key, c]) => o[key] === c.value)
+    .map(([key, c]) => `${flagOf(key)} ${c.value}: ${c.why}`);
+}
+
+/**
+ * The settings of the named configuration that this run replaced with its own (given on the
+ * command line), as `--flag value (tuned: value)`, so a report does not pass them off as the
+ * configuration's nor leave them out because they happen to equal the source's.
+ *
+ * @param o options as parsed (presets applied)
+ * @returns one entry per replaced setting
+ *
+ * @example
+ * ```ts
+ * import { applyPresets, configOverrides } from "./_protocol_configs.ts";
+ * import { PROTOCOL_OPTIONS } from "./_protocol_options.ts";
+ * import { givenOptions, parseOptions } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ * const args = ["--config", "tuned", "--supervised-epochs", "50"];
+ * const o = applyPresets(parseOptions(args, PROTOCOL_OPTIONS), givenOptions(args, PROTOCOL_OPTIONS));
+ * assert.deepEqual(configOverrides(o), ["--supervised-epochs 50 (tuned: 5)"]);
+ * ```
+ */
+export function configOverrides(o: ParsedOptions): string[] {
+  const name = String(o.config ?? "source");
+  return Object.entries(CONFIGS[name] ?? {})
+    .filter(([key, c]) => o[key] !== undefined && o[key] !== c.value)
+    .map(([key, c]) => `--${flagOf(key)} ${o[key]} (${name}: ${c.value})`);
 }

@@ -8,7 +8,12 @@
 import type { ParsedOptions } from "./_args.ts";
 import { UsageError } from "./_args.ts";
 import type { ProtocolData } from "./_protocol_data.ts";
-import { CONFIGS, ourChoices, sourceDifferences } from "./_protocol_configs.ts";
+import {
+  configOverrides,
+  configReasons,
+  ourChoices,
+  sourceDifferences,
+} from "./_protocol_configs.ts";
 import type { Imports } from "./_protocol_import.ts";
 import { exists, writeJson } from "./_protocol_io.ts";
 import type { Plan } from "./_protocol_plan.ts";
@@ -91,11 +96,8 @@ export async function publishResults(run: RunState, pending: number[]): Promise<
     plots,
     seconds: (performance.now() - run.t0) / 1000,
     sourceDifferences: sourceDifferences(o, p.sizes),
-    configReasons: Object.entries(CONFIGS[String(o.config ?? "source")] ?? {})
-      .filter(([key, c]) => o[key] === c.value)
-      .map(([key, c]) =>
-        `${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${c.value}: ${c.why}`
-      ),
+    configReasons: configReasons(o),
+    configOverrides: configOverrides(o),
     ourChoices: ourChoices(o, {
       encoder: p.encoder,
       widths: p.widths ?? null,

@@ -104,6 +104,8 @@ export interface ProtocolResults {
   sourceDifferences?: string[];
   /** Why `--config tuned` (or another named configuration) sets what it sets. */
   configReasons?: string[];
+  /** Settings of the named configuration this run replaced with its own, `--flag value (tuned: value)`. */
+  configOverrides?: string[];
   /** The choices the source leaves open, with the value used. */
   ourChoices?: string[];
   /** With `--report` on an unfinished run: where the unfinished stages stand. */
@@ -264,6 +266,13 @@ export function reportMarkdown(r: ProtocolResults): string {
     lines.push(`Why \`--config ${r.config}\` changes them:`, "");
     for (const c of r.configReasons) lines.push(`- --${c}`);
     lines.push("");
+  }
+  if (r.configOverrides?.length) {
+    lines.push(
+      `This run's own settings over \`--config ${r.config}\` (the configuration's value in ` +
+        `brackets; the reasons above are not theirs): ${r.configOverrides.join("; ")}.`,
+      "",
+    );
   }
   if (r.ourChoices) {
     lines.push("Choices the source leaves open (ours), with the value used:", "");

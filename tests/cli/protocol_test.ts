@@ -6,7 +6,14 @@ import {
   sourceDifferences,
 } from "../../cli/protocol.ts";
 import { camelCase, givenOptions, parseOptions } from "../../cli/_args.ts";
-import { applyPresets, CONFIGS, ourChoices, SOURCE_SETTINGS } from "../../cli/_protocol_configs.ts";
+import {
+  applyPresets,
+  configOverrides,
+  configReasons,
+  CONFIGS,
+  ourChoices,
+  SOURCE_SETTINGS,
+} from "../../cli/_protocol_configs.ts";
 import { type ArmRecord, reportMarkdown } from "../../cli/_protocol_report.ts";
 import { verdicts } from "../../cli/_protocol_verdict.ts";
 import { captureMain, exists, tinyProtocolArgs } from "./_helpers.ts";
@@ -419,6 +426,56 @@ Deno.test("--config tuned changes only what the caller did not give, and lists e
     "0.1,0.2,0.5,1",
     3e-4,
   ]);
+});
+
+Deno.test("settings given over --config tuned are listed as the run's own, without the configuration's reasons", () => {
+  const args = ["--config", "tuned", "--finetune-epochs", "50", "--supervised-epochs", "50"];
+  const o = applyPresets(
+    parseOptions(args, PROTOCOL_OPTIONS),
+    givenOptions(args, PROTOCOL_OPTIONS),
+  );
+  // --supervised-epochs 50 equals the source's, so sourceDifferences leaves it out: only the
+  // overrides say that the run replaced tuned's 5
+  assert.ok(!sourceDifferences(o).some((d) => d.startsWith("--supervised-epochs")));
+  assert.deepEqual(configOverrides(o), [
+    "--finetune-epochs 50 (tuned: 4)",
+    "--supervised-epochs 50 (tuned: 5)",
+  ]);
+  const reasons = configReasons(o);
+  assert.ok(!reasons.some((r) => /^(finetune|supervised)-epochs /.test(r)), reasons.join("\n"));
+  assert.ok(reasons.some((r) => r.startsWith("pretrain-lr 0.05: ")));
+  const plain = applyPresets(
+    parseOptions(["--config", "tuned"], PROTOCOL_OPTIONS),
+    new Set(["config"]),
+  );
+  assert.deepEqual(configOverrides(plain), []);
+  assert.equal(configReasons(plain).length, Object.keys(CONFIGS.tuned).length);
+  const report = reportMarkdown({
+    name: "t",
+    dataset: "synthetic-text",
+    task: "sequence",
+    backend: "cpu",
+    encoder: "sequence",
+    sizes: { unlabeled: 96, labeled: 8, test: 4, labeledSizes: [8] },
+    split: "",
+    options: o,
+    config: "tuned",
+    pretraining: [],
+    arms: [],
+    verdicts: [],
+    decidingSize: null,
+    umap: null,
+    plots: [],
+    seconds: 1,
+    sourceDifferences: sourceDifferences(o),
+    configReasons: reasons,
+    configOverrides: configOverrides(o),
+  });
+  assert.match(
+    report,
+    /This run's own settings over `--config tuned` .*: --finetune-epochs 50 \(tuned: 4\); --supervised-epochs 50 \(tuned: 5\)\./,
+  );
+  assert.doesNotMatch(report, /--finetune-epochs 4: the budget/);
 });
 
 Deno.test("the report's verdict never claims a win on CER alone", () => {
