@@ -1,0 +1,107 @@
+/**
+ * Why jigsaw's linear probe on Fashion-MNIST does not beat its random-init encoder at the table's
+ * budget (bench/table/fashion-mnist-views-map.md: 84.8 ± 0.9 vs 84.7 ± 0.6): trains the table's
+ * jigsaw row (`runMethodTable`, 1000 steps, one seed) and reads its encoder, and the random-init
+ * encoder of the same seed, four ways with the table's linear probe (standardized features,
+ * AdamW 1e-2, 10 epochs of 256, 60k train / 10k test): the map before the pooling (the table's
+ * Fashion-MNIST read-out) or the pooled features, each on the images as the table feeds them
+ * ([0, 1]) or standardized per image (zero mean, unit std, as jigsaw's tiles are in training).
+ *
+ * ```sh
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":0}' /tmp/jigsaw_readout.json
+ * # cheaper, for a first look: 200 steps, 3 probe epochs
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":200,"probeEpochs":3}' out.json
+ * ```
+ *
+ * @module
+ */
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { tf } from "../backend/tf.ts";
+import { withSeed } from "../backend/with_seed.ts";
+import { fashionMnist } from "../data/mod.ts";
+import { extractFeatures, linearProbe } from "../eval/mod.ts";
+import { prePoolEncoder, runMethodTable } from "../eval/method_table.ts";
+import { convNet } from "../models/mod.ts";
+import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
+
+const bench = await startTableBench("jigsaw_readout.json");
+const { opts, out } = bench;
+const seed: number = opts.seed ?? 0;
+const steps: number = opts.steps ?? 1000;
+const probeEpochs: number = opts.probeEpochs ?? 10;
+
+const [trainSet, testSet] = await Promise.all([fashionMnist("train"), fashionMnist("test")]);
+const images = (ds: typeof trainSet) =>
+  tf.tidy(() =>
+    tf.div(tf.tensor4d(ds.images, [ds.length, 28, 28, 1], "int32"), 255) as tf.Tensor4D
+  );
+const train = { images: images(trainSet), labels: Array.from(trainSet.labels) };
+const test = { images: images(testSet), labels: Array.from(testSet.labels) };
+const perImage = (x: tf.Tensor4D) =>
+  tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
+  });
+const standardized = { train: perImage(train.images), test: perImage(test.images) };
+
+/** The table's linear probe on one read-out of `encoder`. */
+async function probe(
+  encoder: tfl.LayersModel,
+  kind: "map" | "pooled",
+  input: "raw" | "per-image",
+): Promise<number> {
+  const model = kind === "map" ? prePoolEncoder(encoder) : encoder;
+  const pool = kind === "map" ? "flatten" : "mean";
+  const [xa, xb] = input === "raw"
+    ? [train.images, test.images]
+    : [standardized.train, standardized.test];
+  const fa = await extractFeatures(model, xa, { batchSize: 500, pool }) as tf.Tensor2D;
+  const fb = await extractFeatures(model, xb, { batchSize: 500, pool }) as tf.Tensor2D;
+  const [a, b] = tf.tidy(() => {
+    const { mean, variance } = tf.moments(fa, 0);
+    const sd = tf.sqrt(tf.add(variance, 1e-6));
+    return [tf.div(tf.sub(fa, mean), sd), tf.div(tf.sub(fb, mean), sd)];
+  });
+  const r = await linearProbe(
+    { features: a, labels: train.labels },
+    { features: b, labels: test.labels },
+    { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed, numClasses: 10 },
+  );
+  r.head.dispose();
+  tf.dispose([fa, fb, a, b]);
+  return r.accuracy;
+}
+
+const readouts: Record<string, Record<string, number>> = {};
+async function readAll(name: string, encoder: tfl.LayersModel) {
+  readouts[name] = {};
+  for (const kind of ["map", "pooled"] as const) {
+    for (const input of ["raw", "per-image"] as const) {
+      const acc = await probe(encoder, kind, input);
+      readouts[name][`${kind} ${input}`] = acc;
+      timedLog(
+        `${name}: linear probe on ${kind} features of ${input} images ${(100 * acc).toFixed(1)}%`,
+      );
+      await Deno.writeTextFile(`${out}.readouts.json`, JSON.stringify({ opts, readouts }, null, 1));
+    }
+  }
+}
+
+const random = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32, 64] }));
+await readAll("random init", random);
+random.dispose();
+
+const rows = await runMethodTable({
+  datasets: ["fashion-mnist"],
+  methods: ["jigsaw"],
+  steps,
+  seeds: [seed],
+  probeEpochs,
+  skipBaselines: true,
+  log: timedLog,
+  loadDataset: (_d, split) => Promise.resolve(split === "train" ? trainSet : testSet),
+  onEncoder: (encoder) => readAll("jigsaw", encoder),
+});
+await finishTableBench({ ...bench, opts: { ...opts, readouts } }, rows);
+console.log(JSON.stringify(readouts));
+tf.dispose([train.images, test.images, standardized.train, standardized.test]);
