@@ -3,26 +3,18 @@ import { tf } from "../../backend/tf.ts";
 import { prePoolEncoder, runMethodTable, type TableDataset } from "../../eval/method_table.ts";
 import { extractFeatures } from "../../eval/extract_features.ts";
 import { knnAccuracies } from "../../eval/knn_accuracies.ts";
-import { inMemoryDataset } from "../../data/in_memory.ts";
-import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { tinyNoiseSet } from "./_tiny_sets.ts";
 
 await setupBackend();
 
-function tinySet(n: number, seed: number) {
-  const prng = pcg32(seed);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const images = Uint8Array.from({ length: n * 784 }, () => Math.floor(prng() * 256));
-  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
-}
-
-const toImages = (ds: ReturnType<typeof tinySet>) =>
+const toImages = (ds: ReturnType<typeof tinyNoiseSet>) =>
   tf.tidy(() =>
     tf.div(tf.tensor4d(ds.images, [ds.length, 28, 28, 1], "int32"), 255)
   ) as tf.Tensor4D;
 
 Deno.test("onEncoder gets every scored encoder, alive and the one the row's kNN read", async () => {
-  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const [train, test] = [tinyNoiseSet(256, 1), tinyNoiseSet(64, 2)];
   const [xTrain, xTest] = [toImages(train), toImages(test)];
   const seen: { method: string; seed: number; knn: number[] }[] = [];
   const lines: string[] = [];

@@ -12,9 +12,8 @@ import {
 } from "../../eval/method_table.ts";
 import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { createMethod } from "../../methods/mod.ts";
-import { inMemoryDataset } from "../../data/in_memory.ts";
-import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { tinyPatternSet } from "./_tiny_sets.ts";
 
 await setupBackend();
 
@@ -73,20 +72,8 @@ Deno.test("table: colorization's encoder reads the L channel it was trained on, 
   tf.dispose([x, got, l, ab]);
 });
 
-function tinySet(n: number, seed: number) {
-  const prng = pcg32(seed);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const images = new Uint8Array(n * 784);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < 784; p++) {
-      images[i * 784 + p] = (p % 10 === labels[i] ? 160 : 0) + Math.floor(prng() * 90);
-    }
-  }
-  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
-}
-
 Deno.test("table: relative patch, colorization and the denoising autoencoder train as pretext rows", async () => {
-  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const [train, test] = [tinyPatternSet(256, 1), tinyPatternSet(64, 2)];
   const lines: string[] = [];
   const rows = await runMethodTable({
     datasets: ["mnist"],
@@ -140,7 +127,7 @@ Deno.test("table report: each pretext row's linear probe against random init, pa
 });
 
 Deno.test("table --no-supervised: raw pixels and random init run, the supervised baseline does not", async () => {
-  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const [train, test] = [tinyPatternSet(256, 1), tinyPatternSet(64, 2)];
   const lines: string[] = [];
   const rows = await runMethodTable({
     datasets: ["mnist"],

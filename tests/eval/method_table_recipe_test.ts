@@ -6,21 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { runMethodTable, type TableDataset } from "../../eval/method_table.ts";
-import { inMemoryDataset } from "../../data/in_memory.ts";
-import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { tinyNoiseSet } from "./_tiny_sets.ts";
 
 await setupBackend();
 
-function tinySet(n: number, seed: number) {
-  const prng = pcg32(seed);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const images = Uint8Array.from({ length: n * 784 }, () => Math.floor(prng() * 256));
-  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
-}
-
 Deno.test("table --recipe solo-cifar: moco-v3 trains with LARS trust 0.02 clipped, not only at solo-learn's lr", async () => {
-  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const [train, test] = [tinyNoiseSet(256, 1), tinyNoiseSet(64, 2)];
   const row = async (recipe: "solo-cifar" | "paper", lr?: number) => {
     const lines: string[] = [];
     const rows = await runMethodTable({

@@ -2,27 +2,15 @@ import assert from "node:assert/strict";
 import { runMethodTable, type TableDataset, type TableRow } from "../../eval/method_table.ts";
 import { inTableOrder, tableMain } from "../../cli/table.ts";
 import { renderTableMarkdown } from "../../eval/table_report.ts";
-import { inMemoryDataset } from "../../data/in_memory.ts";
-import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { tinyPatternSet } from "./_tiny_sets.ts";
 import { oldTableMeta } from "./_table_meta.ts";
 
 await setupBackend();
 
 // A small stand-in for the 60k/10k sets: 256 + 64 noisy images of 10 classes (the kNN's k = 200
 // needs a bank of at least 200), so a whole table of 2 steps per row runs in seconds.
-function tinySet(n: number, seed: number) {
-  const prng = pcg32(seed);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const images = new Uint8Array(n * 784);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < 784; p++) {
-      images[i * 784 + p] = (p % 10 === labels[i] ? 160 : 0) + Math.floor(prng() * 90);
-    }
-  }
-  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
-}
-const TRAIN = tinySet(256, 1), TEST = tinySet(64, 2);
+const TRAIN = tinyPatternSet(256, 1), TEST = tinyPatternSet(64, 2);
 
 async function run(seeds: number[], previous?: TableRow[], stopAfter?: (r: TableRow) => boolean) {
   const lines: string[] = [];

@@ -13,22 +13,14 @@ import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { tableMain } from "../../cli/table.ts";
 import { type Augmentation, fashionAugment } from "../../augment/mod.ts";
 import { convNet } from "../../models/mod.ts";
-import { inMemoryDataset } from "../../data/in_memory.ts";
-import { pcg32 } from "../../data/prng.ts";
 import { setupBackend } from "../_utils.ts";
+import { tinyNoiseSet } from "./_tiny_sets.ts";
 import { oldTableMeta } from "./_table_meta.ts";
 
 await setupBackend();
 
-function tinySet(n: number, seed: number) {
-  const prng = pcg32(seed);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const images = Uint8Array.from({ length: n * 784 }, () => Math.floor(prng() * 256));
-  return inMemoryDataset("tiny", images, labels, [28, 28, 1], 10);
-}
-
 Deno.test("the table's views reach every pretraining and the supervised baseline", async () => {
-  const [train, test] = [tinySet(256, 1), tinySet(64, 2)];
+  const [train, test] = [tinyNoiseSet(256, 1), tinyNoiseSet(64, 2)];
   // a spy around fashionAugment: which rows' trainings called it, and how often
   const calls: number[] = [];
   const inner = fashionAugment();
