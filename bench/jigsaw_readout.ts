@@ -6,11 +6,19 @@
  * AdamW 1e-2, 10 epochs of 256, 60k train / 10k test): the map before the pooling (the table's
  * Fashion-MNIST read-out) or the pooled features, each on the images as the table feeds them
  * ([0, 1]) or standardized per image (zero mean, unit std, as jigsaw's tiles are in training).
+ * Options (JSON): `seed` (0), `steps` (1000), `probeEpochs` (10), `method` (`jigsaw`, or another
+ * pretext row read out on the images: `relative-patch`, `denoising-autoencoder`, `rotation`),
+ * `random` (false: skip the random-init read-outs, which do not depend on the method), `limit`
+ * (the first `limit` training images and `limit / 6` test images, for a smoke test).
  *
  * ```sh
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":0}' /tmp/jigsaw_readout.json
  * # cheaper, for a first look: 200 steps, 3 probe epochs
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":200,"probeEpochs":3}' out.json
+ * # the same read-outs for the DAE, without the random-init ones
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"method":"denoising-autoencoder","random":false}' dae.json
+ * # a smoke test of the whole path: 600 training and 100 test images, 3 steps, 1 probe epoch
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":3,"probeEpochs":1,"limit":600}' out.json
  * ```
  *
  * @module
@@ -18,7 +26,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { withSeed } from "../backend/with_seed.ts";
-import { fashionMnist } from "../data/mod.ts";
+import { fashionMnist, type InMemoryDataset, inMemoryDataset } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
 import { prePoolEncoder, runMethodTable } from "../eval/method_table.ts";
 import { convNet } from "../models/mod.ts";
@@ -29,8 +37,34 @@ const { opts, out } = bench;
 const seed: number = opts.seed ?? 0;
 const steps: number = opts.steps ?? 1000;
 const probeEpochs: number = opts.probeEpochs ?? 10;
+// the pretext rows read out on the images themselves (colorization reads L, so it is not here)
+const METHODS = ["jigsaw", "relative-patch", "denoising-autoencoder", "rotation"] as const;
+const method: (typeof METHODS)[number] = opts.method ?? "jigsaw";
+if (!METHODS.includes(method)) {
+  throw new RangeError(
+    `Cannot read out: expected method among ${METHODS.join(", ")}, received "${method}"`,
+  );
+}
 
-const [trainSet, testSet] = await Promise.all([fashionMnist("train"), fashionMnist("test")]);
+/** The first `n` images of a set (all of them without `limit`), for a smoke test. */
+const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDataset => {
+  if (n === undefined || n >= ds.length) return ds;
+  const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  return inMemoryDataset(
+    ds.name,
+    ds.images.slice(0, n * size),
+    ds.labels.slice(0, n),
+    ds.shape,
+    ds.numClasses,
+  );
+};
+const limit: number | undefined = opts.limit;
+const [trainSet, testSet] = await Promise.all([
+  fashionMnist("train").then((ds) => first(ds, limit)),
+  fashionMnist("test").then((ds) =>
+    first(ds, limit === undefined ? undefined : Math.ceil(limit / 6))
+  ),
+]);
 const images = (ds: typeof trainSet) =>
   tf.tidy(() =>
     tf.div(tf.tensor4d(ds.images, [ds.length, 28, 28, 1], "int32"), 255) as tf.Tensor4D
@@ -87,20 +121,22 @@ async function readAll(name: string, encoder: tfl.LayersModel) {
   }
 }
 
-const random = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32, 64] }));
-await readAll("random init", random);
-random.dispose();
+if (opts.random !== false) {
+  const random = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32, 64] }));
+  await readAll("random init", random);
+  random.dispose();
+}
 
 const rows = await runMethodTable({
   datasets: ["fashion-mnist"],
-  methods: ["jigsaw"],
+  methods: [method],
   steps,
   seeds: [seed],
   probeEpochs,
   skipBaselines: true,
   log: timedLog,
   loadDataset: (_d, split) => Promise.resolve(split === "train" ? trainSet : testSet),
-  onEncoder: (encoder) => readAll("jigsaw", encoder),
+  onEncoder: (encoder) => readAll(method, encoder),
 });
 await finishTableBench({ ...bench, opts: { ...opts, readouts } }, rows);
 console.log(JSON.stringify(readouts));
