@@ -14,6 +14,13 @@
  * files alone, a lower bound on the whole suite's. `--filter /regex/` passes deno test's
  * `--filter` (e.g. `/simclr|two-view/` runs only those tests of a file shared by every method).
  *
+ * A file may carry a line range, as Stryker reads it: `losses/_ops.ts:1-140` mutates those lines
+ * and runs `tests/losses/_ops_test.ts` (or the `--only` files).
+ *
+ * Stryker is installed once under `runs/mutation/` and its instrumenter patched so that it also
+ * mutates inside `expr as T` casts, which Stryker 9.6.1 skips whole (`bench/_stryker.ts`);
+ * `--stock` runs the unpatched package, as every pass before the eighth did.
+ *
  * Default files: the public files of `losses/`. Score = (killed + timed out) / (those +
  * survived + no coverage), Stryker's definition.
  *
@@ -21,8 +28,8 @@
  */
 
 import { type OptionSpec, runCommand } from "../cli/_args.ts";
+import { ensureStryker } from "./_stryker.ts";
 
-const STRYKER = "@stryker-mutator/core@9.6.1";
 const OUT = "runs/mutation";
 
 /** One Stryker mutant, as its JSON report has it. */
@@ -44,8 +51,15 @@ export interface Row {
   scoreNoStrings: number;
 }
 
-function testFileOf(source: string): string {
-  return `tests/${source.replace(/\.ts$/, "_test.ts")}`;
+/**
+ * The mirror test of a source file, which may carry a Stryker line range:
+ * `losses/_ops.ts:1-140` -> `tests/losses/_ops_test.ts`.
+ *
+ * @param source a source file, optionally followed by `:start-end`
+ * @returns the test file's path
+ */
+export function testFileOf(source: string): string {
+  return `tests/${source.replace(/:\d+-\d+$/, "").replace(/\.ts$/, "_test.ts")}`;
 }
 
 function exists(path: string): boolean {
@@ -80,6 +94,7 @@ async function mutateFile(
   extra: string[],
   only: string[],
   filter: string | undefined,
+  stock: boolean,
 ): Promise<Row | null> {
   const tests = only.length > 0 ? only : [testFileOf(file), ...extra];
   const missing = tests.find((t) => !exists(t));
@@ -87,18 +102,21 @@ async function mutateFile(
     console.warn(`mutate: ${file}: no ${missing}, skipped`);
     return null;
   }
-  const name = file.replace(/[/.]/g, "_");
+  const name = file.replace(/[/.:-]/g, "_");
   const report = `${OUT}/${name}.json`;
   const config = {
     testRunner: "command",
     commandRunner: {
-      command: `deno test -A --no-check ${filter ? `--filter '${filter}' ` : ""}${tests.join(" ")}`,
+      command: `deno test -A --no-check --fail-fast ${filter ? `--filter '${filter}' ` : ""}${
+        tests.join(" ")
+      }`,
     },
     mutate: [file],
     coverageAnalysis: "off",
     concurrency: 1,
     timeoutMS: 30_000,
-    reporters: ["progress", "json"],
+    dryRunTimeoutMinutes: 30,
+    reporters: ["progress-append-only", "json"],
     jsonReporter: { fileName: report },
     tempDirName: `${OUT}/tmp-${name}`,
     ignorePatterns: ["runs", "docs", ".notes", "bench", ".git"],
@@ -106,8 +124,9 @@ async function mutateFile(
   };
   const configPath = `${OUT}/${name}.conf.json`;
   await Deno.writeTextFile(configPath, JSON.stringify(config, null, 2));
-  const status = await new Deno.Command("npx", {
-    args: ["-y", "-p", STRYKER, "stryker", "run", configPath],
+  const stryker = await ensureStryker(OUT, stock);
+  const status = await new Deno.Command(stryker, {
+    args: ["run", configPath],
     stdout: "inherit",
     stderr: "inherit",
   }).output();
@@ -146,13 +165,20 @@ export const MUTATE_OPTIONS: readonly OptionSpec[] = [
     type: "string",
     description: "passed to deno test --filter (e.g. /simclr|two-view/)",
   },
+  {
+    name: "stock",
+    type: "boolean",
+    description: "Stryker's instrumenter unpatched (no mutant inside `expr as T`)",
+  },
 ];
 
 const USAGE = `Usage: deno task mutate [options] [source files...]
 
 Mutation testing with Stryker: each source file against its own test file
 (losses/nt_xent.ts -> tests/losses/nt_xent_test.ts); reports land in ${OUT}/.
-Default files: the public files of losses/. Example:
+Default files: the public files of losses/. A file may carry a line range
+(losses/_ops.ts:1-140). Stryker is installed under ${OUT}/ on first use, its
+instrumenter patched to mutate inside \`expr as T\` (--stock: as published). Example:
   deno task mutate methods/simclr.ts --with tests/methods/loss_pin_test.ts`;
 
 function list(value: unknown): string[] {
@@ -174,17 +200,19 @@ export function mutateMain(
     extra: string[],
     only: string[],
     filter: string | undefined,
+    stock: boolean,
   ) => Promise<Row | null> = mutateFile,
 ): Promise<number> {
   return runCommand(args, MUTATE_OPTIONS, USAGE, async (o, positionals) => {
     const extra = list(o.with);
     const only = list(o.only);
     const filter = o.filter as string | undefined;
+    const stock = o.stock === true;
     const files = positionals.length > 0 ? positionals : await defaultFiles();
     await Deno.mkdir(OUT, { recursive: true });
     const rows: Row[] = [];
     for (const file of files) {
-      const row = await mutate(file, extra, only, filter);
+      const row = await mutate(file, extra, only, filter, stock);
       if (row) rows.push(row);
     }
     const pct = (x: number) => Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`;

@@ -64,9 +64,12 @@ Deno.test("mutate: -h and --help print the usage and mutate nothing; flags reach
   );
   assert.equal(r.code, 0, r.out);
   assert.deepEqual(calls, [
-    ["losses/a.ts", ["x_test.ts", "y_test.ts"], [], "/re|x/"],
-    ["losses/b.ts", ["x_test.ts", "y_test.ts"], [], "/re|x/"],
+    ["losses/a.ts", ["x_test.ts", "y_test.ts"], [], "/re|x/", false],
+    ["losses/b.ts", ["x_test.ts", "y_test.ts"], [], "/re|x/", false],
   ]);
+  // --stock (Stryker's instrumenter unpatched) reaches each file too
+  await printed(() => mutateMain(["--stock", "losses/_ops.ts:1-140", "--only", "t_test.ts"], spy));
+  assert.deepEqual(calls.pop(), ["losses/_ops.ts:1-140", [], ["t_test.ts"], undefined, true]);
   // a misspelled flag was taken for a source file before
   const bad = await printed(() => mutateMain(["--wiht", "a_test.ts"], spy));
   assert.equal(bad.code, 2);
