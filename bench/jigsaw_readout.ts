@@ -7,9 +7,16 @@
  * Fashion-MNIST read-out) or the pooled features, each on the images as the table feeds them
  * ([0, 1]) or standardized per image (zero mean, unit std, as jigsaw's tiles are in training).
  * Options (JSON): `seed` (0), `steps` (1000), `probeEpochs` (10), `method` (`jigsaw`, or another
- * pretext row read out on the images: `relative-patch`, `denoising-autoencoder`, `rotation`),
- * `random` (false: skip the random-init read-outs, which do not depend on the method), `limit`
- * (the first `limit` training images and `limit / 6` test images, for a smoke test).
+ * pretext row: `relative-patch`, `denoising-autoencoder`, `rotation`, `colorization`), `random`
+ * (false: skip the random-init read-outs, which do not depend on the method but on its input),
+ * `kinds` (`["map", "pooled"]`: the read-outs to run, e.g. `["pooled"]` alone), `limit` (the first
+ * `limit` training images and `limit / 6` test images, for a smoke test).
+ *
+ * Colorization's encoder is read out on what it was trained on and what the table feeds it
+ * (`tableEncoderInput`): L / 100 of the orientation-tinted image, not the [0, 1] image; "raw" is
+ * then that L input and "per-image" that L input standardized per image, and the random-init
+ * encoder (with `random`) is read out on the same L input, so its rows differ from the other
+ * methods' random-init rows (which read [0, 1] images, as the table's random init row does).
  *
  * ```sh
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":0}' /tmp/jigsaw_readout.json
@@ -17,6 +24,8 @@
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":200,"probeEpochs":3}' out.json
  * # the same read-outs for the DAE, without the random-init ones
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"method":"denoising-autoencoder","random":false}' dae.json
+ * # jigsaw's pooled read-outs only, another seed
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":1,"kinds":["pooled"]}' j1.json
  * # a smoke test of the whole path: 600 training and 100 test images, 3 steps, 1 probe epoch
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":3,"probeEpochs":1,"limit":600}' out.json
  * ```
@@ -28,22 +37,62 @@ import { tf } from "../backend/tf.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { fashionMnist, type InMemoryDataset, inMemoryDataset } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
-import { prePoolEncoder, runMethodTable } from "../eval/method_table.ts";
+import { prePoolEncoder, runMethodTable, tableEncoderInput } from "../eval/method_table.ts";
+import { createMethod } from "../methods/mod.ts";
 import { convNet } from "../models/mod.ts";
 import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
 
-const bench = await startTableBench("jigsaw_readout.json");
-const { opts, out } = bench;
-const seed: number = opts.seed ?? 0;
-const steps: number = opts.steps ?? 1000;
-const probeEpochs: number = opts.probeEpochs ?? 10;
-// the pretext rows read out on the images themselves (colorization reads L, so it is not here)
-const METHODS = ["jigsaw", "relative-patch", "denoising-autoencoder", "rotation"] as const;
-const method: (typeof METHODS)[number] = opts.method ?? "jigsaw";
-if (!METHODS.includes(method)) {
-  throw new RangeError(
-    `Cannot read out: expected method among ${METHODS.join(", ")}, received "${method}"`,
-  );
+/** The pretext rows this bench reads out. */
+export const READOUT_METHODS = [
+  "jigsaw",
+  "relative-patch",
+  "denoising-autoencoder",
+  "rotation",
+  "colorization",
+] as const;
+
+/** A pretext row this bench reads out. */
+export type ReadoutMethod = (typeof READOUT_METHODS)[number];
+
+/**
+ * What `method`'s encoder reads in the table, from `[B, 28, 28, 1]` images in [0, 1]: the images
+ * themselves, or for colorization the table's own conversion (`tableEncoderInput` of a
+ * colorization built as the table builds it: L / 100 of the orientation-tinted image; the
+ * conversion uses neither the weights nor the prior), converted `chunk` images at a time.
+ *
+ * @param method a pretext row
+ * @param images `[N, 28, 28, 1]` in [0, 1]
+ * @param chunk images per conversion (the whole set's Lab copies would not fit at once)
+ * @returns a new tensor `[N, 28, 28, 1]`
+ */
+export function readoutInput(
+  method: ReadoutMethod,
+  images: tf.Tensor4D,
+  chunk = 2000,
+): tf.Tensor4D {
+  if (method !== "colorization") return tf.clone(images);
+  const setup = createMethod("colorization", {
+    encoder: "convnet",
+    seed: 0,
+    inputShape: [28, 28, 1],
+    widths: [16, 32, 64],
+  });
+  try {
+    const input = tableEncoderInput(setup)!;
+    const parts: tf.Tensor4D[] = [];
+    for (let i = 0; i < images.shape[0]; i += chunk) {
+      const n = Math.min(chunk, images.shape[0] - i);
+      parts.push(tf.tidy(() => input(tf.slice(images, [i, 0, 0, 0], [n, -1, -1, -1]))));
+    }
+    const out = tf.concat(parts, 0) as tf.Tensor4D;
+    tf.dispose(parts);
+    return out;
+  } finally {
+    // the nets of the throwaway colorization (a net shared by two entries is disposed once)
+    for (const net of new Set(Object.values(setup.nets as Record<string, unknown>))) {
+      (net as { dispose?: () => void }).dispose?.();
+    }
+  }
 }
 
 /** The first `n` images of a set (all of them without `limit`), for a smoke test. */
@@ -58,86 +107,121 @@ const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDataset => {
     ds.numClasses,
   );
 };
-const limit: number | undefined = opts.limit;
-const [trainSet, testSet] = await Promise.all([
-  fashionMnist("train").then((ds) => first(ds, limit)),
-  fashionMnist("test").then((ds) =>
-    first(ds, limit === undefined ? undefined : Math.ceil(limit / 6))
-  ),
-]);
-const images = (ds: typeof trainSet) =>
-  tf.tidy(() =>
-    tf.div(tf.tensor4d(ds.images, [ds.length, 28, 28, 1], "int32"), 255) as tf.Tensor4D
-  );
-const train = { images: images(trainSet), labels: Array.from(trainSet.labels) };
-const test = { images: images(testSet), labels: Array.from(testSet.labels) };
-const perImage = (x: tf.Tensor4D) =>
-  tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
-    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
-  });
-const standardized = { train: perImage(train.images), test: perImage(test.images) };
 
-/** The table's linear probe on one read-out of `encoder`. */
-async function probe(
-  encoder: tfl.LayersModel,
-  kind: "map" | "pooled",
-  input: "raw" | "per-image",
-): Promise<number> {
-  const model = kind === "map" ? prePoolEncoder(encoder) : encoder;
-  const pool = kind === "map" ? "flatten" : "mean";
-  const [xa, xb] = input === "raw"
-    ? [train.images, test.images]
-    : [standardized.train, standardized.test];
-  const fa = await extractFeatures(model, xa, { batchSize: 500, pool }) as tf.Tensor2D;
-  const fb = await extractFeatures(model, xb, { batchSize: 500, pool }) as tf.Tensor2D;
-  const [a, b] = tf.tidy(() => {
-    const { mean, variance } = tf.moments(fa, 0);
-    const sd = tf.sqrt(tf.add(variance, 1e-6));
-    return [tf.div(tf.sub(fa, mean), sd), tf.div(tf.sub(fb, mean), sd)];
-  });
-  const r = await linearProbe(
-    { features: a, labels: train.labels },
-    { features: b, labels: test.labels },
-    { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed, numClasses: 10 },
-  );
-  r.head.dispose();
-  tf.dispose([fa, fb, a, b]);
-  return r.accuracy;
-}
+async function main() {
+  const bench = await startTableBench("jigsaw_readout.json");
+  const { opts, out } = bench;
+  const seed: number = opts.seed ?? 0;
+  const steps: number = opts.steps ?? 1000;
+  const probeEpochs: number = opts.probeEpochs ?? 10;
+  const method: ReadoutMethod = opts.method ?? "jigsaw";
+  if (!READOUT_METHODS.includes(method)) {
+    throw new RangeError(
+      `Cannot read out: expected method among ${READOUT_METHODS.join(", ")}, received "${method}"`,
+    );
+  }
+  const kinds: ("map" | "pooled")[] = opts.kinds ?? ["map", "pooled"];
+  if (!kinds.length || kinds.some((k) => k !== "map" && k !== "pooled")) {
+    throw new RangeError(
+      `Cannot read out: expected kinds among map, pooled, received ${JSON.stringify(kinds)}`,
+    );
+  }
+  const limit: number | undefined = opts.limit;
+  const [trainSet, testSet] = await Promise.all([
+    fashionMnist("train").then((ds) => first(ds, limit)),
+    fashionMnist("test").then((ds) =>
+      first(ds, limit === undefined ? undefined : Math.ceil(limit / 6))
+    ),
+  ]);
+  // the encoder's input as the table feeds it (colorization: L / 100), then per image standardized
+  const images = (ds: typeof trainSet) => {
+    const x = tf.tidy(() =>
+      tf.div(tf.tensor4d(ds.images, [ds.length, 28, 28, 1], "int32"), 255) as tf.Tensor4D
+    );
+    const input = readoutInput(method, x);
+    x.dispose();
+    return input;
+  };
+  const train = { images: images(trainSet), labels: Array.from(trainSet.labels) };
+  const test = { images: images(testSet), labels: Array.from(testSet.labels) };
+  const perImage = (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+      return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
+    });
+  const standardized = { train: perImage(train.images), test: perImage(test.images) };
 
-const readouts: Record<string, Record<string, number>> = {};
-async function readAll(name: string, encoder: tfl.LayersModel) {
-  readouts[name] = {};
-  for (const kind of ["map", "pooled"] as const) {
-    for (const input of ["raw", "per-image"] as const) {
-      const acc = await probe(encoder, kind, input);
-      readouts[name][`${kind} ${input}`] = acc;
-      timedLog(
-        `${name}: linear probe on ${kind} features of ${input} images ${(100 * acc).toFixed(1)}%`,
-      );
-      await Deno.writeTextFile(`${out}.readouts.json`, JSON.stringify({ opts, readouts }, null, 1));
+  /** The table's linear probe on one read-out of `encoder`. */
+  async function probe(
+    encoder: tfl.LayersModel,
+    kind: "map" | "pooled",
+    input: "raw" | "per-image",
+  ): Promise<number> {
+    const model = kind === "map" ? prePoolEncoder(encoder) : encoder;
+    const pool = kind === "map" ? "flatten" : "mean";
+    const [xa, xb] = input === "raw"
+      ? [train.images, test.images]
+      : [standardized.train, standardized.test];
+    const fa = await extractFeatures(model, xa, { batchSize: 500, pool }) as tf.Tensor2D;
+    const fb = await extractFeatures(model, xb, { batchSize: 500, pool }) as tf.Tensor2D;
+    const [a, b] = tf.tidy(() => {
+      const { mean, variance } = tf.moments(fa, 0);
+      const sd = tf.sqrt(tf.add(variance, 1e-6));
+      return [tf.div(tf.sub(fa, mean), sd), tf.div(tf.sub(fb, mean), sd)];
+    });
+    const r = await linearProbe(
+      { features: a, labels: train.labels },
+      { features: b, labels: test.labels },
+      { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed, numClasses: 10 },
+    );
+    r.head.dispose();
+    tf.dispose([fa, fb, a, b]);
+    return r.accuracy;
+  }
+
+  const readouts: Record<string, Record<string, number>> = {};
+  async function readAll(name: string, encoder: tfl.LayersModel) {
+    readouts[name] = {};
+    for (const kind of kinds) {
+      for (const input of ["raw", "per-image"] as const) {
+        const acc = await probe(encoder, kind, input);
+        readouts[name][`${kind} ${input}`] = acc;
+        timedLog(
+          `${name}: linear probe on ${kind} features of ${input} ${
+            method === "colorization" ? "L inputs" : "images"
+          } ${(100 * acc).toFixed(1)}%`,
+        );
+        await Deno.writeTextFile(
+          `${out}.readouts.json`,
+          JSON.stringify({ opts, readouts }, null, 1),
+        );
+      }
     }
   }
+
+  if (opts.random !== false) {
+    const random = withSeed(
+      seed,
+      () => convNet({ inputShape: [28, 28, 1], widths: [16, 32, 64] }),
+    );
+    await readAll("random init", random);
+    random.dispose();
+  }
+
+  const rows = await runMethodTable({
+    datasets: ["fashion-mnist"],
+    methods: [method],
+    steps,
+    seeds: [seed],
+    probeEpochs,
+    skipBaselines: true,
+    log: timedLog,
+    loadDataset: (_d, split) => Promise.resolve(split === "train" ? trainSet : testSet),
+    onEncoder: (encoder) => readAll(method, encoder),
+  });
+  await finishTableBench({ ...bench, opts: { ...opts, readouts } }, rows);
+  console.log(JSON.stringify(readouts));
+  tf.dispose([train.images, test.images, standardized.train, standardized.test]);
 }
 
-if (opts.random !== false) {
-  const random = withSeed(seed, () => convNet({ inputShape: [28, 28, 1], widths: [16, 32, 64] }));
-  await readAll("random init", random);
-  random.dispose();
-}
-
-const rows = await runMethodTable({
-  datasets: ["fashion-mnist"],
-  methods: [method],
-  steps,
-  seeds: [seed],
-  probeEpochs,
-  skipBaselines: true,
-  log: timedLog,
-  loadDataset: (_d, split) => Promise.resolve(split === "train" ? trainSet : testSet),
-  onEncoder: (encoder) => readAll(method, encoder),
-});
-await finishTableBench({ ...bench, opts: { ...opts, readouts } }, rows);
-console.log(JSON.stringify(readouts));
-tf.dispose([train.images, test.images, standardized.train, standardized.test]);
+if (import.meta.main) await main();
