@@ -9,8 +9,9 @@
  * Options (JSON): `seed` (0), `steps` (1000), `probeEpochs` (10), `method` (`jigsaw`, or another
  * pretext row: `relative-patch`, `denoising-autoencoder`, `rotation`, `colorization`), `random`
  * (false: skip the random-init read-outs, which do not depend on the method but on its input),
- * `kinds` (`["map", "pooled"]`: the read-outs to run, e.g. `["pooled"]` alone), `limit` (the first
- * `limit` training images and `limit / 6` test images, for a smoke test).
+ * `kinds` (`["map", "pooled"]`: the read-outs to run, e.g. `["pooled"]` alone), `train` (false:
+ * the random-init read-outs alone, no pretraining), `limit` (the first `limit` training images and
+ * `limit / 6` test images, for a smoke test).
  *
  * Colorization's encoder is read out on what it was trained on and what the table feeds it
  * (`tableEncoderInput`): L / 100 of the orientation-tinted image, not the [0, 1] image; "raw" is
@@ -26,6 +27,8 @@
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"method":"denoising-autoencoder","random":false}' dae.json
  * # jigsaw's pooled read-outs only, another seed
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":1,"kinds":["pooled"]}' j1.json
+ * # the random-init encoder of seed 2 alone, pooled
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":2,"kinds":["pooled"],"train":false}' r2.json
  * # a smoke test of the whole path: 600 training and 100 test images, 3 steps, 1 probe epoch
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":3,"probeEpochs":1,"limit":600}' out.json
  * ```
@@ -126,6 +129,9 @@ async function main() {
       `Cannot read out: expected kinds among map, pooled, received ${JSON.stringify(kinds)}`,
     );
   }
+  if (opts.train === false && opts.random === false) {
+    throw new RangeError("Cannot read out: train and random both false leave nothing to read");
+  }
   const limit: number | undefined = opts.limit;
   const [trainSet, testSet] = await Promise.all([
     fashionMnist("train").then((ds) => first(ds, limit)),
@@ -208,7 +214,7 @@ async function main() {
     random.dispose();
   }
 
-  const rows = await runMethodTable({
+  const rows = opts.train === false ? [] : await runMethodTable({
     datasets: ["fashion-mnist"],
     methods: [method],
     steps,
