@@ -10,7 +10,8 @@
  * pretext row: `relative-patch`, `denoising-autoencoder`, `rotation`, `colorization`), `random`
  * (false: skip the random-init read-outs, which do not depend on the method but on its input),
  * `kinds` (`["map", "pooled"]`: the read-outs to run, e.g. `["pooled"]` alone), `train` (false:
- * the random-init read-outs alone, no pretraining), `limit` (the first `limit` training images and
+ * the random-init read-outs alone, no pretraining), `dataset` (`fashion-mnist`, or `mnist`: the
+ * table's MNIST read-out is the pooled one), `limit` (the first `limit` training images and
  * `limit / 6` test images, for a smoke test).
  *
  * Colorization's encoder is read out on what it was trained on and what the table feeds it
@@ -38,7 +39,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { withSeed } from "../backend/with_seed.ts";
-import { fashionMnist, type InMemoryDataset, inMemoryDataset } from "../data/mod.ts";
+import { fashionMnist, type InMemoryDataset, inMemoryDataset, mnist } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
 import { prePoolEncoder, runMethodTable, tableEncoderInput } from "../eval/method_table.ts";
 import { createMethod } from "../methods/mod.ts";
@@ -132,12 +133,17 @@ async function main() {
   if (opts.train === false && opts.random === false) {
     throw new RangeError("Cannot read out: train and random both false leave nothing to read");
   }
+  const dataset: "fashion-mnist" | "mnist" = opts.dataset ?? "fashion-mnist";
+  if (dataset !== "fashion-mnist" && dataset !== "mnist") {
+    throw new RangeError(
+      `Cannot read out: expected dataset fashion-mnist or mnist, received "${dataset}"`,
+    );
+  }
+  const load = dataset === "mnist" ? mnist : fashionMnist;
   const limit: number | undefined = opts.limit;
   const [trainSet, testSet] = await Promise.all([
-    fashionMnist("train").then((ds) => first(ds, limit)),
-    fashionMnist("test").then((ds) =>
-      first(ds, limit === undefined ? undefined : Math.ceil(limit / 6))
-    ),
+    load("train").then((ds) => first(ds, limit)),
+    load("test").then((ds) => first(ds, limit === undefined ? undefined : Math.ceil(limit / 6))),
   ]);
   // the encoder's input as the table feeds it (colorization: L / 100), then per image standardized
   const images = (ds: typeof trainSet) => {
@@ -215,7 +221,7 @@ async function main() {
   }
 
   const rows = opts.train === false ? [] : await runMethodTable({
-    datasets: ["fashion-mnist"],
+    datasets: [dataset],
     methods: [method],
     steps,
     seeds: [seed],
