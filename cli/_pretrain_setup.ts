@@ -201,6 +201,7 @@ export async function preparePretrain(
     heads: o.heads,
     queueSize: o.queueSize,
     momentum: (method.startsWith("moco") || method === "byol") ? recipe.emaMomentum : undefined,
+    scaleLoss: method === "barlow-twins" ? recipe.scaleLoss : undefined,
     prototypes: o.prototypes,
   };
   for (const [k, v] of Object.entries(extra)) {

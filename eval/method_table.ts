@@ -795,6 +795,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
               ...(recipe.emaMomentum !== undefined && method !== "swav"
                 ? { momentum: recipe.emaMomentum }
                 : {}),
+              ...(recipe.scaleLoss !== undefined ? { scaleLoss: recipe.scaleLoss } : {}),
               ...tableMethodOptions(method, steps, train.images),
               ...extraMethodOptions,
             } as CreateMethodOptions;

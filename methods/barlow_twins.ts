@@ -1,3 +1,4 @@
+import { tf } from "../backend/tf.ts";
 import { barlowTwinsLoss } from "../losses/mod.ts";
 import { checkRange } from "./_common.ts";
 import { redundancyMethod, type RedundancyNets, type RedundancyState } from "./_redundancy.ts";
@@ -17,6 +18,14 @@ export interface BarlowTwinsOptions extends BaseMethodOptions {
    * @default {5e-3} (Zbontar et al. 2021, arXiv:2103.03230)
    */
   lambda?: number;
+  /**
+   * Multiplies the loss (solo-learn's `scale_loss`, 0.1 in its CIFAR and ImageNet-100 configs).
+   * Under LARS the adapted kernels' steps do not depend on it; the steps of the parameters LARS
+   * leaves alone (biases and BatchNorm's gamma and beta) and the balance of weight decay against
+   * the gradient do.
+   * @default {1} (Zbontar et al. 2021, arXiv:2103.03230: the loss as it is)
+   */
+  scaleLoss?: number;
 }
 
 /** Barlow Twins' networks: the encoder and the projector. */
@@ -53,12 +62,16 @@ export type BarlowTwinsState = RedundancyState;
 export function barlowTwins(
   options: BarlowTwinsOptions,
 ): MethodSetup<BarlowTwinsNets, BarlowTwinsState> {
-  const { lambda = 5e-3 } = options;
+  const { lambda = 5e-3, scaleLoss = 1 } = options;
   checkRange("barlow-twins", "lambda", lambda, 0, Infinity);
+  checkRange("barlow-twins", "scaleLoss", scaleLoss, 0, Infinity, true);
   return redundancyMethod(
     "barlow-twins",
     options,
     false,
-    (z1, z2) => barlowTwinsLoss(z1, z2, { lambda }),
+    (z1, z2) =>
+      scaleLoss === 1
+        ? barlowTwinsLoss(z1, z2, { lambda })
+        : tf.mul(barlowTwinsLoss(z1, z2, { lambda }), scaleLoss) as tf.Scalar,
   );
 }

@@ -85,7 +85,7 @@ export const METHOD_OPTION_KEYS = {
   "moco-v2": MOCO_KEYS,
   "moco-v3": MOCO_KEYS,
   byol: ["momentum"],
-  "barlow-twins": ["lambda", "scaledProjector"],
+  "barlow-twins": ["lambda", "scaledProjector", "scaleLoss"],
   vicreg: ["invariance", "variance", "covariance", "scaledProjector"],
   rotation: [],
   "relative-patch": ["tileSize", "colorDropping", "patch", "gap", "jitter"],

@@ -67,6 +67,11 @@ export interface RecipeSpec {
   constantPredictorLr?: boolean;
   /** Barlow Twins: biases and BatchNorm parameters train at this fraction of the lr. */
   biasLrScale?: number;
+  /**
+   * Barlow Twins: multiplies the loss (solo-learn's `scale_loss`; the method's `scaleLoss`). Under
+   * LARS it sets the steps of the parameters LARS leaves alone (biases, BatchNorm).
+   */
+  scaleLoss?: number;
   /** Base momentum of a momentum (key/target) encoder. */
   emaMomentum?: number;
   /** `cosine`: from `emaMomentum` to 1 (BYOL, MoCo v3); `constant` (MoCo v1/v2). */
@@ -377,11 +382,13 @@ export const SOLO_CIFAR_RECIPES: Readonly<Record<string, RecipeSpec>> = {
     emaSchedule: "cosine",
     augment: "byol",
   }),
-  // barlow.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr; one lr for every parameter.
+  // barlow.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr; one lr for every parameter; the loss
+  // x0.1 (method_kwargs scale_loss), which sets the unadapted BatchNorm parameters' steps.
   "barlow-twins": soloCifar("barlow.yaml", {
     optimizer: "lars",
     baseLr: 0.3,
     weightDecay: 1e-4,
+    scaleLoss: 0.1,
     augment: "byol",
   }),
   // vicreg.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr.
@@ -640,6 +647,7 @@ export function formatRecipe(r: Recipe): string {
     `warm-up ${r.warmupSteps} steps`,
     r.constantPredictorLr ? "predictor at fixed lr" : "",
     r.biasLrScale !== undefined ? `bias/BN lr x${g(r.biasLrScale)}` : "",
+    r.scaleLoss !== undefined ? `loss x${g(r.scaleLoss)}` : "",
     r.emaMomentum !== undefined ? `EMA ${g(r.emaMomentum)} ${r.emaSchedule}` : "",
     `augment ${r.augment}`,
     r.overridden.length ? `(user set: ${r.overridden.join(", ")})` : "",

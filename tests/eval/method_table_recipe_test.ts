@@ -41,3 +41,35 @@ Deno.test("table --recipe solo-cifar: moco-v3 trains with LARS trust 0.02 clippe
   assert.doesNotMatch(paper.recipe!, /trust/);
   assert.notEqual(solo.finalLoss[0], paper.finalLoss[0]);
 });
+
+Deno.test("table --recipe solo-cifar: barlow-twins' loss is scaled by solo-learn's scale_loss 0.1", async () => {
+  const [train, test] = [tinyNoiseSet(256, 1), tinyNoiseSet(64, 2)];
+  const row = async (recipe: "solo-cifar" | "paper") => {
+    const lines: string[] = [];
+    const rows = await runMethodTable({
+      datasets: ["fashion-mnist"],
+      methods: ["barlow-twins"],
+      // one step: its loss is computed before any update, so the two recipes see the same nets
+      // and views (same seed) and differ only in the loss's scale
+      steps: 1,
+      batchSize: 16,
+      seeds: [0],
+      widths: [4, 4, 4],
+      probeEpochs: 1,
+      skipBaselines: true,
+      recipe,
+      log: (l) => lines.push(l),
+      loadDataset: (_d: TableDataset, split) => Promise.resolve(split === "train" ? train : test),
+    });
+    const r = rows.find((x) => x.method === "barlow-twins")!;
+    assert.equal(r.error, undefined, lines.join("\n"));
+    return r;
+  };
+  const solo = await row("solo-cifar");
+  const paper = await row("paper");
+  assert.match(solo.recipe!, /loss x0\.1,/);
+  assert.doesNotMatch(paper.recipe!, /loss x/);
+  const ratio = solo.finalLoss[0] / paper.finalLoss[0];
+  assert.ok(paper.finalLoss[0] > 1, `paper loss ${paper.finalLoss[0]}`);
+  assert.ok(Math.abs(ratio - 0.1) < 1e-4, `solo-cifar / paper first loss ${ratio}`);
+});

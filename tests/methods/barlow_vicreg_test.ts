@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
+import { withSeed } from "../../backend/with_seed.ts";
 import { barlowTwinsLoss, vicregLoss } from "../../losses/mod.ts";
 import { barlowTwins, createMethod, vicreg } from "../../methods/mod.ts";
 import { assertNoLeak, assertTensorClose, setupBackend } from "../_utils.ts";
@@ -81,6 +82,35 @@ for (const name of ["barlow-twins", "vicreg"] as const) {
     images.dispose();
   });
 }
+
+Deno.test("barlow-twins: scaleLoss multiplies the step's loss and its gradients (solo-learn's scale_loss)", () => {
+  const images = makeImages();
+  const plain = withSeed(4, () => setup("barlow-twins"));
+  const scaled = withSeed(4, () => setup("barlow-twins", { scaleLoss: 0.1 }));
+  const views = plain.method.views(images, 5);
+  // the same seed draws the same nets: the scaled loss is 0.1 x the plain one, gradients too
+  const lossAndGrads = (s: ReturnType<typeof setup>) => {
+    const vars = s.method.trainable(s.nets);
+    const { value, grads } = tf.variableGrads(
+      () => s.method.step(s.nets, views, s.state, AT).loss,
+      vars,
+    );
+    const norm = tf.tidy(() =>
+      tf.norm(tf.concat(vars.map((v) => tf.reshape(grads[v.name], [-1]))))
+    );
+    const out = [value.dataSync()[0], norm.dataSync()[0]];
+    tf.dispose([value, norm, ...Object.values(grads)]);
+    return out;
+  };
+  const [l1, g1] = lossAndGrads(plain);
+  const [l2, g2] = lossAndGrads(scaled);
+  assert.ok(l1 > 1, `plain loss ${l1}`);
+  assert.ok(Math.abs(l2 / l1 - 0.1) < 1e-4, `loss ratio ${l2 / l1}`);
+  assert.ok(Math.abs(g2 / g1 - 0.1) < 1e-3, `gradient norm ratio ${g2 / g1}`);
+  assert.throws(() => setup("barlow-twins", { scaleLoss: 0 }), RangeError);
+  assert.throws(() => setup("barlow-twins", { scaleLoss: Number.NaN }), RangeError);
+  tf.dispose([images, ...views]);
+});
 
 Deno.test("vicreg: the variance term keeps the projections' std near 1; without it and the covariance term they collapse", () => {
   const images = makeImages();

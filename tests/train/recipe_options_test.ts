@@ -50,6 +50,7 @@ const ELSEWHERE: Record<string, string> = {
   minLrFraction: "resolveRecipe (minLr)",
   emaMomentum: "the method (momentum encoder)",
   emaSchedule: "the method (momentum encoder)",
+  scaleLoss: "the method (Barlow Twins' scaleLoss)",
   augment: "the views",
 };
 
