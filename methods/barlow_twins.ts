@@ -20,9 +20,10 @@ export interface BarlowTwinsOptions extends BaseMethodOptions {
   lambda?: number;
   /**
    * Multiplies the loss (solo-learn's `scale_loss`, 0.1 in its CIFAR and ImageNet-100 configs).
-   * Under LARS the adapted kernels' steps do not depend on it; the steps of the parameters LARS
-   * leaves alone (biases and BatchNorm's gamma and beta) and the balance of weight decay against
-   * the gradient do.
+   * Under LARS an adapted kernel's step length does not depend on it while the trust ratio is
+   * below the cap (`clip`: `min(eta ||w|| / ||g + wd w||, lr)`), but the step's direction does
+   * (the weight decay's share of `g + wd w`), and so does its length once the cap binds; the
+   * parameters LARS leaves alone (biases, BatchNorm's gamma and beta) step in proportion to it.
    * @default {1} (Zbontar et al. 2021, arXiv:2103.03230: the loss as it is)
    */
   scaleLoss?: number;

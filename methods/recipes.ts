@@ -69,7 +69,8 @@ export interface RecipeSpec {
   biasLrScale?: number;
   /**
    * Barlow Twins: multiplies the loss (solo-learn's `scale_loss`; the method's `scaleLoss`). Under
-   * LARS it sets the steps of the parameters LARS leaves alone (biases, BatchNorm).
+   * LARS it sets the steps of the parameters LARS leaves alone (biases, BatchNorm), the weight
+   * decay's share of the adapted kernels' steps, and their length where the clip binds.
    */
   scaleLoss?: number;
   /** Base momentum of a momentum (key/target) encoder. */
@@ -383,7 +384,7 @@ export const SOLO_CIFAR_RECIPES: Readonly<Record<string, RecipeSpec>> = {
     augment: "byol",
   }),
   // barlow.yaml: lars lr 0.3, wd 1e-4, eta 0.02, clip_lr; one lr for every parameter; the loss
-  // x0.1 (method_kwargs scale_loss), which sets the unadapted BatchNorm parameters' steps.
+  // x0.1 (method_kwargs scale_loss; solo/losses/barlow.py returns scale_loss * the sum).
   "barlow-twins": soloCifar("barlow.yaml", {
     optimizer: "lars",
     baseLr: 0.3,
