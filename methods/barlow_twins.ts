@@ -65,7 +65,7 @@ export function barlowTwins(
 ): MethodSetup<BarlowTwinsNets, BarlowTwinsState> {
   const { lambda = 5e-3, scaleLoss = 1 } = options;
   checkRange("barlow-twins", "lambda", lambda, 0, Infinity);
-  checkRange("barlow-twins", "scaleLoss", scaleLoss, 0, Infinity, true);
+  checkRange("barlow-twins", "scaleLoss", scaleLoss, 0, Number.MAX_VALUE, true);
   return redundancyMethod(
     "barlow-twins",
     options,

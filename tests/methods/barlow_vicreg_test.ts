@@ -109,6 +109,8 @@ Deno.test("barlow-twins: scaleLoss multiplies the step's loss and its gradients 
   assert.ok(Math.abs(g2 / g1 - 0.1) < 1e-3, `gradient norm ratio ${g2 / g1}`);
   assert.throws(() => setup("barlow-twins", { scaleLoss: 0 }), RangeError);
   assert.throws(() => setup("barlow-twins", { scaleLoss: Number.NaN }), RangeError);
+  // an infinite scale would turn every loss into inf or NaN: refused like 0
+  assert.throws(() => setup("barlow-twins", { scaleLoss: Infinity }), /scaleLoss must be in \(0, /);
   tf.dispose([images, ...views]);
 });
 
