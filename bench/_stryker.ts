@@ -97,7 +97,8 @@ async function run(cmd: string, args: string[], cwd?: string) {
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
 }
 
-function exists(path: string): boolean {
+/** Whether `path` exists (file or folder). */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;

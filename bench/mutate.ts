@@ -28,7 +28,7 @@
  */
 
 import { type OptionSpec, runCommand } from "../cli/_args.ts";
-import { ensureStryker } from "./_stryker.ts";
+import { ensureStryker, exists } from "./_stryker.ts";
 
 const OUT = "runs/mutation";
 
@@ -60,15 +60,6 @@ export interface Row {
  */
 export function testFileOf(source: string): string {
   return `tests/${source.replace(/:\d+-\d+$/, "").replace(/\.ts$/, "_test.ts")}`;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function defaultFiles(): Promise<string[]> {
