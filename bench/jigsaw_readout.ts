@@ -41,7 +41,12 @@ import { tf } from "../backend/tf.ts";
 import { withSeed } from "../backend/with_seed.ts";
 import { fashionMnist, type InMemoryDataset, inMemoryDataset, mnist } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
-import { prePoolEncoder, runMethodTable, tableEncoderInput } from "../eval/method_table.ts";
+import {
+  disposeNets,
+  prePoolEncoder,
+  runMethodTable,
+  tableEncoderInput,
+} from "../eval/method_table.ts";
 import { createMethod } from "../methods/mod.ts";
 import { convNet } from "../models/mod.ts";
 import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
@@ -92,10 +97,8 @@ export function readoutInput(
     tf.dispose(parts);
     return out;
   } finally {
-    // the nets of the throwaway colorization (a net shared by two entries is disposed once)
-    for (const net of new Set(Object.values(setup.nets as Record<string, unknown>))) {
-      (net as { dispose?: () => void }).dispose?.();
-    }
+    // the nets of the throwaway colorization
+    disposeNets(setup.nets);
   }
 }
 

@@ -492,7 +492,8 @@ function supervisedSetup(
   });
 }
 
-function disposeNets(nets: unknown): void {
+/** Disposes every net of a method setup's `nets` once (a net shared by two entries included). */
+export function disposeNets(nets: unknown): void {
   for (const net of new Set(Object.values(nets as Record<string, unknown>))) {
     try {
       (net as { dispose?: () => void } | null)?.dispose?.();
