@@ -223,6 +223,20 @@ export interface MethodTableOptions {
     info: { dataset: TableDataset; method: string; seed: number },
   ) => void | Promise<void>;
   /**
+   * Reads each method's encoder while it pretrains (bench/pretext_curve.ts: the probe along
+   * training): `read` is called every `every` steps, after the last step, and before the first
+   * with `atStart`, with the encoder and the steps done. Not called for the supervised baseline.
+   * @default {none}
+   */
+  duringTraining?: {
+    every: number;
+    atStart?: boolean;
+    read: (
+      encoder: tfl.LayersModel,
+      info: { dataset: TableDataset; method: string; seed: number; step: number },
+    ) => void | Promise<void>;
+  };
+  /**
    * Rows of an earlier, interrupted run of the same configuration (steps, batch, probe epochs,
    * recipe): a seed of a (dataset, method) found there is read back instead of run again, so a
    * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again;
@@ -281,6 +295,11 @@ export interface CurvePoint {
   zStd?: number;
   /** Learning rate at the last step of the stretch. */
   lr: number;
+  /**
+   * Mean pretext accuracy over the stretch, where the method logs one (`top1`: rotation, jigsaw,
+   * relative patch, colorization), each batch's before its update.
+   */
+  top1?: number;
 }
 
 /**
@@ -307,6 +326,7 @@ export function trainingCurve(
       loss: avg("loss"),
       ...(part[0].zStd !== undefined ? { zStd: avg("zStd") } : {}),
       lr: part.at(-1)!.lr as number,
+      ...(part[0].top1 !== undefined ? { top1: avg("top1") } : {}),
     });
     if (end === history.length) break;
   }
@@ -427,6 +447,7 @@ async function pretrain(
   seed: number,
   progress: boolean | ((text: string) => void),
   source: BatchSource = new Loader(data, { batchSize: recipe.batchSize, seed, epochs: Infinity }),
+  during?: { every: number; atStart?: boolean; read: (step: number) => void | Promise<void> },
 ): Promise<{ loss: number; zStd: number; seconds: number; curve: CurvePoint[] }> {
   const t0 = performance.now();
   const result = await train(
@@ -438,6 +459,16 @@ async function pretrain(
       seed,
       progress: progress !== false,
       ...(typeof progress === "function" ? { log: progress } : {}),
+      ...(during
+        ? {
+          evaluate: async (_nets: unknown, context: { step: number }) => {
+            await during.read(context.step);
+            return {};
+          },
+          evaluateEvery: during.every,
+          evaluateAtStart: during.atStart ?? false,
+        }
+        : {}),
     },
   );
   tf.dispose(treeTensors(result.state));
@@ -543,6 +574,7 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     progress = false,
     onRow,
     onEncoder,
+    duringTraining,
     previous = [],
     loadDataset = (d: TableDataset, split: "train" | "test") =>
       d === "mnist" ? mnist(split) : fashionMnist(split),
@@ -802,7 +834,18 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             } as CreateMethodOptions;
             // the table's names are createMethod's (checked above against TABLE_METHODS)
             const setup = createMethod(method as Parameters<typeof createMethod>[0], methodOptions);
-            const r = await pretrain(setup, recipe, trainSet, seed, progress);
+            const r = await pretrain(
+              setup,
+              recipe,
+              trainSet,
+              seed,
+              progress,
+              undefined,
+              duringTraining && {
+                ...duringTraining,
+                read: (step) => duringTraining.read(setup.encoder, { dataset, method, seed, step }),
+              },
+            );
             add(
               row,
               seed,

@@ -144,3 +144,39 @@ Deno.test("table --no-supervised: raw pixels and random init run, the supervised
   assert.deepEqual(rows.map((r) => r.method), ["raw pixels", "random init", "relative-patch"]);
   assert.ok(!lines.some((l) => l.includes("supervised")), lines.join("\n"));
 });
+
+Deno.test("table duringTraining: a pretext row's encoder read at the start, every k steps and at the end, as it trains", async () => {
+  const [train, test] = [tinyPatternSet(256, 1), tinyPatternSet(64, 2)];
+  const lines: string[] = [];
+  const reads: { method: string; seed: number; step: number; sum: number }[] = [];
+  const rows = await runMethodTable({
+    datasets: ["mnist"],
+    methods: ["rotation"],
+    steps: 5,
+    batchSize: 16,
+    seeds: [0],
+    widths: [4, 4, 4],
+    probeEpochs: 1,
+    skipBaselines: true,
+    log: (l) => lines.push(l),
+    duringTraining: {
+      every: 2,
+      atStart: true,
+      read: (encoder, info) => {
+        // the first conv kernel, to see that the weights read are the ones training moves
+        const sum = tf.tidy(() => tf.sum(tf.abs(encoder.getWeights()[0])).dataSync()[0]);
+        reads.push({ method: info.method, seed: info.seed, step: info.step, sum });
+      },
+    },
+    loadDataset: (_d: TableDataset, split) => Promise.resolve(split === "train" ? train : test),
+  });
+  assert.equal(rows[0].error, undefined, lines.join("\n"));
+  assert.deepEqual(reads.map((r) => r.step), [0, 2, 4, 5]);
+  assert.ok(reads.every((r) => r.method === "rotation" && r.seed === 0));
+  // the encoder trains between the reads: its weights at step 0 are not those at the end
+  assert.notEqual(reads[0].sum, reads.at(-1)!.sum);
+  // the curve keeps rotation's pretext accuracy (4 classes: in [0, 1])
+  const curve = rows[0].curves![0]!;
+  assert.equal(curve.at(-1)!.step, 5);
+  assert.ok(curve.every((p) => p.top1 !== undefined && p.top1 >= 0 && p.top1 <= 1));
+});

@@ -198,6 +198,11 @@ Deno.test("table: a pretraining's course in stretches of equal length, the remai
     { step: 2, loss: 3, lr: 0.2 },
   ]);
   assert.deepEqual(trainingCurve([], 20), []);
+  // a pretext task's accuracy is kept, as a mean over the stretch
+  assert.deepEqual(
+    trainingCurve([{ loss: 1, lr: 0.1, top1: 0.25 }, { loss: 3, lr: 0.2, top1: 0.75 }], 1),
+    [{ step: 2, loss: 2, lr: 0.2, top1: 0.5 }],
+  );
 });
 
 Deno.test("deno task table rejects unknown methods and datasets (exit code 2)", async () => {
