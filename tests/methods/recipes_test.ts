@@ -475,3 +475,15 @@ Deno.test("recipe: parameter groups: SimSiam's predictor at a constant lr, Barlo
   );
   tf.dispose([]);
 });
+
+Deno.test("recipe: a constant predictor lr without nets.predictor is refused, by name", () => {
+  const recipe = resolveRecipe("simsiam", { batchSize: 32, steps: 10 });
+  assert.equal(recipe.constantPredictorLr, true);
+  assert.throws(
+    () => recipeLrGroups(recipe, { encoder: {} }, []),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      e.message ===
+        "Cannot apply the simsiam recipe: a constant predictor lr needs nets.predictor, received none",
+  );
+});
