@@ -59,6 +59,25 @@ export function poolMap(map: tf.Tensor2D, channels: number): tf.Tensor2D {
   return tf.tidy(() => tf.mean(tf.reshape(map, [map.shape[0], -1, channels]), 1) as tf.Tensor2D);
 }
 
+/**
+ * How far each kernel moved from its value at init, relative to that value: `|W - W0| / |W0|`
+ * (Frobenius norms), one figure per kernel.
+ *
+ * @param init the kernels at init
+ * @param now the same kernels now, in the same order
+ * @returns one ratio per kernel
+ */
+export function kernelDrift(init: readonly tf.Tensor[], now: readonly tf.Tensor[]): number[] {
+  if (init.length !== now.length) {
+    throw new RangeError(
+      `Cannot measure drift: expected ${init.length} kernels, received ${now.length}`,
+    );
+  }
+  return init.map((w0, i) =>
+    tf.tidy(() => tf.div(tf.norm(tf.sub(now[i], w0)), tf.norm(w0)).dataSync()[0])
+  );
+}
+
 /** The table's linear probe: features standardized by the training features' statistics. */
 async function tableProbe(
   fa: tf.Tensor2D,
@@ -128,9 +147,20 @@ async function main() {
   const train = input(trainSet), test = input(testSet);
   const labels = { train: Array.from(trainSet.labels), test: Array.from(testSet.labels) };
 
-  const points: { step: number; map: number; pooled: number; seconds: number }[] = [];
+  const points: {
+    step: number;
+    map: number;
+    pooled: number;
+    drift: number[];
+    seconds: number;
+  }[] = [];
+  // the conv kernels at step 0, to measure how far training moves each from its random init
+  let init: tf.Tensor[] = [];
+  const kernels = (encoder: tfl.LayersModel) => encoder.getWeights().filter((w) => w.rank === 4);
   async function read(encoder: tfl.LayersModel, step: number) {
+    if (step === 0) init = kernels(encoder).map((w) => tf.clone(w));
     if (!at.includes(step)) return;
+    const drift = kernelDrift(init, kernels(encoder));
     const t0 = performance.now();
     const model = prePoolEncoder(encoder);
     const channels = encoder.outputs[0].shape.at(-1)!;
@@ -142,11 +172,11 @@ async function main() {
     try {
       const map = await tableProbe(ma, mb, labels, probeEpochs, seed);
       const pooled = await tableProbe(pa, pb, labels, probeEpochs, seed);
-      points.push({ step, map, pooled, seconds: (performance.now() - t0) / 1000 });
+      points.push({ step, map, pooled, drift, seconds: (performance.now() - t0) / 1000 });
       timedLog(
         `${method} seed ${seed} step ${step}: linear probe map ${(100 * map).toFixed(1)}% pooled ${
           (100 * pooled).toFixed(1)
-        }%`,
+        }%, conv kernels moved ${drift.map((d) => d.toFixed(2)).join(" / ")} of their init's norm`,
       );
       if (step === 0) {
         // the pooled features from the map equal the encoder's own output
@@ -184,7 +214,9 @@ async function main() {
     console.log(
       `step ${p.step}: map ${(100 * p.map).toFixed(1)} pooled ${(100 * p.pooled).toFixed(1)} top1 ${
         p.top1 === null ? "-" : (100 * p.top1).toFixed(1)
-      } loss ${p.loss === null ? "-" : p.loss.toFixed(3)}`,
+      } loss ${p.loss === null ? "-" : p.loss.toFixed(3)} drift ${
+        p.drift.map((d) => d.toFixed(2)).join("/")
+      }`,
     );
   }
   console.log(
@@ -193,7 +225,7 @@ async function main() {
       `${q.step}:${q.loss.toFixed(3)}${q.top1 === undefined ? "" : `/${(100 * q.top1).toFixed(0)}`}`
     ).join(" "),
   );
-  tf.dispose([train, test]);
+  tf.dispose([train, test, ...init]);
 }
 
 if (import.meta.main) await main();
