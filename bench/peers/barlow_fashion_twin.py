@@ -236,6 +236,69 @@ def effective_rank(f):
     return {"effRank": math.exp(ent.item()), "participation": (s2.sum() ** 2 / s2.pow(2).sum()).item()}
 
 
+# ---------------------------------------------------------------- parity with selfsup
+
+
+def parity(path, scale_loss=0.1, lam=5e-3, double=False):
+    """Loads selfsup's weights and views (barlow_fashion_parity_dump.ts), runs the same two LARS
+    steps here (in float64 with `double`), and prints the differences of loss, gradients, weights
+    and moving statistics."""
+    d = json.load(open(path))
+    if double:
+        torch.set_default_dtype(torch.float64)
+    encoder = base.ConvNet(widths=(16, 32, 64))
+    projector = make_projector(encoder.dim, 256)
+    params = list(encoder.parameters()) + list(projector.parameters())
+    buffers = [
+        b for net in (encoder, projector) for m in net.modules()
+        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d))
+        for b in (m.running_mean, m.running_var)
+    ]
+
+    def split(ws):
+        return [w for w in ws if w["trainable"]], [w for w in ws if not w["trainable"]]
+
+    train_w, fixed_w = split(d["initial"])
+    assert len(train_w) == len(params) and len(fixed_w) == len(buffers), "layouts differ"
+    with torch.no_grad():
+        for q, w in zip(params, train_w):
+            q.copy_(base.tf_layout(q, w["values"]))
+        for q, w in zip(buffers, fixed_w):
+            q.copy_(base.tf_layout(q, w["values"]))
+    v1, v2 = [
+        torch.tensor(v, dtype=torch.float32).view(64, 28, 28, 1).permute(0, 3, 1, 2)
+        .to(torch.get_default_dtype()) for v in d["views"]
+    ]
+    opt = Lars(params, 0.9, 1e-4, 0.02, clip=True, kind="ours")
+    report = {"backend": d.get("backend"), "torchDtype": str(torch.get_default_dtype())}
+    for i in range(2):
+        z1, z2 = projector(encoder(v1)), projector(encoder(v2))
+        on, off = barlow_parts(z1, z2)
+        loss = scale_loss * (on + lam * off)
+        for q in params:
+            q.grad = None
+        loss.backward()
+        report[f"loss{i}"] = {"selfsup": d["losses"][i], "torch": loss.item()}
+        if i == 0:
+            per = {}
+            for q, g in zip(params, d["grads"]):
+                ours = base.tf_layout(q, g["values"]).to(q.dtype)
+                per[g["name"]] = ((ours - q.grad).norm() / q.grad.norm().clamp(min=1e-12)).item()
+            report["gradRelDiff"] = per  # ||selfsup - torch|| / ||torch|| per variable
+            report["gradMaxRelDiff"] = max(per.values())
+        opt.step(d["lr"])
+    after_train, after_fixed = split(d["after"])
+    report["weightsAfter2StepsMaxRelDiff"] = max(
+        ((base.tf_layout(q, w["values"]).to(q.dtype) - q.detach()).norm() / q.detach().norm()).item()
+        for q, w in zip(params, after_train)
+    )
+    report["bnMovingStatsMaxRelDiff"] = max(
+        ((base.tf_layout(q, w["values"]).to(q.dtype) - q).abs().max() / q.abs().max()).item()
+        for q, w in zip(buffers, after_fixed)
+    )
+    print(json.dumps(report, indent=2))
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -262,8 +325,12 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--out", help="write the summary JSON here")
+    p.add_argument("--parity", help="compare two steps with selfsup's dump (see parity())")
+    p.add_argument("--double", action="store_true", help="with --parity: the twin in float64")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.parity:
+        return parity(a.parity, a.scale_loss, a.lam, a.double)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
 
