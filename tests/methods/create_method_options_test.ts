@@ -110,6 +110,17 @@ Deno.test("createMethod refuses another method's option, naming it and what is a
   assert.match(g.message, BAD_SHAPE);
 });
 
+Deno.test("createMethod refuses an unknown name with the list of names, comma-separated", () => {
+  const e = refusal("simclrr", { inputShape: "bad" });
+  assert.ok(e instanceof TypeError);
+  assert.equal(
+    e.message,
+    "Unknown method: expected one of simclr, moco-v1, moco-v2, moco-v3, swav, simsiam, byol, " +
+      "barlow-twins, vicreg, rotation, relative-patch, jigsaw, colorization, " +
+      'denoising-autoencoder, gan, received "simclrr"',
+  );
+});
+
 Deno.test("createMethod refuses options that are not an object", () => {
   for (const options of [null, undefined, 3, "convnet"]) {
     const e = refusal("simclr", options as never);
