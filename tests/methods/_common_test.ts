@@ -329,6 +329,36 @@ Deno.test("checkCount: positive integers, or zero too when allowed, exact refusa
   }
 });
 
+Deno.test("checkCount refuses 0 when allowZero is not given", () => {
+  const e = message(() => checkCount("m", "n", 0));
+  assert.ok(e.error instanceof RangeError);
+  assert.equal(e.text, "Cannot build m: n must be a positive integer, received 0");
+});
+
+Deno.test("embed and embedBoth run the encoder in training mode (batch statistics)", () => {
+  const input = tfl.input({ shape: [3] });
+  const bn = tfl.model({
+    inputs: input,
+    outputs: tfl.layers.batchNormalization().apply(input) as tfl.SymbolicTensor,
+  });
+  const proj = mlpHead(3, [{ units: 2 }]);
+  const pred = mlpHead(2, [{ units: 2 }]);
+  const v = tf.tensor2d([[1, 2, 3], [5, 0, -1], [2, 2, 9]]) as unknown as tf.Tensor4D;
+  const train = bn.apply(v, { training: true }) as tf.Tensor2D;
+  const infer = bn.apply(v, { training: false }) as tf.Tensor2D;
+  const expect = proj.apply(train) as tf.Tensor2D;
+  const frozen = proj.apply(infer) as tf.Tensor2D;
+  const y = embed(bn, [proj], v);
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(expect.dataSync()));
+  assert.notDeepEqual(Array.from(y.dataSync()), Array.from(frozen.dataSync()));
+  const [z] = embedBoth(bn, proj, pred, v);
+  assert.deepEqual(Array.from(z.dataSync()), Array.from(expect.dataSync()));
+  tf.dispose([v, train, infer, expect, frozen, y, z]);
+  dispose(bn);
+  dispose(proj);
+  dispose(pred);
+});
+
 Deno.test("checkViews: the count, then every view's shape against the first, exact refusals", () => {
   const a = tf.zeros([2, 4, 4, 1]), b = tf.zeros([2, 4, 4, 1]), c = tf.zeros([2, 3, 4, 1]);
   checkViews("simclr", [a, b], 2);
