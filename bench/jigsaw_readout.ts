@@ -102,8 +102,8 @@ export function readoutInput(
   }
 }
 
-/** The first `n` images of a set (all of them without `limit`), for a smoke test. */
-const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDataset => {
+/** The first `n` images of a set (all of them without `n`), for a smoke test. */
+export const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDataset => {
   if (n === undefined || n >= ds.length) return ds;
   const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
   return inMemoryDataset(

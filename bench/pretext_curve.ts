@@ -28,24 +28,11 @@
  */
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
-import { fashionMnist, type InMemoryDataset, inMemoryDataset, mnist } from "../data/mod.ts";
+import { fashionMnist, type InMemoryDataset, mnist } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
 import { prePoolEncoder, runMethodTable } from "../eval/method_table.ts";
-import { READOUT_METHODS, readoutInput, type ReadoutMethod } from "./jigsaw_readout.ts";
+import { first, READOUT_METHODS, readoutInput, type ReadoutMethod } from "./jigsaw_readout.ts";
 import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
-
-/** The first `n` images of a set (all of them without `n`). */
-const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDataset => {
-  if (n === undefined || n >= ds.length) return ds;
-  const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  return inMemoryDataset(
-    ds.name,
-    ds.images.slice(0, n * size),
-    ds.labels.slice(0, n),
-    ds.shape,
-    ds.numClasses,
-  );
-};
 
 /**
  * The map before the pooling, `[N, H * W * C]` (flattened in that order), and its mean over the
