@@ -32,6 +32,7 @@
  * over the second half); all off by default, as the paper.
  */
 import * as tfl from "@tensorflow/tfjs-layers";
+import { dirname } from "node:path";
 import process from "node:process";
 import { type OptionSpec, type ParsedOptions, runCommand } from "../cli/_args.ts";
 import { exportEncoder } from "../eval/mod.ts";
@@ -380,6 +381,7 @@ async function main(args: ParsedOptions): Promise<number> {
       return tf.cast(tf.round(tf.mul(rows, 255)), "int32");
     });
     const sharp = (await import("sharp")).default;
+    await Deno.mkdir(dirname(out), { recursive: true });
     await sharp(Uint8Array.from(grid.dataSync()), {
       raw: { width: 224, height: 224, channels: 1 },
     })
@@ -475,7 +477,8 @@ async function main(args: ParsedOptions): Promise<number> {
   const lrAt = (it: number) =>
     dcganLearningRate(it, { lr: args.lr as number, iterations, decayFrom });
   if (!args.load) lrAt(0); // a bad --lr-decay-from fails before training
-  if (decayFrom !== undefined || weightDecay > 0) {
+  // --load trains nothing, so it has no schedule to print (its `iterations` is the checkpoint's)
+  if (!args.load && (decayFrom !== undefined || weightDecay > 0)) {
     console.log(
       `lr ${args.lr}${
         decayFrom === undefined ? "" : `, linear to 0 from iteration ${decayFrom} to ${iterations}`
