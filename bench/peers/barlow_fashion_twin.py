@@ -248,23 +248,7 @@ def parity(path, scale_loss=0.1, lam=5e-3, double=False):
         torch.set_default_dtype(torch.float64)
     encoder = base.ConvNet(widths=(16, 32, 64))
     projector = make_projector(encoder.dim, 256)
-    params = list(encoder.parameters()) + list(projector.parameters())
-    buffers = [
-        b for net in (encoder, projector) for m in net.modules()
-        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d))
-        for b in (m.running_mean, m.running_var)
-    ]
-
-    def split(ws):
-        return [w for w in ws if w["trainable"]], [w for w in ws if not w["trainable"]]
-
-    train_w, fixed_w = split(d["initial"])
-    assert len(train_w) == len(params) and len(fixed_w) == len(buffers), "layouts differ"
-    with torch.no_grad():
-        for q, w in zip(params, train_w):
-            q.copy_(base.tf_layout(q, w["values"]))
-        for q, w in zip(buffers, fixed_w):
-            q.copy_(base.tf_layout(q, w["values"]))
+    params, buffers = base.load_selfsup_weights((encoder, projector), d["initial"])
     v1, v2 = [
         torch.tensor(v, dtype=torch.float32).view(64, 28, 28, 1).permute(0, 3, 1, 2)
         .to(torch.get_default_dtype()) for v in d["views"]
@@ -287,7 +271,7 @@ def parity(path, scale_loss=0.1, lam=5e-3, double=False):
             report["gradRelDiff"] = per  # ||selfsup - torch|| / ||torch|| per variable
             report["gradMaxRelDiff"] = max(per.values())
         opt.step(d["lr"])
-    after_train, after_fixed = split(d["after"])
+    after_train, after_fixed = base.split_trainable(d["after"])
     report["weightsAfter2StepsMaxRelDiff"] = max(
         ((base.tf_layout(q, w["values"]).to(q.dtype) - q.detach()).norm() / q.detach().norm()).item()
         for q, w in zip(params, after_train)

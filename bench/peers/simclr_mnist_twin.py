@@ -430,6 +430,32 @@ def tf_layout(param, value):
     return t.view(param.shape)
 
 
+def split_trainable(weights):
+    """selfsup's dumped weights (tfjs order) split into (trainable, moving statistics)."""
+    return [w for w in weights if w["trainable"]], [w for w in weights if not w["trainable"]]
+
+
+def load_selfsup_weights(nets, weights):
+    """Copies selfsup's dumped weights (a parity dump's "initial": tfjs order and layout) into
+    `nets`, and returns (parameters, BatchNorm moving statistics) in that same order, which is
+    PyTorch's module order here: the nets' parameters, then each BatchNorm's running mean and
+    variance."""
+    params = [q for net in nets for q in net.parameters()]
+    buffers = [
+        b for net in nets for m in net.modules()
+        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d))
+        for b in (m.running_mean, m.running_var)
+    ]
+    train_w, fixed_w = split_trainable(weights)
+    assert len(train_w) == len(params) and len(fixed_w) == len(buffers), "layouts differ"
+    with torch.no_grad():
+        for q, w in zip(params, train_w):
+            q.copy_(tf_layout(q, w["values"]))
+        for q, w in zip(buffers, fixed_w):
+            q.copy_(tf_layout(q, w["values"]))
+    return params, buffers
+
+
 def parity(path, bn_views="shared"):
     """Loads selfsup's weights and views (simclr_mnist_parity_dump.ts), runs the same two SGD
     steps here, and prints the largest differences of loss, gradients and weights."""
@@ -437,23 +463,7 @@ def parity(path, bn_views="shared"):
     first_dense = next(i for i, w in enumerate(d["initial"]) if "dense" in w["name"])
     head_bn = any("batch_normalization" in w["name"] for w in d["initial"][first_dense:])
     encoder, head = ConvNet(bn_eps=1e-5), make_head(64, bn=head_bn)
-    params = list(encoder.parameters()) + list(head.parameters())
-    buffers = [
-        b for net in (encoder, head) for m in net.modules()
-        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d))
-        for b in (m.running_mean, m.running_var)
-    ]
-
-    def split(ws):
-        return [w for w in ws if w["trainable"]], [w for w in ws if not w["trainable"]]
-
-    train_w, fixed_w = split(d["initial"])
-    assert len(train_w) == len(params) and len(fixed_w) == len(buffers), "layouts differ"
-    with torch.no_grad():
-        for q, w in zip(params, train_w):
-            q.copy_(tf_layout(q, w["values"]))
-        for q, w in zip(buffers, fixed_w):
-            q.copy_(tf_layout(q, w["values"]))
+    params, buffers = load_selfsup_weights((encoder, head), d["initial"])
     v1, v2 = [torch.tensor(v).view(64, 28, 28, 1).permute(0, 3, 1, 2) for v in d["views"]]
     groups = [
         {"params": [q for q in params if q.dim() > 1], "weight_decay": 5e-4},
@@ -479,7 +489,7 @@ def parity(path, bn_views="shared"):
             report["gradRelDiff"] = per  # ||selfsup - torch|| / ||torch|| per variable
             report["gradMaxRelDiff"] = max(per.values())
         opt.step()
-    after_train, after_fixed = split(d["after"])
+    after_train, after_fixed = split_trainable(d["after"])
     report["weightsAfter2StepsMaxAbsDiff"] = max(
         (tf_layout(q, w["values"]) - q.detach()).abs().max().item() for q, w in zip(params, after_train)
     )
