@@ -12,7 +12,9 @@
  * `kinds` (`["map", "pooled"]`: the read-outs to run, e.g. `["pooled"]` alone), `train` (false:
  * the random-init read-outs alone, no pretraining), `dataset` (`fashion-mnist`, or `mnist`: the
  * table's MNIST read-out is the pooled one), `limit` (the first `limit` training images and
- * `limit / 6` test images, for a smoke test).
+ * `limit / 6` test images, for a smoke test), `probeSeed` (`seed`: the linear probe's own seed,
+ * its head's init and batch order, apart from the encoder's; to tell the read-out's variance
+ * from the encoders').
  *
  * Colorization's encoder is read out on what it was trained on and what the table feeds it
  * (`tableEncoderInput`): L / 100 of the orientation-tinted image, not the [0, 1] image; "raw" is
@@ -30,6 +32,8 @@
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":1,"kinds":["pooled"]}' j1.json
  * # the random-init encoder of seed 2 alone, pooled
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":2,"kinds":["pooled"],"train":false}' r2.json
+ * # the same encoder read by a probe of another seed
+ * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"seed":2,"probeSeed":5,"kinds":["pooled"],"train":false}' r2p5.json
  * # a smoke test of the whole path: 600 training and 100 test images, 3 steps, 1 probe epoch
  * SELFSUP_THREADS=1 deno run -A bench/jigsaw_readout.ts '{"steps":3,"probeEpochs":1,"limit":600}' out.json
  * ```
@@ -115,10 +119,32 @@ export const first = (ds: InMemoryDataset, n: number | undefined): InMemoryDatas
   );
 };
 
+/**
+ * The encoder's seed (the random init and the pretraining) and the linear probe's (its head's
+ * init and batch order): `probeSeed` defaults to `seed`, which defaults to 0.
+ *
+ * @param opts the bench's options
+ * @returns both seeds
+ */
+export function readoutSeeds(
+  opts: { seed?: number; probeSeed?: number },
+): { seed: number; probeSeed: number } {
+  const seed = opts.seed ?? 0;
+  const probeSeed = opts.probeSeed ?? seed;
+  for (const [name, v] of [["seed", seed], ["probeSeed", probeSeed]] as const) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new RangeError(
+        `Cannot read out: expected ${name} a non-negative integer, received ${v}`,
+      );
+    }
+  }
+  return { seed, probeSeed };
+}
+
 async function main() {
   const bench = await startTableBench("jigsaw_readout.json");
   const { opts, out } = bench;
-  const seed: number = opts.seed ?? 0;
+  const { seed, probeSeed } = readoutSeeds(opts);
   const steps: number = opts.steps ?? 1000;
   const probeEpochs: number = opts.probeEpochs ?? 10;
   const method: ReadoutMethod = opts.method ?? "jigsaw";
@@ -187,7 +213,7 @@ async function main() {
     const r = await linearProbe(
       { features: a, labels: train.labels },
       { features: b, labels: test.labels },
-      { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed, numClasses: 10 },
+      { lr: 1e-2, epochs: probeEpochs, batchSize: 256, seed: probeSeed, numClasses: 10 },
     );
     r.head.dispose();
     tf.dispose([fa, fb, a, b]);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
-import { READOUT_METHODS, readoutInput } from "../../bench/jigsaw_readout.ts";
+import { READOUT_METHODS, readoutInput, readoutSeeds } from "../../bench/jigsaw_readout.ts";
 import { orientationTint } from "../../methods/colorization.ts";
 import { rgbToLab } from "../../methods/pretext/lab.ts";
 
@@ -47,4 +47,16 @@ Deno.test("jigsaw_readout: colorization is read out on L / 100 of the tinted ima
   const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(y, x))).dataSync()[0]);
   assert.ok(gap > 0.05, `bench input differs from the images by ${gap}`);
   tf.dispose([x, y, expected]);
+});
+
+Deno.test("jigsaw_readout: the probe's seed follows the encoder's unless given apart", () => {
+  assert.deepEqual(readoutSeeds({}), { seed: 0, probeSeed: 0 });
+  assert.deepEqual(readoutSeeds({ seed: 3 }), { seed: 3, probeSeed: 3 });
+  // given apart: the encoder keeps its seed, the probe takes its own (0 too, not dropped as falsy)
+  assert.deepEqual(readoutSeeds({ seed: 3, probeSeed: 7 }), { seed: 3, probeSeed: 7 });
+  assert.deepEqual(readoutSeeds({ seed: 3, probeSeed: 0 }), { seed: 3, probeSeed: 0 });
+  assert.deepEqual(readoutSeeds({ probeSeed: 2 }), { seed: 0, probeSeed: 2 });
+  for (const bad of [{ seed: 1.5 }, { seed: -1 }, { seed: 1, probeSeed: 0.5 }, { probeSeed: -2 }]) {
+    assert.throws(() => readoutSeeds(bad), RangeError, JSON.stringify(bad));
+  }
 });
