@@ -16,7 +16,10 @@
  * `colorization`: read on its L input, as the table does), `seed` (0), `steps` (1000), `at`
  * (`[0, 250, 500, 1000]`: every entry a multiple of `every` or the last step), `every` (250),
  * `probeEpochs` (10), `dataset` (`fashion-mnist` or `mnist`), `limit` (the first `limit` training
- * and `limit / 6` test images, for a smoke test or a cheaper colorization run).
+ * and `limit / 6` test images, for a smoke test or a cheaper colorization run), `blocks` (false:
+ * also probe the pooled output of each block but the last, the ReLU after each stride-2 conv,
+ * 14 x 14 x 16 and 7 x 7 x 32 on 28 px images; the last block's is `pooled`), to see at which
+ * depth training adds or removes what the probe reads.
  *
  * ```sh
  * SELFSUP_THREADS=1 deno run -A bench/pretext_curve.ts '{"method":"jigsaw","seed":0}' /tmp/jigsaw_curve.json
@@ -26,7 +29,7 @@
  *
  * @module
  */
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../backend/tf.ts";
 import { fashionMnist, type InMemoryDataset, mnist } from "../data/mod.ts";
 import { extractFeatures, linearProbe } from "../eval/mod.ts";
@@ -44,6 +47,35 @@ import { finishTableBench, startTableBench, timedLog } from "./_table_bench.ts";
  */
 export function poolMap(map: tf.Tensor2D, channels: number): tf.Tensor2D {
   return tf.tidy(() => tf.mean(tf.reshape(map, [map.shape[0], -1, channels]), 1) as tf.Tensor2D);
+}
+
+/**
+ * One model per block of a ConvNet encoder (`convNet`: conv, conv stride 2, each with BatchNorm
+ * and ReLU): from the encoder's input to the ReLU after the block's stride-2 conv, the block's
+ * output map `[B, H, W, C]`. The last one's mean over positions is the encoder's output.
+ *
+ * @param encoder a ConvNet encoder
+ * @returns one model per block, shallowest first
+ */
+export function blockModels(encoder: tfl.LayersModel): tfl.LayersModel[] {
+  const models: tfl.LayersModel[] = [];
+  let afterStride2 = false;
+  for (const layer of encoder.layers) {
+    const name = layer.getClassName();
+    if (name === "Conv2D") {
+      const strides = (layer.getConfig() as { strides: number[] }).strides;
+      afterStride2 = strides[0] === 2;
+    } else if (name === "ReLU" && afterStride2) {
+      models.push(
+        tfl.model({ inputs: encoder.inputs, outputs: layer.output as tfl.SymbolicTensor }),
+      );
+      afterStride2 = false;
+    }
+  }
+  if (!models.length) {
+    throw new TypeError("Cannot take the blocks: no ReLU after a stride-2 conv in the encoder");
+  }
+  return models;
 }
 
 /**
@@ -99,6 +131,7 @@ async function main() {
   const every: number = opts.every ?? 250;
   const at: number[] = opts.at ?? [0, 250, 500, 1000];
   const probeEpochs: number = opts.probeEpochs ?? 10;
+  const blocks: boolean = opts.blocks ?? false;
   const method: ReadoutMethod = opts.method ?? "relative-patch";
   if (!READOUT_METHODS.includes(method)) {
     throw new RangeError(
@@ -138,6 +171,8 @@ async function main() {
     step: number;
     map: number;
     pooled: number;
+    /** pooled output of each block but the last (with `blocks`) */
+    blocks?: number[];
     drift: number[];
     seconds: number;
   }[] = [];
@@ -159,11 +194,34 @@ async function main() {
     try {
       const map = await tableProbe(ma, mb, labels, probeEpochs, seed);
       const pooled = await tableProbe(pa, pb, labels, probeEpochs, seed);
-      points.push({ step, map, pooled, drift, seconds: (performance.now() - t0) / 1000 });
+      const perBlock: number[] = [];
+      if (blocks) {
+        for (const block of blockModels(encoder).slice(0, -1)) {
+          const ba = await extractFeatures(block, train, { batchSize: 500, pool: "mean" });
+          const bb = await extractFeatures(block, test, { batchSize: 500, pool: "mean" });
+          try {
+            perBlock.push(
+              await tableProbe(ba as tf.Tensor2D, bb as tf.Tensor2D, labels, probeEpochs, seed),
+            );
+          } finally {
+            tf.dispose([ba, bb]);
+          }
+        }
+      }
+      points.push({
+        step,
+        map,
+        pooled,
+        ...(blocks ? { blocks: perBlock } : {}),
+        drift,
+        seconds: (performance.now() - t0) / 1000,
+      });
       timedLog(
         `${method} seed ${seed} step ${step}: linear probe map ${(100 * map).toFixed(1)}% pooled ${
           (100 * pooled).toFixed(1)
-        }%, conv kernels moved ${drift.map((d) => d.toFixed(2)).join(" / ")} of their init's norm`,
+        }%${
+          blocks ? `, blocks' pooled ${perBlock.map((b) => (100 * b).toFixed(1)).join(" / ")}%` : ""
+        }, conv kernels moved ${drift.map((d) => d.toFixed(2)).join(" / ")} of their init's norm`,
       );
       if (step === 0) {
         // the pooled features from the map equal the encoder's own output
@@ -199,11 +257,11 @@ async function main() {
   await finishTableBench({ ...bench, opts: { ...opts, points: table, curve } }, rows);
   for (const p of table) {
     console.log(
-      `step ${p.step}: map ${(100 * p.map).toFixed(1)} pooled ${(100 * p.pooled).toFixed(1)} top1 ${
-        p.top1 === null ? "-" : (100 * p.top1).toFixed(1)
-      } loss ${p.loss === null ? "-" : p.loss.toFixed(3)} drift ${
-        p.drift.map((d) => d.toFixed(2)).join("/")
-      }`,
+      `step ${p.step}: map ${(100 * p.map).toFixed(1)} pooled ${(100 * p.pooled).toFixed(1)}${
+        p.blocks ? ` blocks ${p.blocks.map((b) => (100 * b).toFixed(1)).join("/")}` : ""
+      } top1 ${p.top1 === null ? "-" : (100 * p.top1).toFixed(1)} loss ${
+        p.loss === null ? "-" : p.loss.toFixed(3)
+      } drift ${p.drift.map((d) => d.toFixed(2)).join("/")}`,
     );
   }
   console.log(
