@@ -28,6 +28,19 @@ function flatten(x: Numeric): { values: Float64Array; shape: number[] | null } {
   return { values: Float64Array.from(out), shape: null };
 }
 
+/**
+ * The error `f` throws, for asserting its type and message; fails (with `what` in the message)
+ * when `f` returns instead.
+ */
+export function thrown(f: () => unknown, what = "the call"): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new AssertionError({ message: `expected ${what} to throw; it returned` });
+}
+
 /** Tolerances for {@linkcode assertTensorClose}: |a - e| <= atol + rtol * |e| elementwise. */
 export interface Tolerance {
   rtol: number;

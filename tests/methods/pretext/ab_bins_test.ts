@@ -16,18 +16,9 @@ import {
   softEncodeAb,
 } from "../../../methods/pretext/ab_bins.ts";
 import { rgbToLabReference } from "../../../methods/pretext/lab.ts";
-import { assertNoLeak, pcg32, setupBackend } from "../../_utils.ts";
+import { assertNoLeak, pcg32, setupBackend, thrown } from "../../_utils.ts";
 
 await setupBackend();
-
-function refusal(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("no error");
-}
 
 function closeRows(got: number[][], want: number[][], tol: number, name: string) {
   assert.equal(got.length, want.length, name);
@@ -75,12 +66,12 @@ Deno.test("abGamutBins equals the enumeration through rgbToLabReference; cached 
 
 Deno.test("abGamutBins refuses a grid size that is not positive and finite, and fewer than 2 levels", () => {
   for (const gridSize of [0, -10, NaN, Infinity, "10"]) {
-    const e = refusal(() => abGamutBins({ gridSize: gridSize as number, levels: 4 }));
+    const e = thrown(() => abGamutBins({ gridSize: gridSize as number, levels: 4 }));
     assert.ok(e instanceof RangeError);
     assert.equal(e.message, `Cannot compute ab bins: gridSize must be > 0, received ${gridSize}`);
   }
   for (const levels of [1, 0, 2.5]) {
-    const e = refusal(() => abGamutBins({ levels }));
+    const e = thrown(() => abGamutBins({ levels }));
     assert.ok(e instanceof RangeError);
     assert.equal(
       e.message,
@@ -160,7 +151,7 @@ Deno.test("softEncodeAb equals the k-nearest Gaussian reference for its defaults
     [ab, centers, { sigma: NaN }, RangeError, "sigma must be > 0, received NaN"],
   ];
   for (const [a, c, o, kind, text] of cases2) {
-    const e = refusal(() => softEncodeAb(a as tf.Tensor2D, c as tf.Tensor2D, o as never));
+    const e = thrown(() => softEncodeAb(a as tf.Tensor2D, c as tf.Tensor2D, o as never));
     assert.ok(e instanceof kind, text);
     assert.equal(e.message, `Cannot soft-encode ab: ${text}`);
   }
@@ -231,7 +222,7 @@ Deno.test("rebalanceWeights equals the smoothed-prior reference for lambda in [0
     [tf.ones([6]), centers, { lambda: NaN }, RangeError, "lambda must be in [0, 1], received NaN"],
   ];
   for (const [p, c, o, kind, text] of cases2) {
-    const e = refusal(() => rebalanceWeights(p as tf.Tensor1D, c as tf.Tensor2D, o as never));
+    const e = thrown(() => rebalanceWeights(p as tf.Tensor1D, c as tf.Tensor2D, o as never));
     assert.ok(e instanceof kind, text);
     assert.equal(e.message, `Cannot rebalance: ${text}`);
   }
@@ -271,7 +262,7 @@ Deno.test("annealedMean equals softmax(log p / T) times the centres for its defa
     [l, centers, { temperature: NaN }, RangeError, "temperature must be > 0, received NaN"],
   ];
   for (const [x, c, o, kind, text] of cases2) {
-    const e = refusal(() => annealedMean(x as tf.Tensor2D, c as tf.Tensor2D, o as never));
+    const e = thrown(() => annealedMean(x as tf.Tensor2D, c as tf.Tensor2D, o as never));
     assert.ok(e instanceof kind, text);
     assert.equal(e.message, `Cannot decode ab: ${text}`);
   }

@@ -17,18 +17,9 @@ import {
   rgbToLabReference,
   SRGB_TO_XYZ,
 } from "../../../methods/pretext/lab.ts";
-import { assertTensorClose, setupBackend } from "../../_utils.ts";
+import { assertTensorClose, setupBackend, thrown } from "../../_utils.ts";
 
 await setupBackend();
-
-function refusal(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("no error");
-}
 
 Deno.test("Lab conversions refuse a last axis other than 3 and non-tensors, by name", () => {
   for (
@@ -42,7 +33,7 @@ Deno.test("Lab conversions refuse a last axis other than 3 and non-tensors, by n
         [[1, 2, 3], "1,2,3"],
       ] as const
     ) {
-      const e = refusal(() => f(x as unknown as tf.Tensor));
+      const e = thrown(() => f(x as unknown as tf.Tensor));
       assert.ok(e instanceof TypeError, `${where} ${got}`);
       assert.equal(
         e.message,

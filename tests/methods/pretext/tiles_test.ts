@@ -12,7 +12,7 @@ import { tf } from "../../../backend/tf.ts";
 import { dropColors, gridTiles, rotate90 } from "../../../methods/pretext/tiles.ts";
 import { randomLabels } from "../../../methods/pretext/classify.ts";
 import { pcg32 } from "../../../data/prng.ts";
-import { assertNoLeak, setupBackend } from "../../_utils.ts";
+import { assertNoLeak, setupBackend, thrown } from "../../_utils.ts";
 
 await setupBackend();
 
@@ -37,15 +37,6 @@ function indexImages(b: number, h: number, w: number, c = 1): tf.Tensor4D {
   return tf.tensor4d(Float32Array.from({ length: b * h * w * c }, (_, i) => i), [b, h, w, c]);
 }
 
-function refusal(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("no error");
-}
-
 Deno.test("rotate90 is np.rot90 on each [H, W, C] image for every k in [-5, 6]; a copy at k = 0", async () => {
   const x = indexImages(2, 3, 4, 2);
   const images = x.arraySync() as Image[];
@@ -59,16 +50,16 @@ Deno.test("rotate90 is np.rot90 on each [H, W, C] image for every k in [-5, 6]; 
   await assertNoLeak(() => {
     for (const k of [0, 1, 2, 3]) rotate90(x, k).dispose();
   });
-  const e = refusal(() => rotate90(x, 1.5));
+  const e = thrown(() => rotate90(x, 1.5));
   assert.ok(e instanceof RangeError);
   assert.equal(e.message, "Cannot rotate: k must be an integer, received 1.5");
-  const shape = refusal(() => rotate90(tf.zeros([2, 3, 4]) as unknown as tf.Tensor4D, 1));
+  const shape = thrown(() => rotate90(tf.zeros([2, 3, 4]) as unknown as tf.Tensor4D, 1));
   assert.ok(shape instanceof TypeError);
   assert.equal(
     shape.message,
     "Cannot rotate: images must have shape [B, H, W, C], received [2,3,4]",
   );
-  const plain = refusal(() => rotate90([1, 2] as unknown as tf.Tensor4D, 1));
+  const plain = thrown(() => rotate90([1, 2] as unknown as tf.Tensor4D, 1));
   assert.ok(plain instanceof TypeError);
   assert.equal(plain.message, "Cannot rotate: images must have shape [B, H, W, C], received 1,2");
 });
@@ -183,7 +174,7 @@ Deno.test("gridTiles refuses a bad rank, grid, minCrop and tileSize by name; the
     ],
   ];
   for (const [images, options, kind, text] of cases) {
-    const e = refusal(() => gridTiles(images as tf.Tensor4D, 0, options));
+    const e = thrown(() => gridTiles(images as tf.Tensor4D, 0, options));
     assert.ok(e instanceof kind, `${JSON.stringify(options)}: ${e}`);
     assert.equal(e.message, `Cannot cut tiles: ${text}`);
   }
@@ -229,7 +220,7 @@ Deno.test("dropColors keeps randomLabels' channel exactly and fills the others w
   const same = dropColors(g, 0);
   assert.notEqual(same, g);
   assert.deepEqual(same.arraySync(), g.arraySync());
-  const e = refusal(() => dropColors(tf.zeros([2, 3]) as unknown as tf.Tensor4D, 0));
+  const e = thrown(() => dropColors(tf.zeros([2, 3]) as unknown as tf.Tensor4D, 0));
   assert.ok(e instanceof TypeError);
   assert.equal(
     e.message,
