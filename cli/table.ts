@@ -26,8 +26,9 @@ import type { TableRow } from "../eval/method_table.ts";
 import type { RecipeName } from "../methods/mod.ts";
 import { type ParsedOptions, runCommand, UsageError } from "./_args.ts";
 import { TABLE_OPTIONS } from "./_table_options.ts";
+import { inTableOrder, mergeMeta, mergeRows } from "./_table_merge.ts";
 
-export { TABLE_OPTIONS };
+export { inTableOrder, mergeMeta, mergeRows, TABLE_OPTIONS };
 
 const USAGE = "Usage: deno task table [options]\n\n" +
   "Pretrains every method on MNIST and Fashion-MNIST at one budget and writes <out>.md and\n" +
@@ -101,152 +102,6 @@ async function readNotes(path: string): Promise<Record<string, Record<string, st
   return notes as Record<string, Record<string, string>>;
 }
 
-/**
- * The rows of several reports as one report's: rows of the same dataset and method (e.g. seed 0
- * in one report, seed 1 in another) become one row holding every seed; a seed that two reports
- * both hold, or rows of one method made with different recipes, are a {@linkcode UsageError}
- * (the merged row could not say which it shows).
- *
- * @param reports the reports' rows, with the path each came from (for the error)
- * @returns the merged rows, in the order they first appear
- */
-export function mergeRows(reports: { path: string; rows: TableRow[] }[]): TableRow[] {
-  const merged: TableRow[] = [];
-  const from = new Map<TableRow, string>();
-  for (const { path, rows } of reports) {
-    for (const r of rows) {
-      const into = merged.find((m) => m.dataset === r.dataset && m.method === r.method);
-      if (!into) {
-        const copy: TableRow = {
-          ...r,
-          seeds: [...r.seeds],
-          knn20: [...r.knn20],
-          knn200: [...r.knn200],
-          linear: [...r.linear],
-          trainSeconds: [...r.trainSeconds],
-          finalLoss: [...r.finalLoss],
-          zStd: [...r.zStd],
-          ...(r.curves ? { curves: [...r.curves] } : {}),
-        };
-        merged.push(copy);
-        from.set(copy, path);
-        continue;
-      }
-      const twice = r.seeds.filter((s) => into.seeds.includes(s));
-      if (twice.length) {
-        throw new UsageError(
-          `--from: ${r.dataset} ${r.method} seed ${twice.join(", ")} is in both ${
-            from.get(into)
-          } and ${path}; merge reports of different seeds`,
-        );
-      }
-      if (into.recipe && r.recipe && into.recipe !== r.recipe) {
-        throw new UsageError(
-          `--from: ${r.dataset} ${r.method} was made with another recipe in ${
-            from.get(into)
-          } (${into.recipe}) than in ${path} (${r.recipe}); its seeds cannot share a row`,
-        );
-      }
-      // curves of a report made before curves were kept are null per seed
-      const curves = [
-        ...(into.curves ?? into.seeds.map(() => null)),
-        ...(r.curves ?? r.seeds.map(() => null)),
-      ];
-      into.seeds.push(...r.seeds);
-      into.knn20.push(...r.knn20);
-      into.knn200.push(...r.knn200);
-      into.linear.push(...r.linear);
-      into.trainSeconds.push(...r.trainSeconds);
-      into.finalLoss.push(...r.finalLoss);
-      into.zStd.push(...r.zStd);
-      if (curves.some((c) => c !== null)) into.curves = curves;
-      if (!into.recipe && r.recipe) into.recipe = r.recipe;
-      if (r.error) into.error = into.error ? `${into.error}; ${r.error}` : r.error;
-    }
-  }
-  return merged;
-}
-
-/**
- * The meta of reports merged with `--from`: every seed any of them holds, each report's command,
- * load and date, their notes, and the recipe they share or, where they differ, `mixed: ` and
- * each report's recipe with its path (the rows' own recipe lines say which row has which).
- * Reports of another budget (steps, batch, probe epochs, widths) or with other views or features
- * on the same dataset are a {@linkcode UsageError}: one table holds one budget.
- *
- * @param reports the reports' meta, with the path each came from
- * @returns the merged meta
- */
-export function mergeMeta(reports: { path: string; meta: TableReportMeta }[]): TableReportMeta {
-  const first = reports[0].meta;
-  const show = (v: unknown) => v === undefined ? "unset" : JSON.stringify(v);
-  for (const { path, meta } of reports.slice(1)) {
-    for (const key of ["steps", "batchSize", "probeEpochs"] as const) {
-      if (show(meta[key]) !== show(first[key])) {
-        throw new UsageError(
-          `--from: ${reports[0].path} has ${key} ${show(first[key])}, ${path} has ${key} ${
-            show(meta[key])
-          }; one table holds one budget`,
-        );
-      }
-    }
-    // reports older than --widths were made with 16-32-64
-    const widths = (m: TableReportMeta) => show(m.widths ?? [16, 32, 64]);
-    if (widths(meta) !== widths(first)) {
-      throw new UsageError(
-        `--from: ${reports[0].path} has widths ${widths(first)}, ${path} has ${
-          widths(meta)
-        }; one table holds one encoder`,
-      );
-    }
-  }
-  // views and features are per dataset: the union, refused where two reports differ on one
-  const perDataset = (key: "views" | "features") => {
-    if (reports.every((r) => r.meta[key] === undefined)) return undefined;
-    const all: Record<string, string> = {};
-    const whose: Record<string, string> = {};
-    for (const { path, meta } of reports) {
-      for (const [d, v] of Object.entries(meta[key] ?? {})) {
-        if (all[d] !== undefined && all[d] !== v) {
-          throw new UsageError(
-            `--from: ${whose[d]} has ${key} ${all[d]} on ${d}, ${path} has ${v}`,
-          );
-        }
-        all[d] = v;
-        whose[d] = path;
-      }
-    }
-    return all;
-  };
-  const views = perDataset("views");
-  const features = perDataset("features");
-  const recipes = reports.map((r) => r.meta.recipe ?? "default");
-  const unique = <T>(v: T[]) => [...new Set(v)];
-  // every report's notes, per dataset and method (the first report's where two have one)
-  const notes: Record<string, Record<string, string>> = {};
-  for (const { meta } of [...reports].reverse()) {
-    for (const [d, byMethod] of Object.entries(meta.notes ?? {})) {
-      notes[d] = { ...notes[d], ...byMethod };
-    }
-  }
-  const { notes: _firstNotes, ...firstWithoutNotes } = first;
-  return {
-    ...firstWithoutNotes,
-    command: reports.map((r) => r.meta.command).join(" and "),
-    seeds: unique(reports.flatMap((r) => r.meta.seeds)).sort((a, b) => a - b),
-    recipe: unique(recipes).length === 1
-      ? recipes[0]
-      : `mixed: ${reports.map((r, i) => `${recipes[i]} (${r.path})`).join(", ")}`,
-    ...(views ? { views } : {}),
-    ...(features ? { features } : {}),
-    backend: unique(reports.map((r) => r.meta.backend)).join(", "),
-    date: unique(reports.map((r) => r.meta.date)).join(" and "),
-    seconds: Math.max(...reports.map((r) => r.meta.seconds ?? 0)),
-    load: reports.map((r) => r.meta.load ?? "unknown").join("; "),
-    ...(Object.keys(notes).length ? { notes } : {}),
-  };
-}
-
 /** Merges JSON reports written by earlier runs into one markdown + JSON report. */
 async function merge(
   paths: string[],
@@ -266,22 +121,6 @@ async function merge(
   await Deno.writeTextFile(`${out}.json`, JSON.stringify({ meta, rows }, null, 1) + "\n");
   console.log(renderTableMarkdown(rows, meta));
   return 0;
-}
-
-/**
- * The rows of a report in table order: per dataset, the baselines first (in the order given),
- * then the methods in `TABLE_METHODS` order. A resumed `--methods` run's own rows come before
- * those it read back; every report it writes is put in this order.
- *
- * @param rows the rows, in any order
- * @returns a sorted copy
- */
-export function inTableOrder(rows: TableRow[]): TableRow[] {
-  const rank = (r: TableRow) =>
-    r.kind === "baseline" ? -1 : (TABLE_METHODS as readonly string[]).indexOf(r.method);
-  return [...rows].sort((a, b) =>
-    TABLE_DATASETS.indexOf(a.dataset) - TABLE_DATASETS.indexOf(b.dataset) || rank(a) - rank(b)
-  );
 }
 
 /**
