@@ -9,6 +9,17 @@ import { TABLE_DATASETS, TABLE_METHODS, type TableRow } from "../eval/method_tab
 import type { TableReportMeta } from "../eval/table_report.ts";
 import { UsageError } from "./_args.ts";
 
+/** The fields of a row that hold one value per seed, in the order of its `seeds`. */
+const PER_SEED = [
+  "seeds",
+  "knn20",
+  "knn200",
+  "linear",
+  "trainSeconds",
+  "finalLoss",
+  "zStd",
+] as const;
+
 /**
  * The rows of several reports as one report's: rows of the same dataset and method (e.g. seed 0
  * in one report, seed 1 in another) become one row holding every seed; a seed that two reports
@@ -25,17 +36,8 @@ export function mergeRows(reports: { path: string; rows: TableRow[] }[]): TableR
     for (const r of rows) {
       const into = merged.find((m) => m.dataset === r.dataset && m.method === r.method);
       if (!into) {
-        const copy: TableRow = {
-          ...r,
-          seeds: [...r.seeds],
-          knn20: [...r.knn20],
-          knn200: [...r.knn200],
-          linear: [...r.linear],
-          trainSeconds: [...r.trainSeconds],
-          finalLoss: [...r.finalLoss],
-          zStd: [...r.zStd],
-          ...(r.curves ? { curves: [...r.curves] } : {}),
-        };
+        const copy: TableRow = { ...r, ...(r.curves ? { curves: [...r.curves] } : {}) };
+        for (const key of PER_SEED) copy[key] = [...r[key]];
         merged.push(copy);
         from.set(copy, path);
         continue;
@@ -60,13 +62,7 @@ export function mergeRows(reports: { path: string; rows: TableRow[] }[]): TableR
         ...(into.curves ?? into.seeds.map(() => null)),
         ...(r.curves ?? r.seeds.map(() => null)),
       ];
-      into.seeds.push(...r.seeds);
-      into.knn20.push(...r.knn20);
-      into.knn200.push(...r.knn200);
-      into.linear.push(...r.linear);
-      into.trainSeconds.push(...r.trainSeconds);
-      into.finalLoss.push(...r.finalLoss);
-      into.zStd.push(...r.zStd);
+      for (const key of PER_SEED) into[key].push(...r[key]);
       if (curves.some((c) => c !== null)) into.curves = curves;
       if (!into.recipe && r.recipe) into.recipe = r.recipe;
       if (r.error) into.error = into.error ? `${into.error}; ${r.error}` : r.error;

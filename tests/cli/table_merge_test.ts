@@ -102,14 +102,22 @@ Deno.test("table --from: reports of different recipes merge into meta that says 
 });
 
 Deno.test("table --from: seed 0 and seed 1 of one method in two reports become one row of both seeds", () => {
+  const first = row("byol", [0], 0.86, "r");
   const rows = mergeRows([
-    { path: "s0", rows: [row("raw pixels", [0], 0.845), row("byol", [0], 0.86, "r")] },
+    { path: "s0", rows: [row("raw pixels", [0], 0.845), first] },
     { path: "s1", rows: [row("byol", [1], 0.88, "r")] },
   ]);
   assert.deepEqual(rows.map((r) => r.method), ["raw pixels", "byol"]);
   assert.deepEqual(rows[1].seeds, [0, 1]);
-  assert.deepEqual(rows[1].knn20, [0.86, 0.88]);
-  assert.equal(rows[1].trainSeconds.length, 2);
+  for (const key of ["knn20", "knn200", "linear"] as const) {
+    assert.deepEqual(rows[1][key], [0.86, 0.88], key);
+  }
+  assert.deepEqual(rows[1].trainSeconds, [1, 1]);
+  assert.deepEqual(rows[1].finalLoss, [0.5, 0.5]);
+  assert.deepEqual(rows[1].zStd, [0.1, 0.1]);
+  // the reports' own rows are left as they were
+  assert.deepEqual(first.seeds, [0]);
+  assert.deepEqual(first.zStd, [0.1]);
   const m = mergeMeta([{ path: "s0", meta: meta("solo-cifar") }, {
     path: "s1",
     meta: meta("solo-cifar", [1]),
