@@ -204,11 +204,22 @@ export function renderTableMarkdown(rows: TableRow[], meta: TableReportMeta): st
     }
     out.push("");
   }
-  const recipes = new Map<string, string>();
-  for (const r of rows) if (r.recipe) recipes.set(r.method, r.recipe);
+  // one line per method and recipe: a method made with two recipes on two datasets (reports
+  // merged with `--from`) shows both, each with the datasets it was made on
+  const recipes = new Map<string, Map<string, string[]>>();
+  for (const r of rows) {
+    if (!r.recipe) continue;
+    const byRecipe = recipes.get(r.method) ?? new Map<string, string[]>();
+    byRecipe.set(r.recipe, [...(byRecipe.get(r.recipe) ?? []), r.dataset]);
+    recipes.set(r.method, byRecipe);
+  }
   if (recipes.size) {
     out.push("Recipes (resolved at this budget):", "");
-    for (const [m, r] of recipes) out.push(`- ${m}: ${r}`);
+    for (const [m, byRecipe] of recipes) {
+      for (const [r, datasets] of byRecipe) {
+        out.push(byRecipe.size === 1 ? `- ${m}: ${r}` : `- ${m} (${datasets.join(", ")}): ${r}`);
+      }
+    }
     out.push("");
   }
   return out.join("\n");

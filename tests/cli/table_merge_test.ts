@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { TableRow } from "../../eval/method_table.ts";
 import { mergeMeta, mergeRows, tableMain } from "../../cli/table.ts";
 import { UsageError } from "../../cli/_args.ts";
+import { renderTableMarkdown } from "../../eval/table_report.ts";
 import { assertUserError, captureMain } from "./_helpers.ts";
 
 // `deno task table --from a.json,b.json`: one report from several, e.g. the solo-cifar methods
@@ -154,4 +155,26 @@ Deno.test("table --from: seed 0 and seed 1 of one method in two reports become o
     { path: "b", meta: { ...meta("default"), notes: { "fashion-mnist": { swav: "y" } } } },
   ]);
   assert.deepEqual(noted.notes, { "fashion-mnist": { byol: "x", swav: "y" } });
+});
+
+Deno.test("table --from: one method made with two recipes on two datasets lists both recipes, each with its dataset", () => {
+  const mnist = {
+    ...row("barlow-twins", [0], 0.9, "barlow-twins solo-cifar: LARS lr 0.3"),
+    dataset: "mnist" as const,
+  };
+  const fashion = row("barlow-twins", [0], 0.86, "barlow-twins paper: LARS lr 0.05");
+  const md = renderTableMarkdown(
+    mergeRows([{ path: "a", rows: [mnist] }, { path: "b", rows: [fashion] }]),
+    { ...meta("mixed"), views: { mnist: "mnist", "fashion-mnist": "fashion" } },
+  );
+  const recipes = md.slice(md.indexOf("Recipes (resolved at this budget):"));
+  assert.match(recipes, /- barlow-twins \(mnist\): barlow-twins solo-cifar: LARS lr 0\.3\n/);
+  assert.match(recipes, /- barlow-twins \(fashion-mnist\): barlow-twins paper: LARS lr 0\.05\n/);
+  // one recipe on both datasets: one line, no dataset
+  const same = renderTableMarkdown(
+    [mnist, { ...fashion, recipe: mnist.recipe }],
+    meta("solo-cifar"),
+  );
+  assert.match(same, /\n- barlow-twins: barlow-twins solo-cifar: LARS lr 0\.3\n/);
+  assert.equal(same.match(/- barlow-twins/g)?.length, 1);
 });
