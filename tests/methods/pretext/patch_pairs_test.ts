@@ -82,6 +82,11 @@ Deno.test("patchPairs' geometry: the documented rule for defaults, fractions, pa
     [28, 28, {}, { patch: 6, gap: 3, jitter: 1 }],
     [40, 33, {}, { patch: 7, gap: 4, jitter: 1 }],
     [96, 96, {}, { patch: 22, gap: 11, jitter: 2 }],
+    // the default start floor(96 / 398 side) is taken, not the largest patch that fits: at 16 px
+    // it is 3 (13 px) though 4 (4 + 2 + 4 + 2 + 4 = 16 px) would fit
+    [16, 16, {}, { patch: 3, gap: 2, jitter: 0 }],
+    // a layout exactly as wide as the image is kept, not shrunk: 3 * 6 + 2 * 3 + 2 * 1 = 26
+    [26, 30, {}, { patch: 6, gap: 3, jitter: 1 }],
     [30, 30, { patch: 0.3 }, { patch: 6, gap: 3, jitter: 1 }],
     [30, 30, { patch: 0.25, gap: 0.25 }, { patch: 7, gap: 2, jitter: 0 }],
     [40, 40, { patch: 0.2, jitter: 0.5 }, { patch: 8, gap: 4, jitter: 1 }],
