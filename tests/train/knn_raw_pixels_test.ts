@@ -73,16 +73,39 @@ Deno.test("knnRawPixels on the pretrain monitor's MNIST sets matches the referen
   tf.dispose([heldOut.trainImages, heldOut.testImages]);
 });
 
-Deno.test("knnRawPixels rejects unknown options and non-image inputs", () => {
+Deno.test("knnRawPixels rejects unknown options and non-image inputs, with the exact message", () => {
   const x = tf.zeros([2, 2, 2, 1]) as tf.Tensor4D;
   const heldOut = { trainImages: x, trainLabels: [0, 1], testImages: x, testLabels: [0, 1] };
+  const type = (message: string) => ({ name: "TypeError", message });
   assert.throws(
     () => knnRawPixels(heldOut, { kk: 3 } as never),
-    /Cannot compute the raw-pixel kNN/,
+    type('Cannot compute the raw-pixel kNN: unknown option "kk"; expected some of k, temperature'),
   );
+  // the monitor's batchSize is not this function's
   assert.throws(
-    () => knnRawPixels({ ...heldOut, testImages: tf.zeros([2, 4]) as never }),
-    TypeError,
+    () => knnRawPixels(heldOut, { k: 1, batchSize: 4 } as never),
+    type(
+      'Cannot compute the raw-pixel kNN: unknown option "batchSize"; expected some of k, temperature',
+    ),
   );
-  x.dispose();
+  const flat = tf.zeros([2, 4]);
+  const five = tf.zeros([2, 1, 2, 2, 1]);
+  for (
+    const [images, name, received] of [
+      [flat, "testImages", "shape [2,4]"],
+      [five, "testImages", "shape [2,1,2,2,1]"],
+      [undefined, "testImages", "undefined"],
+      [[[[[0]]]], "trainImages", "object"],
+      [flat, "trainImages", "shape [2,4]"],
+    ] as const
+  ) {
+    assert.throws(
+      () => knnRawPixels({ ...heldOut, [name]: images as never }),
+      type(
+        `Cannot compute the raw-pixel kNN: ${name} must be a rank-4 tensor, received ${received}`,
+      ),
+      `${name} ${received}`,
+    );
+  }
+  tf.dispose([x, flat, five]);
 });
