@@ -58,10 +58,17 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** A path for a message: the empty path (the tree itself) named as such. */
+function named(where: string): string {
+  return where || "the tree";
+}
+
 function pushTensor(t: tf.Tensor, tensors: SerializedTensor[], where: string): number {
   if (t.dtype !== "float32" && t.dtype !== "int32" && t.dtype !== "bool") {
     throw new TypeError(
-      `Cannot serialize ${where}: expected a float32, int32 or bool tensor, received ${t.dtype}`,
+      `Cannot serialize ${
+        named(where)
+      }: expected a float32, int32 or bool tensor, received ${t.dtype}`,
     );
   }
   const raw = t.dataSync();
@@ -70,7 +77,7 @@ function pushTensor(t: tf.Tensor, tensors: SerializedTensor[], where: string): n
     : t.dtype === "int32"
     ? Int32Array.from(raw as Int32Array)
     : Uint8Array.from(raw as Uint8Array);
-  tensors.push({ dtype: t.dtype, shape: [...t.shape], data, where: where || "the tree" });
+  tensors.push({ dtype: t.dtype, shape: [...t.shape], data, where: named(where) });
   return tensors.length - 1;
 }
 
@@ -122,7 +129,7 @@ export function serializeTree(tree: unknown): SerializedTree {
       return { $object: out };
     }
     throw new TypeError(
-      `Cannot serialize ${where || "the tree"}: expected a LayersModel, tf.Variable, tf.Tensor, ` +
+      `Cannot serialize ${named(where)}: expected a LayersModel, tf.Variable, tf.Tensor, ` +
         `number, string, boolean, null, array or plain object, received ${
           (x as object)?.constructor?.name ?? typeof x
         }`,
@@ -161,7 +168,7 @@ export function restoreTree(saved: SerializedTree, template?: unknown): unknown 
   const { tensors } = saved;
   const get = (i: unknown, where: string): SerializedTensor => {
     if (typeof i !== "number" || !tensors[i]) {
-      throw new TypeError(`Cannot restore ${where}: tensor index ${i} is missing`);
+      throw new TypeError(`Cannot restore ${named(where)}: tensor index ${i} is missing`);
     }
     return tensors[i];
   };
@@ -179,7 +186,7 @@ export function restoreTree(saved: SerializedTree, template?: unknown): unknown 
       if (t instanceof tf.Variable) {
         if (t.shape.join(",") !== st.shape.join(",")) {
           throw new TypeError(
-            `Cannot restore ${where}: expected shape [${t.shape}], received [${st.shape}]`,
+            `Cannot restore ${named(where)}: expected shape [${t.shape}], received [${st.shape}]`,
           );
         }
         tf.tidy(() => t.assign(makeTensor(st)));
@@ -190,13 +197,17 @@ export function restoreTree(saved: SerializedTree, template?: unknown): unknown 
     if ("$model" in o) {
       if (!isModelLike(t)) {
         throw new TypeError(
-          `Cannot restore ${where}: a model needs a live model to restore into, received ${typeof t}`,
+          `Cannot restore ${
+            named(where)
+          }: a model needs a live model to restore into, received ${typeof t}`,
         );
       }
       const idx = o.$model as number[];
       if (idx.length !== t.weights.length) {
         throw new TypeError(
-          `Cannot restore ${where}: expected ${t.weights.length} weights, received ${idx.length}`,
+          `Cannot restore ${
+            named(where)
+          }: expected ${t.weights.length} weights, received ${idx.length}`,
         );
       }
       const values = idx.map((i, k) => {
@@ -223,7 +234,7 @@ export function restoreTree(saved: SerializedTree, template?: unknown): unknown 
       }
       return out;
     }
-    throw new TypeError(`Cannot restore ${where || "the tree"}: unrecognized entry`);
+    throw new TypeError(`Cannot restore ${named(where)}: unrecognized entry`);
   };
   return walk(saved.spec, template, "");
 }
