@@ -265,6 +265,12 @@ Deno.test("colorization's views: L / 100 and ab average-pooled by outputStride; 
   tf.dispose([x, g, l, ab]);
 });
 
+/** Every weight of both nets, BN moving statistics included, as numbers. */
+function weightsOf(nets: { encoder: tfl.LayersModel; decoder: tfl.LayersModel }) {
+  const read = (m: tfl.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+  return { encoder: read(nets.encoder), decoder: read(nets.decoder) };
+}
+
 /** Sets the head's last conv to a zero kernel and bias `bias`: every pixel's output is `bias`. */
 function constantHead(decoder: tfl.LayersModel, bias: number[]) {
   const last = decoder.layers[decoder.layers.length - 1];
@@ -443,8 +449,13 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
       const s = withSeed(4, () => colorization({ ...BASE, loss, head }));
       constantHead(s.nets.decoder, bias);
       const state = {};
+      const before = weightsOf(s.nets);
       const r = s.method.step(s.nets, [l, ab], state, CTX);
       const name = `${loss} ${head}`;
+      // the step runs both nets in training mode: their BN moving statistics move
+      const after = weightsOf(s.nets);
+      assert.notDeepEqual(after.encoder, before.encoder, `${name}: encoder BN`);
+      assert.notDeepEqual(after.decoder, before.decoder, `${name}: decoder BN`);
       near(r.loss.dataSync()[0], want, 1e-5 * want, name);
       const abError = mean(
         pixels.map(([a, b]) => Math.sqrt((25 - a) ** 2 + (-50 - b) ** 2 + 1e-12)),
@@ -456,7 +467,9 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
         .arraySync() as number[][];
       near(r.metrics.zStd.dataSync()[0], zStdReference(z), 1e-4, `${name} zStd`);
       // colorize: L x 100 with the decoded ab, to sRGB, clipped, at the input's size
+      const kept = weightsOf(s.nets);
       const rgb = s.method.colorize(s.nets, l);
+      assert.deepEqual(weightsOf(s.nets), kept, `${name}: colorize runs in inference mode`);
       assert.deepEqual(rgb.shape, [2, 16, 8, 3]);
       nearAll(
         rgb.dataSync(),
