@@ -138,6 +138,8 @@ Deno.test("colorization refuses bad options, encoders and priorImages with their
     assert.ok(e instanceof kind, `${JSON.stringify(o)}: ${e}`);
     assert.equal(e.message, `Cannot build colorization: ${text}`);
   }
+  // one prior image is enough
+  colorization({ ...BASE, priorImages: tf.zeros([1, 16, 8, 3]) as tf.Tensor4D });
   // priorImages are not looked at by the regression losses
   colorization({ ...BASE, loss: "l2", priorImages: [1, 2] as unknown as tf.Tensor4D });
   // an encoder that does not end in global average pooling: the pooled head only
@@ -490,4 +492,33 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
     1e-3,
     "classification colorize",
   );
+});
+
+Deno.test("colorization: the head's map is resized to the ab map when either side differs; name and trainable variables", () => {
+  const pixels = abPixels();
+  const ab = tf.tensor4d(pixels.flat(), [2, 4, 2, 2]);
+  const l = tf.fill([2, 16, 8, 1], 0.5) as tf.Tensor4D;
+  const bias = [0.1, 0.2];
+  const want = mean(pixels.flatMap(([a, b]) => [(0.1 - a / 100) ** 2, (0.2 - b / 100) ** 2]));
+  // feature maps 4x8 (the width differs from the 4x2 ab map) and 8x2 (the height does)
+  for (const strides of [[4, 1], [2, 4]]) {
+    const input = tfl.input({ shape: [16, 8, 1] });
+    const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, strides })
+      .apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.globalAveragePooling2d({}).apply(conv) as tfl.SymbolicTensor;
+    const encoder = tfl.model({ inputs: input, outputs: pooled });
+    const s = colorization({ ...BASE, encoder, loss: "l2" });
+    constantHead(s.nets.decoder, bias);
+    const r = s.method.step(s.nets, [l, ab], {}, CTX);
+    near(r.loss.dataSync()[0], want, 1e-5 * want, `strides ${strides}`);
+    tf.dispose([r.loss, ...Object.values(r.metrics)]);
+  }
+  const { method, nets } = colorization(BASE);
+  assert.equal(method.name, "colorization");
+  const names = method.trainable(nets).map((v) => v.name);
+  const own = [...nets.encoder.trainableWeights, ...nets.decoder.trainableWeights]
+    .map((w) => (w.read() as tf.Variable).name);
+  assert.equal(names.length, own.length);
+  assert.deepEqual(names.sort(), own.sort());
+  tf.dispose([ab, l]);
 });
