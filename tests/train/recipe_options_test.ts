@@ -179,3 +179,33 @@ Deno.test("recipeTrainOptions: a resolved recipe's values, unchanged, for every 
     );
   }
 });
+
+Deno.test("recipeTrainOptions: adamBetas, larsEta and larsClip are keys only where the recipe sets them", () => {
+  const always = [
+    "steps",
+    "optimizer",
+    "lr",
+    "schedule",
+    "warmupSteps",
+    "minLr",
+    "weightDecay",
+    "momentum",
+    "nesterov",
+  ];
+  const seen = { larsEta: 0, noLarsEta: 0, larsClip: 0, noLarsClip: 0 };
+  for (const r of everyRecipe()) {
+    const o = recipeTrainOptions(r, { predictor: { trainableWeights: [] } }, []);
+    const expected = [
+      ...always,
+      ...(r.beta1 !== undefined ? ["adamBetas"] : []),
+      ...(r.larsEta !== undefined ? ["larsEta"] : []),
+      ...(r.larsClip !== undefined ? ["larsClip"] : []),
+      "lrGroups",
+    ];
+    assert.deepEqual(Object.keys(o), expected, `${r.method} ${r.recipe}`);
+    seen[r.larsEta !== undefined ? "larsEta" : "noLarsEta"]++;
+    seen[r.larsClip !== undefined ? "larsClip" : "noLarsClip"]++;
+  }
+  // both sides of each test are reached by some resolved recipe
+  for (const [side, count] of Object.entries(seen)) assert.ok(count > 0, side);
+});
