@@ -194,15 +194,19 @@ Deno.test("restoreTree without a template: new tensors and variables, numbers an
 Deno.test("restoreTree with a template: variables and models in place, through arrays and plain objects only", async () => {
   const v = tf.variable(tf.tensor1d([1, 2]));
   const inList = tf.variable(tf.tensor1d([5]));
+  const grid = tf.variable(tf.tensor2d([[1, 2, 3], [4, 5, 6]]));
   const m = tinyModel();
-  const saved = serializeTree({ v, list: [inList], m });
+  const saved = serializeTree({ v, list: [inList], m, grid });
   const kernel = values(m.getWeights()[0]);
   tf.tidy(() => {
     v.assign(tf.tensor1d([0, 0]));
     inList.assign(tf.tensor1d([0]));
+    grid.assign(tf.zeros([2, 3]));
     m.setWeights(m.getWeights().map((x) => tf.zerosLike(x)));
   });
-  const back = restoreTree(saved, { v, list: [inList], m }) as Record<string, unknown>;
+  const back = restoreTree(saved, { v, list: [inList], m, grid }) as Record<string, unknown>;
+  assert.equal(back.grid, grid);
+  assert.deepEqual(values(grid), [1, 2, 3, 4, 5, 6]);
   assert.equal(back.v, v);
   assert.deepEqual(values(v), [1, 2]);
   assert.deepEqual(back.list, [inList]);
@@ -215,7 +219,7 @@ Deno.test("restoreTree with a template: variables and models in place, through a
   ]]);
   // restoring in place leaves no tensor behind
   await assertNoLeak(() => {
-    restoreTree(saved, { v, list: [inList], m });
+    restoreTree(saved, { v, list: [inList], m, grid });
   });
   // a template that is not an array (for an array) or not a plain object (for an object) is not
   // followed: new variables come back, the live ones are untouched
@@ -236,7 +240,7 @@ Deno.test("restoreTree with a template: variables and models in place, through a
   assert.notEqual(objBack.v, v);
   assert.deepEqual(values(objBack.v), [3, 4]);
   assert.deepEqual(values(v), [7, 7]);
-  tf.dispose([v, inList, listBack[0], objBack.v, three]);
+  tf.dispose([v, inList, grid, listBack[0], objBack.v, three]);
   m.dispose();
 });
 
