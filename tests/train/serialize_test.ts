@@ -139,16 +139,15 @@ Deno.test("serializeTree: each refusal names the path and what was found", () =>
     type(`Cannot serialize m: ${EXPECTED} Fake`),
   );
   const str = tf.tensor1d(["a"], "string");
-  const c = tf.complex([1], [2]);
   assert.throws(
     () => serializeTree({ x: [str] }),
     type("Cannot serialize x[0]: expected a float32, int32 or bool tensor, received string"),
   );
   assert.throws(
-    () => serializeTree(c),
-    type("Cannot serialize the tree: expected a float32, int32 or bool tensor, received complex64"),
+    () => serializeTree(str),
+    type("Cannot serialize the tree: expected a float32, int32 or bool tensor, received string"),
   );
-  tf.dispose([str, c]);
+  str.dispose();
 });
 
 Deno.test("restoreTree without a template: new tensors and variables, numbers and undefined back", () => {
