@@ -76,3 +76,25 @@ Deno.test("gaussianBlur smooths: a larger sigma lowers the variance more", () =>
   assert.throws(() => gaussianBlur({ kernelSize: 4 }), RangeError);
   x.dispose();
 });
+
+Deno.test("gaussianBlur's default kernel is 2 floor(min(H, W) / 20) + 1, none below 20 pixels", () => {
+  // 41 x 60: 2 floor(41 / 20) + 1 = 5 (r = 2), not the 7 of the longer side
+  const x = images([2, 41, 60, 1], 5);
+  const y = gaussianBlur({ sigma: [1.1, 1.1] })(x, 2);
+  assertTensorClose(y, reference(values(x), [2, 41, 60, 1], 1.1, 2), { rtol: 1e-5, atol: 1e-6 });
+  // 19 x 30: a kernel of 1, so the images come back unchanged
+  const small = images([2, 19, 30, 3], 6);
+  const same = gaussianBlur({ sigma: [1.1, 1.1] })(small, 2);
+  assertTensorClose(same, small, { rtol: 0, atol: 0 });
+  tf.dispose([x, y, small, same]);
+});
+
+Deno.test("gaussianBlur shrinks the kernel to the shorter side: reflect padding needs r <= side - 1", () => {
+  // kernel 7 (r = 3) on 12 x 3 and 3 x 12 images: r = 2 in both directions
+  for (const shape of [[2, 12, 3, 2], [2, 3, 12, 2]]) {
+    const x = images(shape as [number, number, number, number], 7);
+    const y = gaussianBlur({ sigma: [0.9, 0.9], kernelSize: 7 })(x, 1);
+    assertTensorClose(y, reference(values(x), shape, 0.9, 2), { rtol: 1e-5, atol: 1e-6 });
+    tf.dispose([x, y]);
+  }
+});
