@@ -50,3 +50,21 @@ Deno.test("compose keeps a crop's output size and rejects shape changes under a 
   assert.throws(() => compose(42 as unknown as never), TypeError);
   tf.dispose([x, c]);
 });
+
+Deno.test("compose never runs a p = 0 step, even one that changes the shape", () => {
+  const x = images([3, 6, 6, 1], 7, 0.2, 0.8);
+  const y = compose([randomResizedCrop({ size: 4 }), 0])(x, 4);
+  assertTensorClose(y, x, { rtol: 0, atol: 0 });
+  tf.dispose([x, y]);
+});
+
+Deno.test("compose returns a new tensor when no step ran: disposing it keeps the input", () => {
+  const x = images([2, 3, 3, 1], 8);
+  for (const pipeline of [compose(), compose([brightness(), 0])]) {
+    const y = pipeline(x, 1);
+    assert.notEqual(y, x);
+    y.dispose();
+    assert.equal(x.isDisposed, false);
+  }
+  x.dispose();
+});
