@@ -97,3 +97,23 @@ Deno.test("MetricsLog.read: blank and torn lines are skipped; a missing file rea
     await Deno.mkdir(path);
     await assert.rejects(() => log.read(), Deno.errors.IsADirectory);
   }));
+
+Deno.test("MetricsLog.open without keepBefore never reads the old log (a fresh run needs only to write it)", () =>
+  inTemp(async (dir) => {
+    const path = `${dir}/metrics.jsonl`;
+    await Deno.writeTextFile(path, LINES.join("\n") + "\n");
+    const deno = Deno as unknown as { readTextFile: typeof Deno.readTextFile };
+    const readTextFile = deno.readTextFile;
+    const read: string[] = [];
+    deno.readTextFile = (p) => {
+      read.push(String(p));
+      return Promise.reject(new Deno.errors.PermissionDenied(`read access to ${p}`));
+    };
+    try {
+      await MetricsLog.open(path);
+    } finally {
+      deno.readTextFile = readTextFile;
+    }
+    assert.deepEqual(read, []);
+    assert.equal(await Deno.readTextFile(path), "");
+  }));
