@@ -47,7 +47,11 @@ function referenceBins(gridSize: number, levels: number): number[] {
 }
 
 Deno.test("abGamutBins equals the enumeration through rgbToLabReference; cached per key, handed out as copies", () => {
-  for (const [gridSize, levels] of [[10, 9], [7.5, 6], [40, 5], [200, 4], [10, 2]]) {
+  // 26 levels: 1/25, in (0, 0.04045], takes the sRGB curve's linear piece (at grid 20 one bin
+  // hangs on it); 150: magenta's a (98.2) rounds to cell 1 = ceil(128 / 150), row 2 half - 1 of
+  // the bitmap, past the end of one of side 2 half - 1
+  const cases = [[10, 9], [7.5, 6], [40, 5], [200, 4], [10, 2], [20, 26], [150, 3]];
+  for (const [gridSize, levels] of cases) {
     const got = abGamutBins({ gridSize, levels });
     assert.ok(got instanceof Float32Array);
     assert.deepEqual(Array.from(got), referenceBins(gridSize, levels), `${gridSize}/${levels}`);
