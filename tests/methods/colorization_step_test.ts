@@ -92,10 +92,13 @@ Deno.test("orientationTint equals the float64 second-moment reference; refuses a
   imgs.forEach((img, i) => nearAll(got[i].flat(2), tintReference(img).flat(2), 2e-4, `image ${i}`));
   // the blank image is the gray of L = 20 everywhere
   nearAll(got[3][0][0], labToRgbReference(20, 0, 0), 2e-4, "blank");
-  for (
-    const [bad, shape] of [[tf.zeros([2, 4, 4, 3]), "2,4,4,3"], [tf.zeros([4, 4, 1]), "4,4,1"]]
-  ) {
-    const e = thrown(() => orientationTint(bad as tf.Tensor4D));
+  // three channels, rank 3, and rank 5 with a 1 on axis 3
+  const bad: [number[], string][] = [[[2, 4, 4, 3], "2,4,4,3"], [[4, 4, 1], "4,4,1"], [
+    [1, 4, 4, 1, 1],
+    "1,4,4,1,1",
+  ]];
+  for (const [badShape, shape] of bad) {
+    const e = thrown(() => orientationTint(tf.zeros(badShape) as unknown as tf.Tensor4D));
     assert.ok(e instanceof TypeError);
     assert.equal(e.message, `Cannot tint: expected gray images [B, H, W, 1], received [${shape}]`);
   }
