@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
-import { fashionAugment } from "../../augment/mod.ts";
-import { setupBackend } from "../_utils.ts";
+import {
+  type Augmentation,
+  colorJitter,
+  compose,
+  type ComposeStep,
+  fashionAugment,
+  horizontalFlip,
+  randomResizedCrop,
+} from "../../augment/mod.ts";
+import { assertTensorClose, setupBackend, thrown } from "../_utils.ts";
 import { checkContract, images, values } from "./_helpers.ts";
 
 await setupBackend();
@@ -134,4 +142,77 @@ Deno.test("fashionAugment validates its options", () => {
   assert.throws(() => fashionAugment({ jitter: NaN }), TypeError);
   fashionAugment({ jitter: 1 });
   assert.throws(() => fashionAugment({ jitterP: -1 }), RangeError);
+});
+
+Deno.test("fashionAugment is exactly the composition its docs list, options and all", () => {
+  const x = images([6, 12, 12, 1], 9);
+  // crop (aspect 3/4-4/3), flip, jitter; a step its option turns off is left out, and draws no
+  // seed, so the steps after it keep theirs
+  const crop = (scale: [number, number], size?: [number, number]) =>
+    randomResizedCrop({ size, scale, ratio: [3 / 4, 4 / 3] });
+  const jitter = (s: number, p: number): ComposeStep => [
+    colorJitter({ brightness: s, contrast: s }),
+    p,
+  ];
+  const cases: [string, Augmentation, Augmentation][] = [
+    [
+      "defaults",
+      fashionAugment(),
+      compose(crop([0.35, 1]), horizontalFlip({ p: 0.5 }), jitter(0.4, 0.8)),
+    ],
+    [
+      "every option",
+      fashionAugment({ size: [8, 10], scale: [0.5, 0.9], flip: 0.3, jitter: 0.9, jitterP: 0.6 }),
+      compose(crop([0.5, 0.9], [8, 10]), horizontalFlip({ p: 0.3 }), jitter(0.9, 0.6)),
+    ],
+    ["flip 0", fashionAugment({ flip: 0 }), compose(crop([0.35, 1]), jitter(0.4, 0.8))],
+    [
+      "jitter 0",
+      fashionAugment({ jitter: 0 }),
+      compose(crop([0.35, 1]), horizontalFlip({ p: 0.5 })),
+    ],
+    [
+      "jitterP 0",
+      fashionAugment({ jitterP: 0 }),
+      compose(crop([0.35, 1]), horizontalFlip({ p: 0.5 })),
+    ],
+  ];
+  for (const [name, preset, want] of cases) {
+    for (const seed of [1, 2]) {
+      const [a, b] = [preset(x, seed), want(x, seed)];
+      assertTensorClose(a, b, { rtol: 0, atol: 0 }, `${name}, seed ${seed}:`);
+      tf.dispose([a, b]);
+    }
+  }
+  x.dispose();
+});
+
+Deno.test("fashionAugment names the option it refuses", () => {
+  const cases: [() => unknown, string, string][] = [
+    [
+      () => fashionAugment({ size: 0 }),
+      "RangeError",
+      "Cannot create fashionAugment: size must be at least 1, received [0,0]",
+    ],
+    [
+      () => fashionAugment({ scale: [0.5, 1.5] }),
+      "RangeError",
+      "Cannot create fashionAugment: scale must satisfy 0 <= min <= max <= 1, received [0.5,1.5]",
+    ],
+    [
+      () => fashionAugment({ flip: 2 }),
+      "RangeError",
+      "Cannot create fashionAugment: flip must be in [0, 1], received 2",
+    ],
+    [
+      () => fashionAugment({ jitterP: -1 }),
+      "RangeError",
+      "Cannot create fashionAugment: jitterP must be in [0, 1], received -1",
+    ],
+  ];
+  for (const [f, name, message] of cases) {
+    const e = thrown(f, message);
+    assert.equal(e.name, name);
+    assert.equal(e.message, message);
+  }
 });
