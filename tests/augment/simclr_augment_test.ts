@@ -55,10 +55,11 @@ Deno.test("simclrAugment blurs from an output side of 96 up, on the smaller side
   const x = images([2, 8, 8, 3], 6);
   same(simclrAugment({ size: [96, 97] }), simclr(true, 1, [96, 97]), x, "size [96, 97]");
   same(simclrAugment({ size: [95, 120] }), simclr(false, 1, [95, 120]), x, "size [95, 120]");
-  // told: blur false at 96, true below
+  // told: blur false at 96, true below (at 24 px, where the default kernel is 3, not a no-op 1)
   same(simclrAugment({ blur: false }), simclr(false), big, "blur false at 96");
-  same(simclrAugment({ blur: true }), simclr(true), x, "blur true at 8");
-  tf.dispose([big, tall, x]);
+  const small = images([2, 24, 24, 3], 7);
+  same(simclrAugment({ blur: true }), simclr(true), small, "blur true at 24");
+  tf.dispose([big, tall, x, small]);
 });
 
 Deno.test("simclrAugment's hue is 0.2 s up to its cap 0.5 (s = 3)", () => {
