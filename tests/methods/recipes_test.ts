@@ -9,7 +9,7 @@ import {
   resolveRecipe,
   SOLO_CIFAR_RECIPES,
 } from "../../methods/mod.ts";
-import { setupBackend } from "../_utils.ts";
+import { setupBackend, thrown } from "../_utils.ts";
 
 await setupBackend();
 
@@ -485,5 +485,192 @@ Deno.test("recipe: a constant predictor lr without nets.predictor is refused, by
       e instanceof TypeError &&
       e.message ===
         "Cannot apply the simsiam recipe: a constant predictor lr needs nets.predictor, received none",
+  );
+});
+
+/** The tuned recipe's fields, written from its documented recipe (SGD 0.06, momentum 0.8, ...). */
+const TUNED = {
+  cite: "selfsup's MNIST recipe (SGD lr 0.06, momentum 0.8, wd 5e-4, cosine, 5% warm-up)",
+  optimizer: "sgd",
+  baseLr: 0.06,
+  baseBatch: 64,
+  lrScaling: "none",
+  momentum: 0.8,
+  nesterov: false,
+  weightDecay: 5e-4,
+  schedule: "cosine",
+  warmupFraction: 0.05,
+  minLrFraction: 0,
+  augment: "data",
+};
+
+Deno.test("recipe: the tuned and source recipes field by field; no momentum-encoder keys where the paper has none", () => {
+  assert.deepEqual(resolveRecipe("simclr", { batchSize: 32, steps: 300 }), {
+    ...TUNED,
+    method: "simclr",
+    recipe: "tuned",
+    batchSize: 32,
+    steps: 300,
+    lr: 0.06,
+    warmupSteps: 15,
+    minLr: 0,
+    overridden: [],
+  });
+  // a pretext task without a paper recipe resolves too (no paper entry to read an EMA from)
+  assert.deepEqual(resolveRecipe("jigsaw", { batchSize: 8, steps: 20 }), {
+    ...TUNED,
+    method: "jigsaw",
+    recipe: "tuned",
+    batchSize: 8,
+    steps: 20,
+    lr: 0.06,
+    warmupSteps: 1,
+    minLr: 0,
+    overridden: [],
+  });
+  assert.deepEqual(resolveRecipe("simsiam", { batchSize: 8, steps: 20, recipe: "source" }), {
+    cite: "the source protocol (stage 1: SGD momentum 0.8, lr 3e-4)",
+    optimizer: "sgd",
+    baseLr: 3e-4,
+    baseBatch: 96,
+    lrScaling: "none",
+    momentum: 0.8,
+    nesterov: false,
+    weightDecay: 0,
+    schedule: "constant",
+    warmupFraction: 0,
+    minLrFraction: 0,
+    augment: "data",
+    method: "simsiam",
+    recipe: "source",
+    batchSize: 8,
+    steps: 20,
+    lr: 3e-4,
+    warmupSteps: 0,
+    minLr: 0,
+    overridden: [],
+  });
+  // DCGAN's rate is not scaled with the batch
+  assert.equal(resolveRecipe("gan", { batchSize: 64, steps: 10 }).lrScaling, "none");
+});
+
+Deno.test("recipe: each refusal's exact message; batch 1 and 1 step accepted", () => {
+  const message = (options: Record<string, unknown>, method = "byol") =>
+    thrown(() => resolveRecipe(method, { batchSize: 8, steps: 10, ...options } as never));
+  const cases: [Record<string, unknown>, string, string?][] = [
+    [{ batchSize: 0 }, "Cannot resolve a recipe: batchSize must be a positive integer, received 0"],
+    [
+      { batchSize: 1.5 },
+      "Cannot resolve a recipe: batchSize must be a positive integer, received 1.5",
+    ],
+    [{ steps: 0 }, "Cannot resolve a recipe: steps must be a positive integer, received 0"],
+    [{ steps: 2.5 }, "Cannot resolve a recipe: steps must be a positive integer, received 2.5"],
+    [
+      { recipe: "bogus" },
+      'Cannot resolve a recipe: expected one of paper, source, tuned, solo-cifar, received "bogus"',
+    ],
+    [
+      { optimizer: "rmsprop" },
+      'Cannot resolve a recipe: optimizer must be sgd, adamw or lars, received "rmsprop"',
+    ],
+    [
+      { recipe: "paper" },
+      'Cannot resolve a paper recipe: expected one of simclr, moco-v1, moco-v2, moco-v3, swav, simsiam, byol, barlow-twins, vicreg, rotation, gan, received "jigsaw" (use recipe "tuned" or "source")',
+      "jigsaw",
+    ],
+    [
+      { recipe: "solo-cifar" },
+      'Cannot resolve a solo-cifar recipe: expected one of simclr, moco-v3, swav, simsiam, byol, barlow-twins, vicreg, received "moco-v1" (use recipe "tuned" or "source")',
+      "moco-v1",
+    ],
+  ];
+  for (const [options, want, method] of cases) {
+    const e = message(options, method);
+    assert.equal(e.name, "RangeError", want);
+    assert.equal(e.message, want);
+  }
+  const one = resolveRecipe("byol", { batchSize: 1, steps: 1 });
+  assert.deepEqual([one.batchSize, one.steps, one.warmupSteps], [1, 1, 0]);
+  close(one.lr, 0.2 / 256, "byol lr at batch 1");
+});
+
+Deno.test("recipe: another optimizer takes its library defaults (momentum 0.8 for sgd, 0.9 else); the recipe's own optimizer changes nothing", () => {
+  const lars = resolveRecipe("simsiam", { batchSize: 64, steps: 100, optimizer: "lars" });
+  assert.deepEqual(
+    [lars.optimizer, lars.lr, lars.weightDecay, lars.momentum, lars.overridden],
+    ["lars", 0.3, 1e-6, 0.9, ["optimizer"]],
+  );
+  const sgd = resolveRecipe("byol", { batchSize: 64, steps: 100, optimizer: "sgd" });
+  assert.deepEqual(
+    [sgd.optimizer, sgd.lr, sgd.weightDecay, sgd.momentum],
+    ["sgd", 0.06, 5e-4, 0.8],
+  );
+  const adamw = resolveRecipe("simsiam", { batchSize: 64, steps: 100, optimizer: "adamw" });
+  assert.deepEqual(
+    [adamw.optimizer, adamw.lr, adamw.weightDecay, adamw.momentum],
+    ["adamw", 1e-3, 0.05, 0.9],
+  );
+  // naming the recipe's own optimizer is not an override: the solo-cifar LARS settings stay
+  const solo = { batchSize: 64, steps: 100, recipe: "solo-cifar" } as const;
+  assert.deepEqual(
+    resolveRecipe("byol", { ...solo, optimizer: "lars" }),
+    resolveRecipe("byol", solo),
+  );
+});
+
+Deno.test("recipe: momentum, nesterov and schedule replace the recipe's and are listed in order", () => {
+  const r = resolveRecipe("byol", {
+    batchSize: 64,
+    steps: 100,
+    momentum: 0.5,
+    nesterov: true,
+    schedule: "step",
+  });
+  assert.deepEqual(
+    [r.momentum, r.nesterov, r.schedule, r.overridden],
+    [0.5, true, "step", ["momentum", "nesterov", "schedule"]],
+  );
+});
+
+Deno.test("recipe: formatRecipe's whole line for each kind of recipe", () => {
+  const at64 = (method: string, options: Record<string, unknown> = {}) =>
+    formatRecipe(resolveRecipe(method, { batchSize: 64, steps: 1000, ...options }));
+  assert.equal(
+    at64("simclr", { steps: 300 }),
+    "recipe tuned (selfsup's MNIST recipe (SGD lr 0.06, momentum 0.8, wd 5e-4, cosine, 5% warm-up)): sgd lr 0.06, momentum 0.8, wd 0.0005, cosine, warm-up 15 steps, augment data",
+  );
+  assert.equal(
+    at64("rotation"),
+    "recipe paper (RotNet, Gidaris et al. 2018, arXiv:1803.07728): sgd nesterov lr 0.05 (0.1 x 64/128), momentum 0.9, wd 0.0005, step, warm-up 0 steps, augment method",
+  );
+  assert.equal(
+    at64("barlow-twins"),
+    "recipe paper (Barlow Twins, Zbontar et al. 2021, arXiv:2103.03230 (facebookresearch/barlowtwins)): lars lr 0.05 (0.2 x 64/256), momentum 0.9, wd 0.0000015, cosine to 0.00005, warm-up 10 steps, bias/BN lr x0.024, augment byol",
+  );
+  assert.equal(
+    at64("simsiam"),
+    "recipe paper (SimSiam, Chen & He 2020, arXiv:2011.10566 (facebookresearch/simsiam)): sgd lr 0.0125 (0.05 x 64/256), momentum 0.9, wd 0.0001, cosine, warm-up 0 steps, predictor at fixed lr, augment moco-v2",
+  );
+  assert.equal(
+    at64("barlow-twins", { recipe: "solo-cifar" }),
+    "recipe solo-cifar (solo-learn's CIFAR-10 recipe, da Costa et al. 2022, JMLR 23(56) (vturrisi/solo-learn, scripts/pretrain/cifar/barlow.yaml)): lars lr 0.075 (0.3 x 64/256), momentum 0.9, trust 0.02 clipped at lr, wd 0.0001, cosine, warm-up 10 steps, loss x0.1, augment byol",
+  );
+  const byol = "recipe paper (BYOL, Grill et al. 2020, arXiv:2006.07733 (Appendix C)): lars lr";
+  const tail = "wd 0.0000015, cosine, warm-up 10 steps, EMA 0.996 cosine, augment byol";
+  // the user's lr: no scaling shown; the options listed in the order they were applied
+  assert.equal(
+    at64("byol", { lr: 0.5, momentum: 0.5 }),
+    `${byol} 0.5, momentum 0.5, ${tail}, (user set: lr, momentum)`,
+  );
+  // a trust coefficient without the clip, and the clip at the default coefficient
+  const r = resolveRecipe("byol", { batchSize: 64, steps: 1000 });
+  assert.equal(formatRecipe(r), `${byol} 0.05 (0.2 x 64/256), momentum 0.9, ${tail}`);
+  assert.equal(
+    formatRecipe({ ...r, larsEta: 0.01 }),
+    `${byol} 0.05 (0.2 x 64/256), momentum 0.9, trust 0.01, ${tail}`,
+  );
+  assert.equal(
+    formatRecipe({ ...r, larsClip: true }),
+    `${byol} 0.05 (0.2 x 64/256), momentum 0.9, trust 0.001 clipped at lr, ${tail}`,
   );
 });
