@@ -29,9 +29,10 @@ import {
   scalePerSample,
   uniform,
 } from "../../augment/_common.ts";
+import { useBackend } from "../../backend/use_backend.ts";
 import { assertTensorClose, pcg32, setupBackend, thrown } from "../_utils.ts";
 
-await setupBackend();
+const BACKEND = await setupBackend();
 
 type ErrorClass = typeof TypeError | typeof RangeError;
 
@@ -229,7 +230,7 @@ Deno.test("checkSize takes an integer or [height, width] of at least 1, undefine
   refuses(() => checkSize([-1, 3], "size", "op"), RangeError, `${low} [-1,3]`);
 });
 
-Deno.test("perSampleFull holds one value per sample, full size on cpu and [B, 1, 1, 1] elsewhere", () => {
+function perSampleFullCase(): void {
   tf.tidy(() => {
     const shape: [number, number, number, number] = [2, 2, 3, 2];
     const v = perSampleFull([0.25, -0.5], shape);
@@ -238,13 +239,18 @@ Deno.test("perSampleFull holds one value per sample, full size on cpu and [B, 1,
     const expected = [...new Array(12).fill(0.25), ...new Array(12).fill(-0.5)];
     assertTensorClose(tf.add(tf.zeros(shape), v), tf.tensor4d(expected, shape), EXACT);
   });
-});
+}
+
+Deno.test(
+  "perSampleFull holds one value per sample, full size on cpu and [B, 1, 1, 1] elsewhere",
+  perSampleFullCase,
+);
 
 // [2, 1, 2, 3]: two samples of two RGB pixels, multiples of 1/8
 const XV = [0.125, 0.5, 0.75, 1, 0.25, 0, 0.375, 0.875, 0.625, 0.5, 0.125, 0.25];
 const SHAPE: [number, number, number, number] = [2, 1, 2, 3];
 
-Deno.test("scalePerSample multiplies each sample by its own scale, given as numbers or a tensor", () => {
+function scalePerSampleCase(): void {
   tf.tidy(() => {
     const x = tf.tensor4d(XV, SHAPE);
     const expected = XV.map((v, i) => v * (i < 6 ? 2 : -0.5));
@@ -261,9 +267,14 @@ Deno.test("scalePerSample multiplies each sample by its own scale, given as numb
       assertTensorClose(y, tf.tensor4d(expected, SHAPE), EXACT);
     }
   });
-});
+}
 
-Deno.test("mix takes a where the mask is 1 and b where it is 0, per sample", () => {
+Deno.test(
+  "scalePerSample multiplies each sample by its own scale, given as numbers or a tensor",
+  scalePerSampleCase,
+);
+
+function mixCase(): void {
   tf.tidy(() => {
     const a = tf.tensor4d(XV, SHAPE);
     const bv = XV.map((v) => 1 - v);
@@ -280,7 +291,9 @@ Deno.test("mix takes a where the mask is 1 and b where it is 0, per sample", () 
       assertTensorClose(y, tf.tensor4d(expected, SHAPE), EXACT, `mask [${mask}]`);
     }
   });
-});
+}
+
+Deno.test("mix takes a where the mask is 1 and b where it is 0, per sample", mixCase);
 
 Deno.test("clip01 clips to [0, 1]", () => {
   tf.tidy(() => {
@@ -312,7 +325,7 @@ Deno.test("channelMatmul applies each sample's matrix to its pixels' channels as
   });
 });
 
-Deno.test("adjustContrast scales each image's channels about their own mean, then clips", () => {
+function adjustContrastCase(): void {
   // [2, 2, 2, 2]: per sample and channel, the mean of four multiples of 1/8
   const xv = [
     0.5,
@@ -352,8 +365,30 @@ Deno.test("adjustContrast scales each image's channels about their own mean, the
     assert.deepEqual(y.shape, [2, 2, 2, 2]);
     assertTensorClose(y, tf.tensor4d(expected, [2, 2, 2, 2]), EXACT);
   });
-});
+}
+
+Deno.test(
+  "adjustContrast scales each image's channels about their own mean, then clips",
+  adjustContrastCase,
+);
 
 Deno.test("LUMA holds the BT.601 weights", () => {
   assert.deepEqual([...LUMA], [0.299, 0.587, 0.114]);
+});
+
+// The default suite runs on cpu, where these helpers take their matMul branch: the broadcast
+// branch that wasm and native take is checked here too, so a cpu run alone sees both.
+Deno.test("perSampleFull, scalePerSample, mix and adjustContrast on cpu and on wasm", async () => {
+  try {
+    for (const name of ["cpu", "wasm"] as const) {
+      await useBackend(name, { quiet: true });
+      assert.equal(tf.getBackend(), name);
+      perSampleFullCase();
+      scalePerSampleCase();
+      mixCase();
+      adjustContrastCase();
+    }
+  } finally {
+    await useBackend(BACKEND, { quiet: true });
+  }
 });
