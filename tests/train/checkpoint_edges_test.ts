@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
 import {
   CheckpointError,
+  checkpointLeftovers,
   hasCheckpoint,
   loadCheckpoint,
   NonFiniteStateError,
@@ -374,5 +375,137 @@ Deno.test("a save that fails after writing its temporary rethrows, removes the t
   await assert.rejects(() => saveCheckpoint(`${dir}/${base}`, { v: 2 }));
   assert.deepEqual(names(dir), [base]);
   assert.deepEqual(await loadCheckpoint(`${dir}/${base}`), { v: 1 });
+  await Deno.remove(dir, { recursive: true });
+});
+
+// Issue 17, eleventh pass (H17G): survivors of Stryker on checkpoint.ts:336-492 (readCheckpoint's
+// messages, hasCheckpoint, checkpointLeftovers, exists, removeIfExists).
+
+Deno.test("readCheckpoint's fallback note and its none-intact message name each refused path and its reason; a fallback without onFallback is silent", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/c`, { step: 1 });
+  await saveCheckpoint(`${dir}/c`, { step: 2 });
+  await Deno.writeTextFile(`${dir}/c/checkpoint.json`, "{}");
+  const { got, notes } = await readNoting(`${dir}/c`);
+  assert.deepEqual([got.step, got.path], [1, `${dir}/c.step-1`]);
+  assert.equal(notes.length, 1);
+  assert.ok(notes[0].startsWith(`checkpoint ${dir}/c: `), notes[0]);
+  assert.ok(notes[0].endsWith(`; using the previous intact one, ${dir}/c.step-1`), notes[0]);
+  // no options at all: the fallback still happens, without a note
+  assert.equal((await readCheckpoint(`${dir}/c`)).step, 1);
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 1 });
+  await Deno.writeTextFile(`${dir}/c.step-1/checkpoint.json`, "{}");
+  await assert.rejects(
+    () => readCheckpoint(`${dir}/c`),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      e.message.startsWith(`Cannot load a checkpoint from ${dir}/c: none is intact (${dir}/c: `) &&
+      e.message.includes(`; ${dir}/c.step-1: `) && e.message.endsWith(")"),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("hasCheckpoint: true only when one of the candidates holds a checkpoint.json (an older one suffices)", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.equal(await hasCheckpoint(`${dir}/c`), false);
+  await Deno.mkdir(`${dir}/c`);
+  await Deno.mkdir(`${dir}/c.step-3`);
+  await Deno.mkdir(`${dir}/c.old`);
+  assert.equal(await hasCheckpoint(`${dir}/c`), false);
+  await Deno.writeTextFile(`${dir}/c.step-3/checkpoint.json`, "{}");
+  assert.equal(await hasCheckpoint(`${dir}/c`), true);
+  assert.equal(await hasCheckpoint(`${dir}/missing/c`), false);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpointLeftovers: a missing parent is none; a path stat cannot read (a symlink loop) is an error, not 'no checkpoint'", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.deepEqual(await checkpointLeftovers(`${dir}/missing/c`), []);
+  await Deno.symlink(`${dir}/c`, `${dir}/c`);
+  await assert.rejects(() => checkpointLeftovers(`${dir}/c`), Deno.errors.FilesystemLoop);
+  await assert.rejects(() => hasCheckpoint(`${dir}/c`), Deno.errors.FilesystemLoop);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saveCheckpoint rethrows a removal that fails for a reason other than NotFound", async () => {
+  const dir = await Deno.makeTempDir();
+  const remove = Deno.remove;
+  Deno.remove = (path: string | URL, options?: Deno.RemoveOptions) =>
+    String(path).endsWith(".old")
+      ? Promise.reject(new Deno.errors.PermissionDenied(`remove ${path}`))
+      : remove(path, options);
+  try {
+    await assert.rejects(
+      () => saveCheckpoint(`${dir}/c`, { step: 1 }),
+      Deno.errors.PermissionDenied,
+    );
+  } finally {
+    Deno.remove = remove;
+  }
+  assert.deepEqual(await loadCheckpoint(`${dir}/c`), { step: 1 });
+  await Deno.remove(dir, { recursive: true });
+});
+
+// ... and on checkpoint.ts:1-76 (writeSynced's truncate, parentOf).
+
+Deno.test("a leftover temporary of the same name (same pid and millisecond) is overwritten, not written into", async () => {
+  const dir = await Deno.makeTempDir();
+  const now = Date.now;
+  Date.now = () => 1_000;
+  try {
+    const tmp = `${dir}/c.tmp-${Deno.pid}-1000`;
+    await Deno.mkdir(tmp);
+    for (const f of ["checkpoint.json", "tensors.bin", "manifest.json"]) {
+      await Deno.writeTextFile(`${tmp}/${f}`, "x".repeat(4096));
+    }
+    await saveCheckpoint(`${dir}/c`, { step: 1 });
+  } finally {
+    Date.now = now;
+  }
+  assert.deepEqual(names(dir), ["c"]);
+  const { got, notes } = await readNoting(`${dir}/c`);
+  assert.deepEqual([got.contents, notes], [{ step: 1 }, []]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoint paths ending in several slashes, or directly under /, name their siblings from the right parent", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 2; step++) await saveCheckpoint(`${dir}/t//`, { step });
+  assert.deepEqual(names(dir), ["t", "t.step-1"]);
+  assert.deepEqual(await loadCheckpoint(`${dir}/t///`), { step: 2 });
+  // `/name`: the siblings are listed in "/" (nothing is written there: readDir is watched)
+  const readDir = Deno.readDir;
+  const listed: string[] = [];
+  Deno.readDir = (path: string | URL) => {
+    listed.push(String(path));
+    return readDir(`${dir}/empty-missing`);
+  };
+  try {
+    assert.deepEqual(await checkpointLeftovers("/selfsup-no-such-checkpoint"), []);
+  } finally {
+    Deno.readDir = readDir;
+  }
+  assert.deepEqual(listed, ["/", "/"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the fallback note joins two refused checkpoints with '; '", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 3; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 3 });
+  await Deno.writeTextFile(`${dir}/c/checkpoint.json`, "{}");
+  await Deno.writeTextFile(`${dir}/c.step-2/checkpoint.json`, "{}");
+  const { got, notes } = await readNoting(`${dir}/c`);
+  assert.equal(got.step, 1);
+  assert.equal(notes.length, 1);
+  assert.ok(notes[0].includes(`; ${dir}/c.step-2: `), notes[0]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("saveCheckpoint closes every file and directory it opens (Linux: /proc/self/fd)", async () => {
+  const open = () => [...Deno.readDirSync("/proc/self/fd")].length;
+  const dir = await Deno.makeTempDir();
+  const before = open();
+  for (let step = 1; step <= 3; step++) await saveCheckpoint(`${dir}/c`, { step });
+  assert.equal(open(), before);
   await Deno.remove(dir, { recursive: true });
 });
