@@ -509,3 +509,104 @@ Deno.test("saveCheckpoint closes every file and directory it opens (Linux: /proc
   assert.equal(open(), before);
   await Deno.remove(dir, { recursive: true });
 });
+
+// ... and on checkpoint.ts:194-258 (stepOf, savedStep, history, pruneHistory).
+
+Deno.test("a save removes an earlier version's dir.old; a null state saves and loads", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/c.old`);
+  await saveCheckpoint(`${dir}/c`, null);
+  assert.deepEqual(names(dir), ["c"]);
+  const got = await readCheckpoint(`${dir}/c`);
+  assert.deepEqual([got.contents, got.step], [null, null]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the step a checkpoint reports: a non-negative integer, else null", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: [unknown, number | null][] = [[0, 0], [7, 7], [-1, null], [1.5, null], ["3", null]];
+  for (const [i, [step, want]] of cases.entries()) {
+    await saveCheckpoint(`${dir}/c${i}`, { step });
+    assert.equal((await readCheckpoint(`${dir}/c${i}`)).step, want, String(step));
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a manifest without a step: the previous checkpoint is kept aside under checkpoint.json's step", async () => {
+  const dir = await Deno.makeTempDir();
+  await saveCheckpoint(`${dir}/c`, { step: 5 });
+  const m = JSON.parse(await Deno.readTextFile(`${dir}/c/manifest.json`));
+  delete m.step;
+  await Deno.writeTextFile(`${dir}/c/manifest.json`, JSON.stringify(m));
+  await saveCheckpoint(`${dir}/c`, { step: 6 });
+  assert.deepEqual(names(dir), ["c", "c.step-5"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("steps of several digits are kept and pruned by number; stray names like c.step-x5 are left alone", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const stray of ["c.step-x5", "c.step-5x", "c.step-unknown-7x"]) {
+    await Deno.mkdir(`${dir}/${stray}`);
+  }
+  await Deno.writeTextFile(`${dir}/c.step-4`, "a file, not a checkpoint");
+  for (const step of [9, 10, 11, 12]) await saveCheckpoint(`${dir}/c`, { step }, { keep: 3 });
+  assert.deepEqual(names(dir), [
+    "c",
+    "c.step-10",
+    "c.step-11",
+    "c.step-4",
+    "c.step-5x",
+    "c.step-unknown-7x",
+    "c.step-x5",
+  ]);
+  await saveCheckpoint(`${dir}/c`, { v: "no step" }, { keep: 3 });
+  await saveCheckpoint(`${dir}/c`, { step: 13 }, { keep: 3 });
+  // the step-less one (unknown-<time>) sorts after every numbered one, so it is pruned first
+  assert.deepEqual(names(dir).filter((n) => /^c(\.step-\d+)?$/.test(n)), [
+    "c",
+    "c.step-11",
+    "c.step-12",
+    "c.step-4",
+  ]);
+  assert.equal(names(dir).filter((n) => /^c\.step-unknown-\d+$/.test(n)).length, 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("older checkpoints are tried newest first, whatever order the directory lists them in", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 4; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 4 });
+  await Deno.writeTextFile(`${dir}/c/checkpoint.json`, "{}");
+  const readDir = Deno.readDir;
+  Deno.readDir = async function* (path: string | URL) {
+    const all: Deno.DirEntry[] = [];
+    for await (const e of readDir(path)) all.push(e);
+    yield* all.sort((a, b) => a.name < b.name ? -1 : 1); // ascending: step-1 first
+  };
+  try {
+    const { got } = await readNoting(`${dir}/c`);
+    assert.equal(got.path, `${dir}/c.step-3`);
+  } finally {
+    Deno.readDir = readDir;
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a parent directory that cannot be listed (other than missing) is an error", async () => {
+  const readDir = Deno.readDir;
+  Deno.readDir = () => {
+    throw new Deno.errors.PermissionDenied("readdir");
+  };
+  try {
+    await assert.rejects(() => hasCheckpoint("/selfsup-no-such/c"), Deno.errors.PermissionDenied);
+  } finally {
+    Deno.readDir = readDir;
+  }
+});
+
+Deno.test("resuming with a smaller keep: the abandoned newer one goes, and the kept count is of the others", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let step = 1; step <= 4; step++) await saveCheckpoint(`${dir}/c`, { step }, { keep: 4 });
+  await saveCheckpoint(`${dir}/c`, { step: 3 }, { keep: 3 });
+  assert.deepEqual(names(dir), ["c", "c.step-1", "c.step-2"]);
+  await Deno.remove(dir, { recursive: true });
+});
