@@ -231,7 +231,8 @@ async function history(dir: string): Promise<{ path: string; step: number }[]> {
       }
     }
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // no parent, or a parent that is a file: no older checkpoints, as `exists` reads it
+    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotADirectory)) throw e;
   }
   return out.sort((a, b) => b.step - a.step);
 }

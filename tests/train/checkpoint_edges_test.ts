@@ -610,3 +610,15 @@ Deno.test("resuming with a smaller keep: the abandoned newer one goes, and the k
   assert.deepEqual(names(dir), ["c", "c.step-1", "c.step-2"]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a checkpoint path under a regular file has no checkpoint and nothing left over, as one under a missing folder", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/file`, "not a folder");
+  try {
+    assert.equal(await hasCheckpoint(`${dir}/file/c`), false);
+    assert.deepEqual(await checkpointLeftovers(`${dir}/file/c`), []);
+    await assert.rejects(() => readCheckpoint(`${dir}/file/c`), CheckpointError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
