@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
 import * as aug from "../../augment/mod.ts";
 import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
-import { images } from "./_helpers.ts";
+import { images, lineCrop } from "./_helpers.ts";
 
 await setupBackend();
 
@@ -443,34 +443,10 @@ Deno.test("simclrAugment and mnistAugment are exactly the compositions they docu
 Deno.test("textAugment is its documented line crop, then the documented steps", () => {
   const x = images([4, 12, 40, 3], 5);
   // the line crop: per sample width fraction, height fraction, then left and top, resized back
-  const lineCrop: aug.Augmentation = (images, seed) => {
-    const [b, h, w] = images.shape;
-    const prng = pcg32(seed);
-    const boxes: number[][] = [];
-    for (let s = 0; s < b; s++) {
-      const cw = Math.max(1, Math.round(u(prng, 0.96, 1) * w));
-      const ch = Math.max(1, Math.round(u(prng, 0.6, 1) * h));
-      const left = Math.floor(prng() * (w - cw + 1));
-      const top = Math.floor(prng() * (h - ch + 1));
-      boxes.push([
-        top / (h - 1),
-        left / (w - 1),
-        (top + ch - 1) / (h - 1),
-        (left + cw - 1) / (w - 1),
-      ]);
-    }
-    return tf.tidy(() =>
-      tf.image.cropAndResize(
-        images,
-        tf.tensor2d(boxes),
-        tf.range(0, b, 1, "int32") as tf.Tensor1D,
-        [h, w],
-      )
-    );
-  };
+  const crop = lineCrop([0.96, 1], [0.6, 1]);
   const p = 0.5;
   const text = aug.compose(
-    lineCrop,
+    crop,
     [aug.randomAffine({ degrees: 2, shear: 5, scale: [0.95, 1.05], translate: [0.05, 0.01] }), p],
     [aug.gaussianBlur({ sigma: [0.1, 1.5] }), p],
     [aug.contrast({ factor: 0.5 }), p],

@@ -19,42 +19,10 @@ import {
   randomGrayscale,
   textAugment,
 } from "../../augment/mod.ts";
-import { assertTensorClose, pcg32, setupBackend } from "../_utils.ts";
-import { images } from "./_helpers.ts";
+import { assertTensorClose, setupBackend } from "../_utils.ts";
+import { images, lineCrop } from "./_helpers.ts";
 
 await setupBackend();
-
-/**
- * The line crop: per sample a width fraction, a height fraction, then left and top, drawn from
- * `pcg32(seed)`; the window, in pixel centres, resized back to the line's size.
- */
-function lineCrop(width: [number, number], height: [number, number]): Augmentation {
-  return (x, seed) => {
-    const [b, h, w] = x.shape;
-    const prng = pcg32(seed);
-    const boxes: number[][] = [];
-    for (let s = 0; s < b; s++) {
-      const cw = Math.max(1, Math.round((width[0] + (width[1] - width[0]) * prng()) * w));
-      const ch = Math.max(1, Math.round((height[0] + (height[1] - height[0]) * prng()) * h));
-      const left = Math.floor(prng() * (w - cw + 1));
-      const top = Math.floor(prng() * (h - ch + 1));
-      boxes.push([
-        top / (h - 1),
-        left / (w - 1),
-        (top + ch - 1) / (h - 1),
-        (left + cw - 1) / (w - 1),
-      ]);
-    }
-    return tf.tidy(() =>
-      tf.image.cropAndResize(
-        x,
-        tf.tensor2d(boxes),
-        tf.range(0, b, 1, "int32") as tf.Tensor1D,
-        [h, w],
-      )
-    );
-  };
-}
 
 function text(width: [number, number], height: [number, number], p: number): Augmentation {
   return compose(
