@@ -5,8 +5,13 @@
  * and losses as JSON to `--out`. Views are a deterministic function of the images (the identity),
  * so both runs see the same views of each image.
  *
+ * With `--default-distributed` the run passes no `distributed` option, so `train()` picks its
+ * default (data-parallel with `dataParallel()` under mpirun with more than one rank). Each method's
+ * output also records, per step, the batch size `method.step` saw and the rank count in its step
+ * context (`replicas.size`, null without one).
+ *
  * deno run -A tests/distributed/_worker.ts --method simclr,moco-v2,simsiam --global-batch 8 --steps 5 \
- *   --out w.json [--single]
+ *   --out w.json [--single | --default-distributed]
  */
 import { parseArgs } from "node:util";
 import { tf } from "../../backend/tf.ts";
@@ -24,6 +29,7 @@ const { values: args } = parseArgs({
     steps: { type: "string", default: "5" },
     out: { type: "string" },
     single: { type: "boolean", default: false },
+    "default-distributed": { type: "boolean", default: false },
     "no-sync-bn": { type: "boolean", default: false },
     "no-gather": { type: "boolean", default: false },
     "run-dir": { type: "string" },
@@ -47,7 +53,14 @@ const identity = (x: tf.Tensor4D) => tf.clone(x);
 const delay = Number(args["step-delay-ms"]);
 const out: Record<
   string,
-  { weights: number[][]; initial: number[][]; losses: number[]; startStep: number }
+  {
+    weights: number[][];
+    initial: number[][];
+    losses: number[];
+    startStep: number;
+    stepBatches: number[];
+    stepReplicas: (number | null)[];
+  }
 > = {};
 for (const method of (args.method as string).split(",")) {
   const name = method as Parameters<typeof createMethod>[0];
@@ -80,6 +93,18 @@ for (const method of (args.method as string).split(",")) {
   if (method === "swav") {
     setup.method = { ...setup.method, views: (x) => [identity(x), identity(x)] };
   }
+  // what each step saw: its batch (the rank's shard under data parallelism) and its rank count
+  const stepBatches: number[] = [];
+  const stepReplicas: (number | null)[] = [];
+  const step = setup.method.step;
+  setup.method = {
+    ...setup.method,
+    step: (nets, views, state, context) => {
+      stepBatches.push(views[0].shape[0]);
+      stepReplicas.push(context.replicas?.size ?? null);
+      return step(nets, views, state, context);
+    },
+  };
   const initial = setup.method.trainable(setup.nets).map((v) => Array.from(v.dataSync()));
   const prng = pcg32(11);
   const batches = Array.from({ length: steps }, () => {
@@ -107,13 +132,15 @@ for (const method of (args.method as string).split(",")) {
     outDir: args["run-dir"],
     checkpointEvery: Number(args["checkpoint-every"]),
     resume: args.resume,
-    distributed: args.single ? null : dataParallel({
-      world,
-      // MoCo's shuffle-BN keeps per-rank statistics (as the paper's); the others normalize
-      // over the global batch, as one process on it does
-      syncBatchNorm: method !== "moco-v2" && !args["no-sync-bn"],
-      gatherNegatives: !args["no-gather"],
-      ...(args["bucket-bytes"] ? { bucketBytes: Number(args["bucket-bytes"]) } : {}),
+    ...(args["default-distributed"] ? {} : {
+      distributed: args.single ? null : dataParallel({
+        world,
+        // MoCo's shuffle-BN keeps per-rank statistics (as the paper's); the others normalize
+        // over the global batch, as one process on it does
+        syncBatchNorm: method !== "moco-v2" && !args["no-sync-bn"],
+        gatherNegatives: !args["no-gather"],
+        ...(args["bucket-bytes"] ? { bucketBytes: Number(args["bucket-bytes"]) } : {}),
+      }),
     }),
   });
   out[method] = {
@@ -121,6 +148,8 @@ for (const method of (args.method as string).split(",")) {
     initial,
     losses: result.history.map((r) => Number(r.loss)),
     startStep: result.steps - result.history.length,
+    stepBatches,
+    stepReplicas,
   };
 }
 if (world.rank === 0 && args.out) await Deno.writeTextFile(args.out, JSON.stringify(out));
