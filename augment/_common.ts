@@ -83,6 +83,10 @@ export function checkNumber(
       `Cannot create ${where}: ${name} must be in [${min}, ${max}], received ${value}`,
     );
   }
+  // reached by +/-Infinity only when a bound is left at its default
+  if (!Number.isFinite(value)) {
+    throw new RangeError(`Cannot create ${where}: ${name} must be finite, received ${value}`);
+  }
   return value;
 }
 

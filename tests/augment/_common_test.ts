@@ -176,6 +176,27 @@ Deno.test("checkNumber and checkProbability accept their inclusive bounds and na
   );
 });
 
+Deno.test("checkNumber refuses +/-Infinity with its default bounds, as its doc says, and checkRange a single one", () => {
+  const finite = "Cannot create op: x must be finite, received";
+  refuses(() => checkNumber(Infinity, "x", "op"), RangeError, `${finite} Infinity`);
+  refuses(() => checkNumber(-Infinity, "x", "op"), RangeError, `${finite} -Infinity`);
+  refuses(() => checkNumber(Infinity, "x", "op", 0), RangeError, `${finite} Infinity`);
+  refuses(() => checkNumber(-Infinity, "x", "op", -Infinity, 0), RangeError, `${finite} -Infinity`);
+  // a finite bound still names itself first
+  refuses(
+    () => checkNumber(Infinity, "x", "op", 0, 4),
+    RangeError,
+    "Cannot create op: x must be in [0, 4], received Infinity",
+  );
+  assert.equal(checkNumber(Number.MAX_VALUE, "x", "op"), Number.MAX_VALUE);
+  assert.equal(checkNumber(-Number.MAX_VALUE, "x", "op"), -Number.MAX_VALUE);
+  refuses(
+    () => checkRange(Infinity, "d", "op", -1, 1, (v) => [-v, v]),
+    RangeError,
+    "Cannot create op: d must be finite, received Infinity",
+  );
+});
+
 Deno.test("checkRange turns a number into around(v) or [v, v], takes a pair, and refuses the rest exactly", () => {
   const around = (v: number): [number, number] => [-v, v];
   assert.deepEqual(checkRange(0.25, "d", "op", -1, 1, around), [-0.25, 0.25]);
