@@ -104,7 +104,9 @@ function checkFinite(tensors: SerializedTensor[]): void {
  *
  * @param dir the checkpoint directory, e.g. `runs/x/checkpoint`
  * @param contents nets, state, optimizer state, loader position, config: anything
- *   `serializeTree` takes; a numeric `step` names the checkpoint when it is moved aside
+ *   `serializeTree` takes; a `step` that is an integer >= 0 names the checkpoint when it is moved
+ *   aside, any other (absent, null, -1, 1.5, "3", past 2^53 - 1) names it `dir.step-unknown-<time>`,
+ *   pruned as the oldest
  * @param options how many checkpoints to keep
  *
  * @example
@@ -196,21 +198,30 @@ export async function saveCheckpoint(
   await removeIfExists(`${dir}.old`); // the single fallback of earlier versions
 }
 
+/**
+ * Whether `s` can name a checkpoint: a safe integer >= 0, whose `dir.step-<s>` is a name
+ * {@linkcode history} reads back (`-1` would give `dir.step--1`, `1e21` `dir.step-1e+21`, names it
+ * never lists, so never prunes). Every step read or written goes through here.
+ */
+function isStep(s: unknown): s is number {
+  return Number.isSafeInteger(s) && (s as number) >= 0;
+}
+
 function stepOf(contents: unknown): number | null {
   const s = (contents as { step?: unknown } | null)?.step;
-  return typeof s === "number" && Number.isInteger(s) && s >= 0 ? s : null;
+  return isStep(s) ? s : null;
 }
 
 /** The step a checkpoint directory records (manifest, else checkpoint.json), or null. */
 async function savedStep(path: string): Promise<number | null> {
   try {
     const m = JSON.parse(await Deno.readTextFile(`${path}/${MANIFEST}`));
-    if (Number.isInteger(m?.step)) return m.step;
+    if (isStep(m?.step)) return m.step;
   } catch { /* fall through */ }
   try {
     const meta = JSON.parse(await Deno.readTextFile(`${path}/checkpoint.json`));
     const s = meta?.spec?.$object?.step;
-    return Number.isInteger(s) ? s : null;
+    return isStep(s) ? s : null;
   } catch {
     return null;
   }

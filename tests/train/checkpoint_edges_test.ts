@@ -109,6 +109,39 @@ Deno.test("checkpoints without a step: the previous one is kept as step-unknown-
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a step that cannot name a checkpoint (-1, 1e21) is moved aside as step-unknown and pruned, never leaked as a folder history does not list", async () => {
+  // [the first saves, then steps 1 and 2]: at keep 2 only `c` and `c.step-1` are left
+  const cases: [string, unknown[], boolean][] = [
+    ["-1", [-1], false],
+    ["-1 also in the manifest", [-1], true], // as an edited or foreign manifest may say
+    ["1e21 then 2e21", [1e21, 2e21], false], // "1e+21" is no `\d+` name
+  ];
+  for (const [label, first, editManifest] of cases) {
+    const dir = await Deno.makeTempDir();
+    for (const step of first) {
+      await saveCheckpoint(`${dir}/c`, { step });
+      if (editManifest) {
+        const m = JSON.parse(await Deno.readTextFile(`${dir}/c/manifest.json`));
+        await Deno.writeTextFile(`${dir}/c/manifest.json`, JSON.stringify({ ...m, step }));
+      }
+    }
+    await saveCheckpoint(`${dir}/c`, { step: 1 });
+    assert.match(names(dir).join(" "), /^c c\.step-unknown-\d+$/, `${label}: ${names(dir)}`);
+    await saveCheckpoint(`${dir}/c`, { step: 2 });
+    assert.deepEqual(names(dir), ["c", "c.step-1"], `${label}: ${names(dir)}`);
+    assert.deepEqual((await readCheckpoint(`${dir}/c`)).step, 2, label);
+    await Deno.remove(dir, { recursive: true });
+  }
+  // the largest safe step still names its checkpoint, and is read back by its name
+  const dir = await Deno.makeTempDir();
+  const max = Number.MAX_SAFE_INTEGER;
+  await saveCheckpoint(`${dir}/c`, { step: max - 1 });
+  await saveCheckpoint(`${dir}/c`, { step: max });
+  assert.deepEqual(names(dir), ["c", `c.step-${max - 1}`]);
+  assert.equal((await readCheckpoint(`${dir}/c.step-${max - 1}`)).step, max - 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("saveCheckpoint replaces a stale directory already named like the one it moves aside", async () => {
   const dir = await Deno.makeTempDir();
   await saveCheckpoint(`${dir}/c`, { step: 3, v: "new" });
