@@ -63,6 +63,11 @@ function named(where: string): string {
   return where || "the tree";
 }
 
+/** A model's weight's path: its name, after the model's path unless the model is the tree. */
+function weightPath(where: string, name: string): string {
+  return where ? `${where}/${name}` : name;
+}
+
 function pushTensor(t: tf.Tensor, tensors: SerializedTensor[], where: string): number {
   if (t.dtype !== "float32" && t.dtype !== "int32" && t.dtype !== "bool") {
     throw new TypeError(
@@ -118,7 +123,7 @@ export function serializeTree(tree: unknown): SerializedTree {
       const names = x.weights.map((w) => w.name);
       const values = x.getWeights();
       return {
-        $model: values.map((v, i) => pushTensor(v, tensors, `${where}/${names[i]}`)),
+        $model: values.map((v, i) => pushTensor(v, tensors, weightPath(where, names[i]))),
         names,
       };
     }
@@ -211,13 +216,12 @@ export function restoreTree(saved: SerializedTree, template?: unknown): unknown 
         );
       }
       const values = idx.map((i, k) => {
-        const st = get(i, `${where}/${t.weights[k].name}`);
+        const path = weightPath(where, t.weights[k].name);
+        const st = get(i, path);
         const shape = t.weights[k].shape;
         if (shape.join(",") !== st.shape.join(",")) {
           throw new TypeError(
-            `Cannot restore ${where}/${
-              t.weights[k].name
-            }: expected shape [${shape}], received [${st.shape}]`,
+            `Cannot restore ${path}: expected shape [${shape}], received [${st.shape}]`,
           );
         }
         return makeTensor(st);

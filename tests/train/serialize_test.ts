@@ -325,6 +325,37 @@ Deno.test("restoreTree: each refusal's exact message", () => {
   m.dispose();
 });
 
+Deno.test("a model at the top of the tree: its weights' paths are their names (no leading '/'), in where and in restoreTree's messages; the spec holds names only", async () => {
+  const type = (message: string) => ({ name: "TypeError", message });
+  const m = tinyModel();
+  const names = m.weights.map((w) => w.name);
+  const saved = serializeTree(m);
+  assert.deepEqual(saved.tensors.map((t) => t.where), names);
+  // nested, a path still joins with '/'
+  assert.deepEqual(serializeTree([m]).tensors.map((t) => t.where), names.map((n) => `[0]/${n}`));
+  // the spec, what reaches checkpoint.json, names weights, never paths: a checkpoint written
+  // before this fix is the same JSON, restored the same way (the spec written out by hand)
+  const onDisk = { $model: [0, 1, 2, 3, 4, 5], names };
+  assert.deepEqual(saved.spec, onDisk);
+  const kernel = values(m.getWeights()[0]);
+  tf.tidy(() => m.setWeights(m.getWeights().map((x) => tf.zerosLike(x))));
+  await assertNoLeak(() => {
+    assert.equal(restoreTree({ spec: onDisk, tensors: saved.tensors }, m), m);
+  });
+  assert.deepEqual(values(m.getWeights()[0]), kernel);
+  const swapped = saved.tensors.slice();
+  [swapped[0], swapped[1]] = [swapped[1], swapped[0]];
+  assert.throws(
+    () => restoreTree({ spec: onDisk, tensors: swapped }, m),
+    type(`Cannot restore ${names[0]}: expected shape [3,2], received [2]`),
+  );
+  assert.throws(
+    () => restoreTree({ spec: onDisk, tensors: saved.tensors.slice(0, 5) }, m),
+    type(`Cannot restore ${names[5]}: tensor index 5 is missing`),
+  );
+  m.dispose();
+});
+
 Deno.test("isModelLike: weights an array, getWeights and setWeights functions, on an object", () => {
   const m = tinyModel();
   const fns = { getWeights() {}, setWeights() {} };
