@@ -105,8 +105,8 @@ function checkFinite(tensors: SerializedTensor[]): void {
  * @param dir the checkpoint directory, e.g. `runs/x/checkpoint`
  * @param contents nets, state, optimizer state, loader position, config: anything
  *   `serializeTree` takes; a `step` that is an integer >= 0 names the checkpoint when it is moved
- *   aside, any other (absent, null, -1, 1.5, "3", past 2^53 - 1) names it `dir.step-unknown-<time>`,
- *   pruned as the oldest
+ *   aside, any other (absent, null, -1, 1.5, "3", past 2^53 - 1) names it
+ *   `dir.step-unknown-<time>`, pruned as the oldest
  * @param options how many checkpoints to keep
  *
  * @example
