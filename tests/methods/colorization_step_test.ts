@@ -8,7 +8,8 @@
  * soft-encoded over the 5 nearest of the 313 bins, weighted by class rebalancing from the running
  * or the fixed (`priorImages`, in chunks of 256) prior; l1 / l2 regression; `colorize`. Each
  * refusal's exact message. The default layout and the fixed-prior behaviour are also in
- * `pretext/colorization_bins_test.ts`.
+ * `pretext/colorization_bins_test.ts`. Every test frees what it makes, nets included, and checks
+ * that `tf.memory().numTensors` ends where it began.
  */
 import assert from "node:assert/strict";
 import * as tfl from "@tensorflow/tfjs-layers";
@@ -17,7 +18,7 @@ import { withSeed } from "../../backend/with_seed.ts";
 import { colorization, orientationTint } from "../../methods/colorization.ts";
 import { zhangAbBins } from "../../methods/pretext/_ab_bins_313.ts";
 import { labToRgbReference, rgbToLabReference } from "../../methods/pretext/lab.ts";
-import { pcg32, setupBackend, thrown } from "../_utils.ts";
+import { assertNoLeak, pcg32, setupBackend, thrown } from "../_utils.ts";
 
 await setupBackend();
 
@@ -32,6 +33,31 @@ const BASE = {
   seed: 0,
   widths: [8, 8],
 };
+
+/** A `Deno.test` whose body leaves `tf.memory().numTensors` where it found it. */
+function test(name: string, fn: () => void): void {
+  Deno.test(name, () => assertNoLeak(fn, name));
+}
+
+/** Frees both nets' weights. */
+function disposeNets(s: { nets: { encoder: tfl.LayersModel; decoder: tfl.LayersModel } }): void {
+  s.nets.encoder.dispose();
+  s.nets.decoder.dispose();
+}
+
+/**
+ * `thrown` for a build: frees the variables the refused call made before throwing (its encoder,
+ * say), as `createMethod` does.
+ */
+function refused(f: () => unknown, what?: string): Error {
+  const registered = tf.engine().state.registeredVariables;
+  const before = new Set(Object.keys(registered));
+  try {
+    return thrown(f, what);
+  } finally {
+    for (const [name, v] of Object.entries(registered)) if (!before.has(name)) v.dispose();
+  }
+}
 
 function near(got: number, want: number, tol: number, name: string) {
   assert.ok(Math.abs(got - want) <= tol, `${name}: ${got} vs ${want}`);
@@ -71,7 +97,7 @@ function tintReference(img: number[][]): number[][][] {
   );
 }
 
-Deno.test("orientationTint equals the float64 second-moment reference; refuses all but [B, H, W, 1]", () => {
+test("orientationTint equals the float64 second-moment reference; refuses all but [B, H, W, 1]", () => {
   const prng = pcg32(21);
   const [h, w] = [5, 7];
   // a diagonal stroke, a vertical bar, noise, and a blank image (gray at L = 20)
@@ -82,7 +108,8 @@ Deno.test("orientationTint equals the float64 second-moment reference; refuses a
     Array.from({ length: h }, () => Array.from({ length: w }, () => 0)),
   ];
   const x = tf.tensor4d(imgs.flat(2), [4, h, w, 1]);
-  const got = orientationTint(x).arraySync() as number[][][][];
+  const tinted = orientationTint(x);
+  const got = tinted.arraySync() as number[][][][];
   assert.deepEqual([got.length, got[0].length, got[0][0].length, got[0][0][0].length], [
     4,
     h,
@@ -98,14 +125,19 @@ Deno.test("orientationTint equals the float64 second-moment reference; refuses a
     "1,4,4,1,1",
   ]];
   for (const [badShape, shape] of bad) {
-    const e = thrown(() => orientationTint(tf.zeros(badShape) as unknown as tf.Tensor4D));
+    const input = tf.zeros(badShape);
+    const e = thrown(() => orientationTint(input as unknown as tf.Tensor4D));
+    input.dispose();
     assert.ok(e instanceof TypeError);
     assert.equal(e.message, `Cannot tint: expected gray images [B, H, W, 1], received [${shape}]`);
   }
-  x.dispose();
+  tf.dispose([x, tinted]);
 });
 
-Deno.test("colorization refuses bad options, encoders and priorImages with their exact messages", () => {
+test("colorization refuses bad options, encoders and priorImages with their exact messages", () => {
+  const flatPrior = tf.zeros([2, 2]);
+  const noImages = tf.zeros([0, 16, 8, 3]);
+  const onePrior = tf.zeros([1, 16, 8, 3]) as tf.Tensor4D;
   const cases: [Record<string, unknown>, ErrorConstructor, string][] = [
     [{ loss: "huber" }, RangeError, "loss must be classification, l1 or l2, received huber"],
     [{ bins: "x" }, RangeError, "bins must be zhang313 or gamut261, received x"],
@@ -121,7 +153,7 @@ Deno.test("colorization refuses bad options, encoders and priorImages with their
       "expected an encoder with [B, D] output, received [B, L, D]",
     ],
     [
-      { priorImages: tf.zeros([2, 2]) },
+      { priorImages: flatPrior },
       TypeError,
       "priorImages must be images [N, H, W, C], received [2,2]",
     ],
@@ -131,41 +163,44 @@ Deno.test("colorization refuses bad options, encoders and priorImages with their
       "priorImages must be images [N, H, W, C], received 1,2",
     ],
     [
-      { priorImages: tf.zeros([0, 16, 8, 3]) },
+      { priorImages: noImages },
       TypeError,
       "priorImages must be images [N, H, W, C], received [0,16,8,3]",
     ],
   ];
   for (const [o, kind, text] of cases) {
-    const e = thrown(() => colorization({ ...BASE, ...o } as never), JSON.stringify(o));
+    const e = refused(() => colorization({ ...BASE, ...o } as never), JSON.stringify(o));
     assert.ok(e instanceof kind, `${JSON.stringify(o)}: ${e}`);
     assert.equal(e.message, `Cannot build colorization: ${text}`);
   }
-  // one prior image is enough
-  colorization({ ...BASE, priorImages: tf.zeros([1, 16, 8, 3]) as tf.Tensor4D });
+  // one prior image is enough (the tidy frees the fixed prior's weights, which the method keeps)
+  tf.tidy(() => disposeNets(colorization({ ...BASE, priorImages: onePrior })));
+  tf.dispose([flatPrior, noImages, onePrior]);
   // priorImages are not looked at by the regression losses
-  colorization({ ...BASE, loss: "l2", priorImages: [1, 2] as unknown as tf.Tensor4D });
+  disposeNets(
+    colorization({ ...BASE, loss: "l2", priorImages: [1, 2] as unknown as tf.Tensor4D }),
+  );
   // an encoder that does not end in global average pooling: the pooled head only
   const input = tfl.input({ shape: [16, 8, 1] });
   const conv = tfl.layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input) as tfl.SymbolicTensor;
   const flat = tfl.layers.flatten().apply(conv) as tfl.SymbolicTensor;
   const encoder = tfl.model({ inputs: input, outputs: flat });
-  const e = thrown(() => colorization({ ...BASE, encoder }));
+  const e = refused(() => colorization({ ...BASE, encoder }));
   assert.ok(e instanceof TypeError);
   assert.equal(
     e.message,
     'Cannot build colorization: the convolutional head needs an encoder ending in globalAveragePooling2d, received Flatten (use head: "pooled")',
   );
-  assert.equal(
-    colorization({ ...BASE, encoder, head: "pooled" }).nets.decoder.outputs[0].shape[3],
-    Q,
-  );
+  const pooled = colorization({ ...BASE, encoder, head: "pooled" });
+  assert.equal(pooled.nets.decoder.outputs[0].shape[3], Q);
+  disposeNets(pooled);
   // strides 1 and 8 are powers of 2 dividing 16x8
-  for (const s of [1, 8]) colorization({ ...BASE, outputStride: s, loss: "l1" });
+  for (const s of [1, 8]) disposeNets(colorization({ ...BASE, outputStride: s, loss: "l1" }));
 });
 
-Deno.test("colorization's heads: conv 3x3 (hiddenDim) + BN + ReLU + zero 1x1 conv; the pooled decoder's stages", () => {
-  const conv = colorization(BASE).nets.decoder;
+test("colorization's heads: conv 3x3 (hiddenDim) + BN + ReLU + zero 1x1 conv; the pooled decoder's stages", () => {
+  const convSetup = colorization(BASE);
+  const conv = convSetup.nets.decoder;
   assert.equal(conv.name, "colorization_head");
   assert.deepEqual(
     conv.layers.map((l) => l.getClassName()),
@@ -177,9 +212,12 @@ Deno.test("colorization's heads: conv 3x3 (hiddenDim) + BN + ReLU + zero 1x1 con
   const c4 = conv.layers[4].getConfig();
   assert.deepEqual([c4.filters, c4.kernelSize], [Q, [1, 1]]);
   assert.ok(conv.layers[4].getWeights()[0].dataSync().every((v) => v === 0));
-  const small = colorization({ ...BASE, hiddenDim: 6, loss: "l2" }).nets.decoder;
+  const smallSetup = colorization({ ...BASE, hiddenDim: 6, loss: "l2" });
+  const small = smallSetup.nets.decoder;
   assert.equal(small.layers[1].getConfig().filters, 6);
   assert.deepEqual(small.outputs[0].shape, [null, 4, 2, 2]);
+  disposeNets(convSetup);
+  disposeNets(smallSetup);
   // pooled: as many x2 stages (16 channels) as 2 and 4 divide the ab map, at most two
   const cases: [[number, number, number], number, number][] = [
     [[16, 16, 3], 4, 2], // 4x4
@@ -189,8 +227,8 @@ Deno.test("colorization's heads: conv 3x3 (hiddenDim) + BN + ReLU + zero 1x1 con
     [[32, 32, 3], 2, 2], // 16x16
   ];
   for (const [inputShape, outputStride, stages] of cases) {
-    const dec = colorization({ ...BASE, inputShape, outputStride, head: "pooled", loss: "l2" })
-      .nets.decoder;
+    const s = colorization({ ...BASE, inputShape, outputStride, head: "pooled", loss: "l2" });
+    const dec = s.nets.decoder;
     const name = `${inputShape} / ${outputStride}`;
     assert.equal(dec.name, "colorization_decoder", name);
     const ups = dec.layers.filter((l) => l.getClassName() === "UpSampling2D");
@@ -208,6 +246,7 @@ Deno.test("colorization's heads: conv 3x3 (hiddenDim) + BN + ReLU + zero 1x1 con
       inputShape[1] / outputStride,
       2,
     ]);
+    disposeNets(s);
   }
 });
 
@@ -242,18 +281,19 @@ function viewsReference(rgb: number[][][][], s: number) {
   return { l, ab };
 }
 
-Deno.test("colorization's views: L / 100 and ab average-pooled by outputStride; gray images tinted first", () => {
+test("colorization's views: L / 100 and ab average-pooled by outputStride; gray images tinted first", () => {
   const rgb = rgbImages(2, 16, 8, 5);
   const x = tf.tensor4d(rgb.flat(3), [2, 16, 8, 3]);
   for (const s of [4, 1, 2]) {
-    const { method } = colorization({ ...BASE, outputStride: s, loss: "l2" });
-    const [l, ab] = method.views(x, 0);
+    const setup = colorization({ ...BASE, outputStride: s, loss: "l2" });
+    const [l, ab] = setup.method.views(x, 0);
     const want = viewsReference(rgb, s);
     assert.deepEqual(l.shape, [2, 16, 8, 1]);
     assert.deepEqual(ab.shape, [2, 16 / s, 8 / s, 2]);
     nearAll(l.dataSync(), want.l.flat(3), 1e-5, `L, stride ${s}`);
     nearAll(ab.dataSync(), want.ab.flat(3), 2e-3, `ab, stride ${s}`);
     tf.dispose([l, ab]);
+    disposeNets(setup);
   }
   // one channel: the tint's sRGB, then Lab
   const prng = pcg32(8);
@@ -262,12 +302,13 @@ Deno.test("colorization's views: L / 100 and ab average-pooled by outputStride; 
     () => Array.from({ length: 16 }, () => Array.from({ length: 8 }, () => prng())),
   );
   const g = tf.tensor4d(gray.flat(2), [2, 16, 8, 1]);
-  const { method } = colorization({ ...BASE, inputShape: [16, 8, 1], loss: "l2" });
-  const [l, ab] = method.views(g, 0);
+  const setup = colorization({ ...BASE, inputShape: [16, 8, 1], loss: "l2" });
+  const [l, ab] = setup.method.views(g, 0);
   const want = viewsReference(gray.map(tintReference), 4);
   nearAll(l.dataSync(), want.l.flat(3), 1e-4, "gray L");
   nearAll(ab.dataSync(), want.ab.flat(3), 5e-3, "gray ab");
   tf.dispose([x, g, l, ab]);
+  disposeNets(setup);
 });
 
 /** Every weight of both nets, BN moving statistics included, as numbers. */
@@ -280,7 +321,9 @@ function weightsOf(nets: { encoder: tfl.LayersModel; decoder: tfl.LayersModel })
 function constantHead(decoder: tfl.LayersModel, bias: number[]) {
   const last = decoder.layers[decoder.layers.length - 1];
   const [kernel] = last.getWeights();
-  last.setWeights([tf.zerosLike(kernel), tf.tensor1d(bias)]);
+  const values = [tf.zerosLike(kernel), tf.tensor1d(bias)];
+  last.setWeights(values);
+  tf.dispose(values);
 }
 
 function softReference(a: number, b: number, k = 5, sigma = 5): number[] {
@@ -323,6 +366,14 @@ function annealedReference(logits: number[], t: number): [number, number] {
 const argmax = (v: number[]) => v.reduce((k, u, i) => (u > v[k] ? i : k), 0);
 const mean = (v: number[]) => v.reduce((s, u) => s + u, 0) / v.length;
 
+/** The encoder's features `[B][D]` in training mode, as the step computes them. */
+function embed(encoder: tfl.LayersModel, l: tf.Tensor4D): number[][] {
+  const z = encoder.apply(l, { training: true }) as tf.Tensor;
+  const values = z.arraySync() as number[][];
+  z.dispose();
+  return values;
+}
+
 /** zStd in float64: the batch std of the L2-normalized rows, averaged over dims. */
 function zStdReference(z: number[][]): number {
   const n = z.map((r) => {
@@ -351,7 +402,7 @@ function abPixels(): number[][] {
   );
 }
 
-Deno.test("colorization's classification step: weighted cross-entropy, metrics and running prior equal the float64 reference", () => {
+test("colorization's classification step: weighted cross-entropy, metrics and running prior equal the float64 reference", () => {
   const prng = pcg32(32);
   const bias = CS.map(() => prng() * 2 - 1);
   bias[M] = 1.5;
@@ -376,8 +427,7 @@ Deno.test("colorization's classification step: weighted cross-entropy, metrics a
     );
     const top1 = mean(targets.map((t) => (argmax(t) === M ? 1 : 0)));
     assert.ok(top1 > 0 && top1 < 1, `top1 ${top1}`);
-    const z = (setup.nets.encoder.apply(l, { training: true }) as tf.Tensor)
-      .arraySync() as number[][];
+    const z = embed(setup.nets.encoder, l);
     const check = (state: { prior?: tf.Tensor1D }, start: number[], what: string) => {
       const name = `${JSON.stringify(options)} ${what}`;
       const r = setup.method.step(setup.nets, [l, ab], state, CTX);
@@ -391,14 +441,19 @@ Deno.test("colorization's classification step: weighted cross-entropy, metrics a
       near(r.metrics.zStd.dataSync()[0], zStdReference(z), 1e-4, `${name} zStd`);
       assert.deepEqual(Object.keys(r.metrics).sort(), ["abError", "grayError", "top1", "zStd"]);
       nearAll(r.state.prior!.dataSync(), prior, 1e-4, `${name} prior`);
+      tf.dispose([r.loss, ...Object.values(r.metrics), r.state.prior!]);
     };
     check({}, new Array(Q).fill(0), "first step");
     const start = CS.map((_, q) => (q % 7 === 0 ? 3 : 0.5));
-    check({ prior: tf.tensor1d(start) }, start, "with a prior");
+    const given = tf.tensor1d(start);
+    check({ prior: given }, start, "with a prior");
+    given.dispose();
+    disposeNets(setup);
   }
+  tf.dispose([ab, l]);
 });
 
-Deno.test("colorization's fixed prior: soft-encoded ab histogram of priorImages in chunks of 256, options passed", () => {
+test("colorization's fixed prior: soft-encoded ab histogram of priorImages in chunks of 256, options passed", () => {
   // 257 images: two chunks; their ab (stride 4) is soft-encoded and summed
   const rgb = rgbImages(257, 4, 4, 9);
   const priorImages = tf.tensor4d(rgb.flat(3), [257, 4, 4, 3]);
@@ -419,24 +474,34 @@ Deno.test("colorization's fixed prior: soft-encoded ab histogram of priorImages 
     }
     const targets = pixels.map(([a, b]) => softReference(a, b, k, sigma));
     const ce = targets.map((t) => -t.reduce((s, v, i) => s + v * ls[i], 0));
-    const s = colorization({
-      ...BASE,
-      inputShape: [4, 4, 3],
-      widths: [4],
-      priorImages,
-      ...options,
+    // the method holds the fixed prior's weights [Q] for its whole life and has no way to free
+    // them: built inside a tidy, they go with it
+    tf.tidy(() => {
+      const s = colorization({
+        ...BASE,
+        inputShape: [4, 4, 3],
+        widths: [4],
+        priorImages,
+        ...options,
+      });
+      constantHead(s.nets.decoder, bias);
+      const state = { prior: tf.ones([Q]) as tf.Tensor1D };
+      const before = tf.memory().numTensors;
+      const r = s.method.step(s.nets, [l, ab], state, CTX);
+      const w = rebalanceReference(prior, lambda, sigma);
+      const loss = mean(targets.map((t, n) => w[argmax(t)] * ce[n]));
+      near(r.loss.dataSync()[0], loss, 2e-4 * loss, JSON.stringify(options));
+      assert.equal(r.state, state, "a fixed prior leaves the state alone");
+      tf.dispose([r.loss, ...Object.values(r.metrics)]);
+      assert.equal(tf.memory().numTensors, before, "the step keeps nothing but its results");
+      state.prior.dispose();
+      disposeNets(s);
     });
-    constantHead(s.nets.decoder, bias);
-    const state = { prior: tf.ones([Q]) as tf.Tensor1D };
-    const r = s.method.step(s.nets, [l, ab], state, CTX);
-    const w = rebalanceReference(prior, lambda, sigma);
-    const loss = mean(targets.map((t, n) => w[argmax(t)] * ce[n]));
-    near(r.loss.dataSync()[0], loss, 2e-4 * loss, JSON.stringify(options));
-    assert.equal(r.state, state, "a fixed prior leaves the state alone");
   }
+  tf.dispose([priorImages, ab, l]);
 });
 
-Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the head, decoded x 100", () => {
+test("colorization's l2 / l1 regression and colorize: ab / 100 against the head, decoded x 100", () => {
   const pixels = abPixels();
   const bias = [0.25, -0.5];
   pixels[3] = [25, -50]; // decoded exactly: abError's epsilon keeps the sqrt finite
@@ -468,8 +533,7 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
       near(r.metrics.abError.dataSync()[0], abError, 1e-3, `${name} abError`);
       assert.deepEqual(Object.keys(r.metrics).sort(), ["abError", "grayError", "zStd"], name);
       assert.equal(r.state, state, `${name}: the state is handed back`);
-      const z = (s.nets.encoder.apply(l, { training: true }) as tf.Tensor)
-        .arraySync() as number[][];
+      const z = embed(s.nets.encoder, l);
       near(r.metrics.zStd.dataSync()[0], zStdReference(z), 1e-4, `${name} zStd`);
       // colorize: L x 100 with the decoded ab, to sRGB, clipped, at the input's size
       const kept = weightsOf(s.nets);
@@ -482,6 +546,8 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
         1e-3,
         `${name} colorize`,
       );
+      tf.dispose([r.loss, ...Object.values(r.metrics), rgb]);
+      disposeNets(s);
     }
   }
   // classification's colorize decodes by the annealed mean
@@ -489,15 +555,18 @@ Deno.test("colorization's l2 / l1 regression and colorize: ab / 100 against the 
   const bias313 = CS.map((_, q) => Math.cos(q / 3));
   constantHead(c.nets.decoder, bias313);
   const [da, db] = annealedReference(bias313, 0.38);
+  const rgb = c.method.colorize(c.nets, l);
   nearAll(
-    c.method.colorize(c.nets, l).dataSync(),
+    rgb.dataSync(),
     lv.flatMap((v) => labToRgbReference(100 * v, da, db).map(clip)),
     1e-3,
     "classification colorize",
   );
+  tf.dispose([rgb, ab, l]);
+  disposeNets(c);
 });
 
-Deno.test("colorization: the head's map is resized to the ab map when either side differs; name and trainable variables", () => {
+test("colorization: the head's map is resized to the ab map when either side differs; name and trainable variables", () => {
   const pixels = abPixels();
   const ab = tf.tensor4d(pixels.flat(), [2, 4, 2, 2]);
   const l = tf.fill([2, 16, 8, 1], 0.5) as tf.Tensor4D;
@@ -515,6 +584,7 @@ Deno.test("colorization: the head's map is resized to the ab map when either sid
     const r = s.method.step(s.nets, [l, ab], {}, CTX);
     near(r.loss.dataSync()[0], want, 1e-5 * want, `strides ${strides}`);
     tf.dispose([r.loss, ...Object.values(r.metrics)]);
+    disposeNets(s);
   }
   const { method, nets } = colorization(BASE);
   assert.equal(method.name, "colorization");
@@ -524,4 +594,5 @@ Deno.test("colorization: the head's map is resized to the ab map when either sid
   assert.equal(names.length, own.length);
   assert.deepEqual(names.sort(), own.sort());
   tf.dispose([ab, l]);
+  disposeNets({ nets });
 });
