@@ -5,67 +5,38 @@
  *
  * @module
  */
-import { TABLE_DATASETS, TABLE_METHODS, type TableRow } from "../eval/method_table.ts";
+import { joinSeeds, TABLE_DATASETS, TABLE_METHODS, type TableRow } from "../eval/method_table.ts";
 import type { TableReportMeta } from "../eval/table_report.ts";
 import { UsageError } from "./_args.ts";
 
-/** The fields of a row that hold one value per seed, in the order of its `seeds`. */
-const PER_SEED = [
-  "seeds",
-  "knn20",
-  "knn200",
-  "linear",
-  "trainSeconds",
-  "finalLoss",
-  "zStd",
-] as const;
-
 /**
  * The rows of several reports as one report's: rows of the same dataset and method (e.g. seed 0
- * in one report, seed 1 in another) become one row holding every seed; a seed that two reports
- * both hold, or rows of one method made with different recipes, are a {@linkcode UsageError}
- * (the merged row could not say which it shows).
+ * in one report, seed 1 in another) become one row holding every seed, by the rule a resumed run
+ * adds its seeds by (`joinSeeds`); a seed that two reports both hold, or rows of one method made
+ * with different recipes, are a {@linkcode UsageError} (the merged row could not say which it
+ * shows).
  *
  * @param reports the reports' rows, with the path each came from (for the error)
- * @returns the merged rows, in the order they first appear
+ * @returns the merged rows, in the order they first appear; the reports' rows are left as they were
  */
 export function mergeRows(reports: { path: string; rows: TableRow[] }[]): TableRow[] {
   const merged: TableRow[] = [];
-  const from = new Map<TableRow, string>();
+  // the report each merged row first came from
+  const from: string[] = [];
   for (const { path, rows } of reports) {
     for (const r of rows) {
-      const into = merged.find((m) => m.dataset === r.dataset && m.method === r.method);
-      if (!into) {
-        const copy: TableRow = { ...r, ...(r.curves ? { curves: [...r.curves] } : {}) };
-        for (const key of PER_SEED) copy[key] = [...r[key]];
-        merged.push(copy);
-        from.set(copy, path);
+      const i = merged.findIndex((m) => m.dataset === r.dataset && m.method === r.method);
+      if (i < 0) {
+        merged.push(r);
+        from.push(path);
         continue;
       }
-      const twice = r.seeds.filter((s) => into.seeds.includes(s));
-      if (twice.length) {
-        throw new UsageError(
-          `--from: ${r.dataset} ${r.method} seed ${twice.join(", ")} is in both ${
-            from.get(into)
-          } and ${path}; merge reports of different seeds`,
-        );
+      try {
+        merged[i] = joinSeeds(merged[i], r, { names: [from[i], path] });
+      } catch (e) {
+        if (e instanceof RangeError) throw new UsageError(`--from: ${e.message}`);
+        throw e;
       }
-      if (into.recipe && r.recipe && into.recipe !== r.recipe) {
-        throw new UsageError(
-          `--from: ${r.dataset} ${r.method} was made with another recipe in ${
-            from.get(into)
-          } (${into.recipe}) than in ${path} (${r.recipe}); its seeds cannot share a row`,
-        );
-      }
-      // curves of a report made before curves were kept are null per seed
-      const curves = [
-        ...(into.curves ?? into.seeds.map(() => null)),
-        ...(r.curves ?? r.seeds.map(() => null)),
-      ];
-      for (const key of PER_SEED) into[key].push(...r[key]);
-      if (curves.some((c) => c !== null)) into.curves = curves;
-      if (!into.recipe && r.recipe) into.recipe = r.recipe;
-      if (r.error) into.error = into.error ? `${into.error}; ${r.error}` : r.error;
     }
   }
   return merged;

@@ -241,7 +241,9 @@ export interface MethodTableOptions {
    * recipe): a seed of a (dataset, method) found there is read back instead of run again, so a
    * killed table continues where it stopped. Seeds that failed there (not in `seeds`) run again;
    * its rows that this run does not reach or does not run are kept (in the reports to `onRow` and
-   * in the result, after the run's own).
+   * in the result, after the run's own). Each seed run joins the row read back by
+   * {@linkcode joinSeeds}, the rule `--from` merges reports by: a row made with another recipe
+   * takes no seed of this run (its error says so).
    * @default {none: everything runs}
    */
   previous?: readonly TableRow[];
@@ -283,6 +285,90 @@ export interface TableRow {
   recipe?: string;
   /** What failed, when a seed of the row threw (the other rows still run). */
   error?: string;
+}
+
+/** Options for {@linkcode joinSeeds}. */
+export interface JoinSeedsOptions {
+  /**
+   * What the two rows are called in an error (e.g. the reports they come from).
+   * @default {["the row", "the seeds added"]}
+   */
+  names?: [string, string];
+}
+
+/**
+ * One row from two rows of a method on a dataset: `row`'s seeds, then `more`'s, each with its
+ * figures and its course (`null` for a seed without one; no `curves` where no seed has one), the
+ * recipe of either (they must not differ) and the errors of both. The one rule by which a row of
+ * the table gains seeds: {@linkcode runMethodTable} adds every seed it runs to the row it read
+ * back from `previous` with it, and `deno task table --from` merges reports' rows with it.
+ *
+ * @param row a row, e.g. seed 0's
+ * @param more the seeds to add: a row of the same dataset and method, e.g. seed 1's
+ * @param options what the two rows are called in an error
+ * @returns a new row; `row` and `more` are left as they were
+ * @throws {RangeError} when `more` is of another dataset or method, holds a seed that `row` holds
+ * too, or was made with another recipe: the row could not say which it shows
+ *
+ * @example
+ * ```ts
+ * import { joinSeeds, type TableRow } from "./method_table.ts";
+ * import assert from "node:assert/strict";
+ * const seed = (s: number, v: number): TableRow => ({
+ *   dataset: "mnist", method: "byol", kind: "ssl", seeds: [s], knn20: [v], knn200: [v],
+ *   linear: [v], trainSeconds: [1], finalLoss: [0.5], zStd: [0.1],
+ * });
+ * const row = joinSeeds(seed(0, 0.8), seed(1, 0.9));
+ * assert.deepEqual(row.seeds, [0, 1]);
+ * assert.deepEqual(row.linear, [0.8, 0.9]);
+ * assert.throws(() => joinSeeds(row, seed(1, 0.7)), RangeError);
+ * ```
+ */
+export function joinSeeds(
+  row: TableRow,
+  more: TableRow,
+  options: JoinSeedsOptions = {},
+): TableRow {
+  const { names: [a, b] = ["the row", "the seeds added"] } = options;
+  const what = `${row.dataset} ${row.method}`;
+  if (more.dataset !== row.dataset || more.method !== row.method) {
+    throw new RangeError(
+      `Cannot join table rows: expected seeds of ${what}, received ${more.dataset} ${more.method}`,
+    );
+  }
+  const twice = more.seeds.filter((s) => row.seeds.includes(s));
+  if (twice.length) {
+    throw new RangeError(
+      `Cannot join table rows: ${what} seed ${
+        twice.join(", ")
+      } is in both ${a} and ${b}; a row holds each seed once`,
+    );
+  }
+  if (row.recipe && more.recipe && row.recipe !== more.recipe) {
+    throw new RangeError(
+      `Cannot join table rows: ${what} was made with another recipe in ${a} (${row.recipe}) ` +
+        `than in ${b} (${more.recipe}); its seeds cannot share a row`,
+    );
+  }
+  // a seed of a report made before courses were kept has none
+  const courses = (r: TableRow) => r.seeds.map((_, i) => r.curves?.[i] ?? null);
+  const curves = [...courses(row), ...courses(more)];
+  const recipe = row.recipe || more.recipe;
+  const error = [row.error, more.error].filter((e) => e).join("; ");
+  const { curves: _curves, recipe: _recipe, error: _error, ...kept } = row;
+  return {
+    ...kept,
+    seeds: [...row.seeds, ...more.seeds],
+    knn20: [...row.knn20, ...more.knn20],
+    knn200: [...row.knn200, ...more.knn200],
+    linear: [...row.linear, ...more.linear],
+    trainSeconds: [...row.trainSeconds, ...more.trainSeconds],
+    finalLoss: [...row.finalLoss, ...more.finalLoss],
+    zStd: [...row.zStd, ...more.zStd],
+    ...(curves.some((c) => c !== null) ? { curves } : {}),
+    ...(recipe ? { recipe } : {}),
+    ...(error ? { error } : {}),
+  };
 }
 
 /** One point of a pretraining's course: means over a stretch of steps. */
@@ -588,6 +674,12 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
       );
     }
   }
+  if (new Set(seeds).size !== seeds.length) {
+    // a row holds each seed once (joinSeeds)
+    throw new RangeError(
+      `Cannot run the method table: seeds must differ, received ${seeds.join(", ")}`,
+    );
+  }
   if (!Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`Cannot run the method table: steps must be >= 1, received ${steps}`);
   }
@@ -604,6 +696,14 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     finalLoss: [],
     zStd: [],
   });
+  // every seed joins its row by the rule `--from` merges reports by (joinSeeds)
+  const put = (row: TableRow, more: Partial<TableRow>) =>
+    Object.assign(
+      row,
+      joinSeeds(row, { ...newRow(row.dataset, row.method, row.kind), ...more }, {
+        names: ["the report read back", "this run"],
+      }),
+    );
   const add = (
     row: TableRow,
     seed: number,
@@ -612,21 +712,20 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
     loss = NaN,
     z = NaN,
     curve: CurvePoint[] | null = null,
-  ) => {
-    // seeds before this one without a curve (baselines, old reports) hold null
-    if (curve || row.curves) {
-      row.curves = [...(row.curves ?? row.seeds.map(() => null)), curve];
-    }
-    row.seeds.push(seed);
-    row.knn20.push(s.knn20);
-    row.knn200.push(s.knn200);
-    row.linear.push(s.linear);
-    row.trainSeconds.push(t);
-    row.finalLoss.push(loss);
-    row.zStd.push(z);
-  };
+  ) =>
+    put(row, {
+      seeds: [seed],
+      knn20: [s.knn20],
+      knn200: [s.knn200],
+      linear: [s.linear],
+      trainSeconds: [t],
+      finalLoss: [loss],
+      zStd: [z],
+      ...(curve ? { curves: [curve] } : {}),
+    });
   // a row starts from what `previous` holds for it: every seed it holds (also those this run does
-  // not ask for, so a resume with fewer seeds drops nothing from the report), values and recipe
+  // not ask for, so a resume with fewer seeds drops nothing from the report), values, courses and
+  // recipe; not its error, whose seeds run again
   const startRow = (
     dataset: TableDataset,
     method: string,
@@ -635,24 +734,9 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
   ): { row: TableRow; pending: number[] } => {
     const row = newRow(dataset, method, kind);
     const before = previous.find((r) => r.dataset === dataset && r.method === method);
-    if (before) {
-      before.seeds.forEach((seed, i) => {
-        if (row.seeds.includes(seed)) return;
-        add(
-          row,
-          seed,
-          {
-            knn20: before.knn20[i],
-            knn200: before.knn200[i],
-            linear: before.linear[i],
-          },
-          before.trainSeconds[i],
-          before.finalLoss[i],
-          before.zStd[i],
-          before.curves?.[i] ?? null,
-        );
-      });
-      if (before.recipe && row.seeds.length) row.recipe = before.recipe;
+    if (before?.seeds.length) {
+      const { error: _error, ...seeds } = before;
+      put(row, seeds);
     }
     rows.push(row);
     return { row, pending: wanted.filter((s) => !row.seeds.includes(s)) };
@@ -771,9 +855,11 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
             steps,
             recipe: "tuned",
           });
-          supervised.recipe = `${formatRecipe({ ...recipe, augment: "data" })}, views ${viewsName}`;
+          const recipeLine = `${formatRecipe({ ...recipe, augment: "data" })}, views ${viewsName}`;
           for (const seed of supPending) {
             await guarded(supervised, seed, async () => {
+              // a row read back with another recipe takes no seed of this one
+              put(supervised, { recipe: recipeLine });
               log(`${dataset} supervised seed ${seed}: training ${steps} steps`);
               let labels: Int32Array = new Int32Array(0);
               const setup = supervisedSetup(widths, seed, () => labels, viewsAugment());
@@ -810,7 +896,6 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
         );
         for (const seed of pending) {
           await guarded(row, seed, async () => {
-            log(`${dataset} ${method} seed ${seed}: pretraining ${steps} steps`);
             const recipe = resolveRecipe(method, {
               ...recipeOptions,
               batchSize,
@@ -818,7 +903,9 @@ export async function runMethodTable(options: MethodTableOptions): Promise<Table
               recipe: recipeName,
             });
             if (recipe.augment !== "method") recipe.augment = "data";
-            row.recipe = `${formatRecipe(recipe)}, views ${viewsName}`;
+            // a row read back with another recipe takes no seed of this one
+            put(row, { recipe: `${formatRecipe(recipe)}, views ${viewsName}` });
+            log(`${dataset} ${method} seed ${seed}: pretraining ${steps} steps`);
             const methodOptions = {
               encoder: "convnet",
               inputShape: [28, 28, 1],
