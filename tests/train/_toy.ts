@@ -7,7 +7,8 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
 import { stopGradient } from "../../backend/stop_gradient.ts";
-import type { Method } from "../../methods/types.ts";
+import type { Method, Replicas } from "../../methods/types.ts";
+import type { DataParallel } from "../../train/mod.ts";
 import { inMemoryDataset } from "../../data/in_memory.ts";
 import { Loader } from "../../data/loader.ts";
 import { pcg32 } from "../_utils.ts";
@@ -109,4 +110,33 @@ export function toyLoaderFactory() {
       prefetch: 1,
       position: (position ?? undefined) as undefined,
     });
+}
+
+/**
+ * Rank `rank` of a world of `size` that holds no other process: its shard is its share of the
+ * batch's rows, and every reduction leaves the values as they are (one rank's figures stand for
+ * the world's).
+ */
+export function passThroughRank(rank: number, size = 2): DataParallel {
+  const replicas: Replicas = {
+    rank,
+    size,
+    gatherNegatives: false,
+    allGather: <T extends tf.Tensor>(x: T) => x,
+  };
+  return {
+    rank,
+    size,
+    replicas,
+    prepare: () => {},
+    shard: (images) => {
+      const per = images.shape[0] / size;
+      return tf.slice(images, [rank * per, 0, 0, 0], [per, -1, -1, -1]);
+    },
+    reduceGradients: (grads) => grads.map((g) => (g ? tf.clone(g) : null)),
+    reduceNumbers: (values) => values,
+    abort: (code) => {
+      throw new Error(`abort ${code}`);
+    },
+  };
 }

@@ -14,9 +14,8 @@
 import assert from "node:assert/strict";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { tf } from "../../backend/tf.ts";
-import type { Method, Replicas } from "../../methods/types.ts";
+import type { Method } from "../../methods/types.ts";
 import {
-  type DataParallel,
   readCheckpoint,
   train,
   type TrainBatch,
@@ -24,6 +23,7 @@ import {
   type TrainOptions,
 } from "../../train/mod.ts";
 import { setupBackend } from "../_utils.ts";
+import { passThroughRank } from "./_toy.ts";
 
 await setupBackend();
 
@@ -91,28 +91,6 @@ async function exists(path: string): Promise<boolean> {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
-}
-
-/** Rank 1 of a world of two (shards and reductions as on one process). */
-function rankOne(): DataParallel {
-  const replicas: Replicas = {
-    rank: 1,
-    size: 2,
-    gatherNegatives: false,
-    allGather: <T extends tf.Tensor>(x: T) => x,
-  };
-  return {
-    rank: 1,
-    size: 2,
-    replicas,
-    prepare: () => {},
-    shard: (images) => tf.slice(images, [2, 0, 0, 0], [2, -1, -1, -1]),
-    reduceGradients: (grads) => grads.map((g) => (g ? tf.clone(g) : null)),
-    reduceNumbers: (values) => values,
-    abort: (code) => {
-      throw new Error(`abort ${code}`);
-    },
-  };
 }
 
 Deno.test("config.json: the method, the encoder's shapes, each option as given and `config`; the checkpoint carries `config`", async () => {
@@ -207,9 +185,13 @@ Deno.test("the encoder is exported by a run with an outDir only, and a rank othe
     assert.equal(noDir.checkpoint, null);
 
     const rank1 = `${dir}/rank1`;
-    const r1 = await run({ outDir: rank1, distributed: rankOne(), checkpointEvery: 1 }, batches(), {
-      encoder,
-    });
+    const r1 = await run(
+      { outDir: rank1, distributed: passThroughRank(1), checkpointEvery: 1 },
+      batches(),
+      {
+        encoder,
+      },
+    );
     assert.equal(r1.steps, 3, "rank 1 trains");
     assert.equal(r1.encoder, null);
     assert.equal(r1.checkpoint, null);

@@ -10,9 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../../backend/tf.ts";
-import type { Method, Replicas } from "../../methods/types.ts";
-import { type DataParallel, train, type TrainBatch } from "../../train/mod.ts";
+import type { Method } from "../../methods/types.ts";
+import { train, type TrainBatch } from "../../train/mod.ts";
 import { setupBackend } from "../_utils.ts";
+import { passThroughRank } from "./_toy.ts";
 
 await setupBackend();
 
@@ -43,33 +44,11 @@ function* batches(): Generator<TrainBatch> {
   for (let i = 0;; i++) yield { images: Uint8Array.from([i, 1, 2, 3]), shape: [4, 1, 1, 1] };
 }
 
-/** Rank 0 of a world of two: the shard is rows 0-1, reductions leave values as they are. */
-function twoRanks(): DataParallel {
-  const replicas: Replicas = {
-    rank: 0,
-    size: 2,
-    gatherNegatives: false,
-    allGather: <T extends tf.Tensor>(x: T) => x,
-  };
-  return {
-    rank: 0,
-    size: 2,
-    replicas,
-    prepare: () => {},
-    shard: (images) => tf.slice(images, [0, 0, 0, 0], [2, -1, -1, -1]),
-    reduceGradients: (grads) => grads.map((g) => (g ? tf.clone(g) : null)),
-    reduceNumbers: (values) => values,
-    abort: (code) => {
-      throw new Error(`abort ${code}`);
-    },
-  };
-}
-
 Deno.test("imagesPerSecond: the global batch over the step's seconds, and every image over the run's (scripted clock)", async () => {
   const now = performance.now;
   Object.defineProperty(performance, "now", { value: () => clock.ms, configurable: true });
   try {
-    for (const distributed of [undefined, twoRanks()]) {
+    for (const distributed of [undefined, passThroughRank(0)]) {
       for (const tick of [250, 40]) {
         clock.tick = tick;
         const nets = { w: tf.variable(tf.tensor1d([0, 0])) };
